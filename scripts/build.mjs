@@ -1,0 +1,48 @@
+// One esbuild script for every bundle: the extension (CJS), the model worker (ESM, so node-llama-cpp is loaded
+// with a real import), the webview scripts (browser), and the test/bench bundles that run under plain Node or
+// inside the extension host. Usage: node scripts/build.mjs [--watch] [--production]
+import * as esbuild from 'esbuild';
+import { readdirSync, statSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+function filesUnder(dir, pattern) {
+  const abs = join(root, dir);
+  let out = [];
+  let entries;
+  try { entries = readdirSync(abs); } catch { return out; }
+  for (const name of entries) {
+    const p = join(abs, name);
+    if (statSync(p).isDirectory()) out = out.concat(filesUnder(relative(root, p), pattern));
+    else if (pattern.test(name)) out.push(relative(root, p));
+  }
+  return out;
+}
+
+// node-llama-cpp is ESM-only with native prebuilt binaries: it is never bundled, only imported at run time.
+const nodeExternals = ['vscode', 'node-llama-cpp', 'mocha', 'playwright-core', '@vscode/test-electron'];
+const common = { bundle: true, sourcemap: production ? false : 'linked', minify: production, logLevel: 'info', absWorkingDir: root };
+
+const configs = [
+  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternals },
+  { ...common, entryPoints: { worker: 'src/model/worker.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' }, platform: 'node', format: 'esm', target: 'node20', external: nodeExternals },
+  { ...common, entryPoints: filesUnder('media/src', /\.ts$/), outdir: 'dist/webview', outbase: 'media/src', platform: 'browser', format: 'iife', target: 'es2022' },
+];
+if (!production) {
+  const tests = [...filesUnder('test', /\.test\.ts$/), ...filesUnder('test/host/suite', /^index\.ts$/), ...filesUnder('bench', /\.ts$/), ...filesUnder('test/fixtures', /\.ts$/)];
+  configs.push({ ...common, entryPoints: tests, outdir: 'out', outbase: '.', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternals });
+}
+
+if (!watch) rmSync(join(root, 'out'), { recursive: true, force: true });
+const live = configs.filter(c => (Array.isArray(c.entryPoints) ? c.entryPoints.length : Object.keys(c.entryPoints).length) > 0);
+if (watch) {
+  for (const c of live) await (await esbuild.context(c)).watch();
+  console.log('[build] watching for changes');
+} else {
+  const t0 = Date.now();
+  await Promise.all(live.map(c => esbuild.build(c)));
+  console.log(`[build] ${live.length} bundle groups in ${Date.now() - t0} ms`);
+}
