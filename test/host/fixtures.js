@@ -1,0 +1,30 @@
+// Fixtures for the extension-host suites, made by the harness (run.js --scripted-model) before VS Code starts:
+// a scripted GGUF model (test/fixtures/gguf.ts, compiled to out/test/fixtures/gguf.js by scripts/build.mjs) that
+// deterministically "thinks" and "answers" the texts below, and expected.json, which the suites read from
+// $QED_TEST_FIXTURES to know what must come back through the model worker.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const SCRIPT = {
+  thinking: 'Let me check parity: n^2 - n = n(n-1), a product of two consecutive integers.',
+  answer: 'Proof. Write $n^2 - n = n(n-1)$. One of two consecutive integers is even, so the product is even. $\\blacksquare$',
+};
+
+async function makeHostFixtures(dir) {
+  const generator = path.resolve(__dirname, '../../out/test/fixtures/gguf.js');
+  if (!fs.existsSync(generator)) throw new Error(`${generator} is missing: build first (node scripts/build.mjs)`);
+  const mod = require(generator);
+  const write = mod.writeScriptedModel;
+  if (typeof write !== 'function') {
+    throw new Error(`${generator} does not export writeScriptedModel(path, {thinking, answer}) (exports: ${Object.keys(mod).join(', ')})`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const modelPath = path.join(dir, 'scripted-qwen3.gguf');
+  await write(modelPath, { thinking: SCRIPT.thinking, answer: SCRIPT.answer });
+  const expected = { modelPath, thinking: SCRIPT.thinking, answer: SCRIPT.answer, architecture: 'qwen3', gpuType: 'cpu' };
+  fs.writeFileSync(path.join(dir, 'expected.json'), JSON.stringify(expected, null, 2) + '\n');
+  return expected;
+}
+
+module.exports = { makeHostFixtures, SCRIPT };

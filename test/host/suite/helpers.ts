@@ -1,0 +1,58 @@
+// Shared helpers for the extension-host suites (bundled into each *.test.js by esbuild).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+
+export const EXTENSION_ID = 'qed-nano.qed-nano';
+
+/** The part of the extension's activate() result the suites use (src/extension.ts). */
+export interface QedApi {
+  activationMs: number;
+  client(): unknown;
+  generate(
+    messages: { role: 'system' | 'user' | 'assistant'; content: string }[],
+    opts?: Record<string, unknown>,
+  ): Promise<{ thought: string; text: string; stopReason: string }>;
+  modelInfo(): Promise<{ architecture: string; gpuType: string; loadTimeMs: number; modelPath: string } & Record<string, unknown>>;
+  nodeLlamaLoadedInHost(): boolean;
+}
+
+export interface Expected { modelPath: string; thinking: string; answer: string; architecture: string; gpuType: string }
+
+export function extension(): vscode.Extension<QedApi> {
+  const ext = vscode.extensions.getExtension<QedApi>(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not installed in this extension host`);
+  return ext;
+}
+
+/** Activate the way a user does: open a Markdown document (an activation event), then wait for isActive. */
+export async function activateByMarkdown(): Promise<QedApi> {
+  const ext = extension();
+  if (!ext.isActive) {
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: '# Theorem\n\n$n^2 - n$ is even.\n' });
+    await vscode.window.showTextDocument(doc);
+    for (let i = 0; i < 200 && !ext.isActive; i++) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(ext.isActive, 'opening a Markdown document did not activate the extension within 10 s');
+  return ext.exports;
+}
+
+/** What the harness's fixtures step (test/host/fixtures.js) wrote to $QED_TEST_FIXTURES. */
+export function expectedFixture(): Expected {
+  const dir = process.env.QED_TEST_FIXTURES;
+  assert.ok(dir, 'QED_TEST_FIXTURES is not set (run through test/host/run.js --scripted-model)');
+  const file = path.join(dir, 'expected.json');
+  assert.ok(fs.existsSync(file), `${file} is missing (run test/host/run.js with --scripted-model)`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Expected;
+}
+
+/** node-llama-cpp must live only in the model worker process, never in the extension host. */
+export function assertNoNodeLlamaInHost(): void {
+  const modules = Object.keys(require.cache).filter((k) => k.includes('node-llama-cpp'));
+  assert.deepEqual(modules, [], 'node-llama-cpp modules are in the extension host require.cache');
+  if (process.platform === 'linux') {
+    const maps = fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('llama-addon.node'));
+    assert.deepEqual(maps, [], 'llama-addon.node is mapped into the extension host process');
+  }
+}
