@@ -1,0 +1,169 @@
+// The editor's single handle on the model runtime: one ModelClient (one worker process) per window,
+// settings turned into requests, errors turned into messages with a next step, one run at a time.
+import * as vscode from 'vscode';
+import { ModelClient } from '../model/client';
+import { ModelError } from '../model/errors';
+import type { ChatMessage, GenerateChunk, GenerateResult, ModelInfo } from '../model/protocol';
+import { configuredModelPath, generationSettings, idleUnloadMs, loadRequest } from './settings';
+
+export type RunPhase = 'idle' | 'loading' | 'thinking' | 'writing';
+
+export interface RunProgress {
+  phase: RunPhase;
+  /** Streamed chunks so far; llama.cpp streams about one token per chunk. */
+  tokens: number;
+  tokensPerSecond: number;
+  startedAt: number;
+}
+
+export interface GenerateOptions {
+  maxTokens?: number;
+  thoughtTokenBudget?: number;
+  signal?: AbortSignal;
+  onChunk?: (chunk: GenerateChunk) => void;
+}
+
+const SELECT_MODEL = 'Select Model File…';
+const DOWNLOAD_MODEL = 'Download Model…';
+const OPEN_SETTINGS = 'Open Settings';
+const SHOW_OUTPUT = 'Show Output';
+
+export class ModelService implements vscode.Disposable {
+  private client: ModelClient;
+  private current: AbortController | undefined;
+  private readonly progressEmitter = new vscode.EventEmitter<RunProgress>();
+  readonly onProgress = this.progressEmitter.event;
+  private loads = 0;
+
+  constructor(private readonly workerPath: string, private readonly output: vscode.LogOutputChannel) {
+    this.client = this.createClient();
+  }
+
+  private createClient(): ModelClient {
+    return new ModelClient({
+      workerPath: this.workerPath,
+      idleUnloadMs: idleUnloadMs(),
+      log: (level, message) => this.output[level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'info'](message),
+    });
+  }
+
+  get modelClient(): ModelClient {
+    return this.client;
+  }
+
+  get busy(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Number of model loads this window has done (tests use it to prove a loaded model is reused). */
+  get loadCount(): number {
+    return this.loads;
+  }
+
+  /** Applies a changed idle-unload setting: a fresh client, once nothing is running. */
+  async applyIdleSetting(): Promise<void> {
+    if (this.busy) return;
+    const old = this.client;
+    this.client = this.createClient();
+    await old.dispose();
+  }
+
+  /** The configured model path, or undefined after telling the user how to set one. */
+  async requireModelPath(): Promise<string | undefined> {
+    const modelPath = configuredModelPath();
+    if (modelPath) return modelPath;
+    const choice = await vscode.window.showWarningMessage(
+      'QED-Nano needs a model file (GGUF) on this machine. Select one you already have, or download QED-Nano.',
+      SELECT_MODEL, DOWNLOAD_MODEL, OPEN_SETTINGS);
+    if (choice === SELECT_MODEL) await vscode.commands.executeCommand('qedNano.selectModel');
+    else if (choice === DOWNLOAD_MODEL) await vscode.commands.executeCommand('qedNano.downloadModel');
+    else if (choice === OPEN_SETTINGS) await vscode.commands.executeCommand('workbench.action.openSettings', 'qedNano.modelPath');
+    return configuredModelPath() || undefined;
+  }
+
+  async ensureLoaded(modelPath: string): Promise<ModelInfo> {
+    const request = loadRequest(modelPath);
+    const before = this.client.info;
+    const sameModel = before !== undefined && before.modelPath === request.modelPath;
+    if (!sameModel || this.client.state === 'stopped') this.emit({ phase: 'loading', tokens: 0, tokensPerSecond: 0, startedAt: Date.now() });
+    const info = await this.client.ensureLoaded(request);
+    if (info !== before) {
+      this.loads++;
+      this.output.info(`Loaded ${info.fileName}: ${info.typeDescription}, context ${info.contextSize}, ${info.gpuType}` +
+        ` (${info.layersOffloaded}/${info.totalLayers} layers on GPU), ${info.threads} thread(s), ${info.loadTimeMs} ms`);
+      if (info.gpuFallbackReason) this.output.warn(`GPU not used: ${info.gpuFallbackReason}`);
+    }
+    return info;
+  }
+
+  /** Loads (or reuses) the configured model and generates one reply; one run at a time per window. */
+  async generate(modelPath: string, messages: ChatMessage[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    if (this.current) throw new ModelError('busy', 'QED-Nano is already working on a request. Wait for it, or stop it with "QED-Nano: Stop".');
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort();
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    this.current = controller;
+    void vscode.commands.executeCommand('setContext', 'qedNano.busy', true);
+    const startedAt = Date.now();
+    try {
+      await this.ensureLoaded(modelPath);
+      const settings = generationSettings();
+      let tokens = 0;
+      let firstAt = 0;
+      let phase: RunPhase = 'thinking';
+      this.emit({ phase, tokens, tokensPerSecond: 0, startedAt });
+      return await this.client.generate({
+        messages,
+        sampling: settings.sampling,
+        maxTokens: options.maxTokens ?? settings.maxTokensPerCycle,
+        ...(options.thoughtTokenBudget !== undefined ? { thoughtTokenBudget: options.thoughtTokenBudget } : {}),
+      }, {
+        signal: controller.signal,
+        onChunk: chunk => {
+          tokens++;
+          if (!firstAt) firstAt = Date.now();
+          if (chunk.kind === 'text') phase = 'writing';
+          const seconds = (Date.now() - firstAt) / 1000;
+          this.emit({ phase, tokens, tokensPerSecond: seconds > 0.2 ? (tokens - 1) / seconds : 0, startedAt });
+          options.onChunk?.(chunk);
+        },
+      });
+    } finally {
+      options.signal?.removeEventListener('abort', onOuterAbort);
+      this.current = undefined;
+      void vscode.commands.executeCommand('setContext', 'qedNano.busy', false);
+      this.emit({ phase: 'idle', tokens: 0, tokensPerSecond: 0, startedAt });
+    }
+  }
+
+  /** Stops whatever is running; the partial reply comes back to its caller. */
+  cancel(): boolean {
+    if (!this.current) return false;
+    this.current.abort();
+    return true;
+  }
+
+  /** Shows an error with the action that fixes it; returns after the user's choice. */
+  async reportError(error: unknown): Promise<void> {
+    const err = ModelError.from(error);
+    this.output.error(`${err.code}: ${err.message}${err.detail ? `\n${err.detail}` : ''}`);
+    const actions: string[] = [];
+    if (err.code === 'modelMissing' || err.code === 'notGguf' || err.code === 'corruptModel') actions.push(SELECT_MODEL);
+    if (err.code === 'contextOverflow' || err.code === 'outOfMemory') actions.push(OPEN_SETTINGS);
+    actions.push(SHOW_OUTPUT);
+    const choice = await vscode.window.showErrorMessage(err.message, ...actions);
+    if (choice === SELECT_MODEL) await vscode.commands.executeCommand('qedNano.selectModel');
+    else if (choice === OPEN_SETTINGS) await vscode.commands.executeCommand('workbench.action.openSettings', 'qedNano');
+    else if (choice === SHOW_OUTPUT) this.output.show(true);
+  }
+
+  private emit(progress: RunProgress): void {
+    this.progressEmitter.fire(progress);
+  }
+
+  dispose(): void {
+    this.current?.abort();
+    this.progressEmitter.dispose();
+    void this.client.dispose();
+  }
+}

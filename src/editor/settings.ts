@@ -1,0 +1,63 @@
+// Reads the qedNano.* settings into the runtime's request shapes, with the clamping a user would expect.
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import type { GpuChoice, LoadRequest, SamplingOptions } from '../model/protocol';
+
+const GPU_CHOICES: readonly GpuChoice[] = ['auto', 'cuda', 'vulkan', 'metal', 'off'];
+
+export interface GenerationSettings {
+  sampling: SamplingOptions;
+  maxTokensPerCycle: number;
+}
+
+function section(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration('qedNano');
+}
+
+export function configuredModelPath(): string {
+  return (section().get<string>('modelPath') ?? '').trim();
+}
+
+/** 0 means auto: the cores this process may use; a larger number is capped to them (more only slows llama.cpp down). */
+export function effectiveThreads(requested: number): number {
+  const cores = Math.max(1, os.availableParallelism());
+  if (!Number.isFinite(requested) || requested <= 0) return cores;
+  return Math.min(Math.floor(requested), cores);
+}
+
+export function parseContextSize(value: unknown): 'auto' | number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 256) return Math.floor(value);
+  if (typeof value === 'string' && /^\d+$/.test(value.trim())) return Math.max(256, parseInt(value.trim(), 10));
+  return 'auto';
+}
+
+export function loadRequest(modelPath: string): LoadRequest {
+  const cfg = section();
+  const gpu = cfg.get<string>('gpu') ?? 'auto';
+  return {
+    modelPath,
+    gpu: (GPU_CHOICES as readonly string[]).includes(gpu) ? (gpu as GpuChoice) : 'auto',
+    threads: effectiveThreads(cfg.get<number>('threads') ?? 0),
+    contextSize: parseContextSize(cfg.get('contextSize')),
+  };
+}
+
+export function generationSettings(): GenerationSettings {
+  const cfg = section();
+  return {
+    sampling: {
+      temperature: cfg.get<number>('temperature') ?? 0.7,
+      topP: cfg.get<number>('topP') ?? 0.95,
+      topK: cfg.get<number>('topK') ?? 20,
+    },
+    maxTokensPerCycle: Math.max(64, cfg.get<number>('maxTokensPerCycle') ?? 16384),
+  };
+}
+
+export function idleUnloadMs(): number {
+  const minutes = section().get<number>('idleUnloadMinutes') ?? 10;
+  return minutes > 0 ? Math.round(minutes * 60_000) : 0;
+}
+
+/** Settings whose change means the loaded model must be reloaded (the client notices on its next request). */
+export const RELOAD_SETTINGS = ['qedNano.modelPath', 'qedNano.gpu', 'qedNano.threads', 'qedNano.contextSize'];

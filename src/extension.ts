@@ -1,0 +1,87 @@
+// Entry point. Activation only wires things up: it never loads node-llama-cpp (the model worker does,
+// in its own process, on the first request), so opening a Markdown file stays instant.
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { ModelClient } from './model/client';
+import type { ChatMessage, GenerateResult, ModelInfo } from './model/protocol';
+import { notYetAvailable, proveTheorem, selectModel, showModelInfo } from './editor/commands';
+import { ModelService, type GenerateOptions } from './editor/modelService';
+import { RELOAD_SETTINGS } from './editor/settings';
+import { StatusBar } from './editor/statusBar';
+
+/** What activate() returns: a small API for tests and for other extensions. */
+export interface QedNanoApi {
+  readonly activationMs: number;
+  client(): ModelClient;
+  modelInfo(): Promise<ModelInfo>;
+  generate(messages: ChatMessage[], options?: Omit<GenerateOptions, 'onChunk'>): Promise<GenerateResult & { chunks: number }>;
+  loadCount(): number;
+  nodeLlamaLoadedInHost(): boolean;
+}
+
+/** True if node-llama-cpp's JavaScript or its native addon is loaded in this (extension host) process. */
+export function nodeLlamaLoadedInHost(): boolean {
+  const inCache = typeof require !== 'undefined' && Object.keys(require.cache).some(k => k.includes('node-llama-cpp'));
+  let mapped = false;
+  try { mapped = /llama-addon\.node|libllama/.test(readFileSync('/proc/self/maps', 'utf8')); } catch { /* not Linux */ }
+  return inCache || mapped;
+}
+
+export function activate(context: vscode.ExtensionContext): QedNanoApi {
+  const started = performance.now();
+  const output = vscode.window.createOutputChannel('QED-Nano', { log: true });
+  const service = new ModelService(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.mjs').fsPath, output);
+  const statusBar = new StatusBar();
+  context.subscriptions.push(output, service, statusBar, service.onProgress(p => statusBar.update(p)));
+
+  const register = (id: string, handler: (...args: unknown[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, handler));
+
+  register('qedNano.proveTheorem', () => proveTheorem(service));
+  register('qedNano.refineProof', () => notYetAvailable('Refining a selected proof',
+    'For now, select the statement and run "QED-Nano: Prove Theorem at Cursor" for a fresh draft.'));
+  register('qedNano.showReasoningCache', () => notYetAvailable('The reasoning cache view',
+    'Drafts show their reasoning in a collapsed section of the draft document.'));
+  register('qedNano.previewMath', () => notYetAvailable('The rendered math preview',
+    'VS Code\'s built-in Markdown preview (Ctrl+Shift+V) renders $…$ math in Markdown files.'));
+  register('qedNano.downloadModel', () => notYetAvailable('Downloading the model from inside VS Code',
+    'Download a QED-Nano GGUF file yourself, then run "QED-Nano: Select Model File…".'));
+  register('qedNano.selectModel', () => selectModel());
+  register('qedNano.showModelInfo', () => showModelInfo(service, context.extensionUri, output));
+  register('qedNano.cancel', () => {
+    const stopped = service.cancel();
+    if (!stopped) void vscode.window.showInformationMessage('QED-Nano: nothing is running.');
+    return stopped;
+  });
+
+  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration(e => {
+    if (e.affectsConfiguration('qedNano.idleUnloadMinutes')) void service.applyIdleSetting();
+    if (RELOAD_SETTINGS.some(s => e.affectsConfiguration(s))) output.info('Model settings changed: the model will be reloaded on the next request.');
+  }));
+
+  const activationMs = performance.now() - started;
+  output.info(`QED-Nano activated in ${activationMs.toFixed(1)} ms (node-llama-cpp is loaded only by the model worker, on the first request).`);
+
+  return {
+    activationMs,
+    client: () => service.modelClient,
+    modelInfo: async () => {
+      const modelPath = await service.requireModelPath();
+      if (!modelPath) throw new Error('No model is configured (qedNano.modelPath).');
+      return service.ensureLoaded(modelPath);
+    },
+    generate: async (messages, options = {}) => {
+      const modelPath = await service.requireModelPath();
+      if (!modelPath) throw new Error('No model is configured (qedNano.modelPath).');
+      let chunks = 0;
+      const result = await service.generate(modelPath, messages, { ...options, onChunk: () => { chunks++; } });
+      return { ...result, chunks };
+    },
+    loadCount: () => service.loadCount,
+    nodeLlamaLoadedInHost,
+  };
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions; disposing the service shuts the worker down.
+}
