@@ -6,23 +6,25 @@
 const fs = require('fs');
 const path = require('path');
 
+// Each piece becomes one token of the scripted model, so pieces must be distinct.
 const SCRIPT = {
-  thinking: 'Let me check parity: n^2 - n = n(n-1), a product of two consecutive integers.',
-  answer: 'Proof. Write $n^2 - n = n(n-1)$. One of two consecutive integers is even, so the product is even. $\\blacksquare$',
+  thinking: ['Check parity:', ' n^2 - n = n(n-1),', ' a product of two consecutive integers.'],
+  answer: ['Proof.', ' Write $n^2 - n = n(n-1)$.', ' One of two consecutive integers is even,', ' so the product is even.', ' $\\blacksquare$'],
 };
 
-async function makeHostFixtures(dir) {
-  const generator = path.resolve(__dirname, '../../out/test/fixtures/gguf.js');
+/** Writes the scripted model and expected.json into `dir`; `repo` is the repository root (where out/ is). */
+async function makeHostFixtures(dir, repo) {
+  const generator = path.join(repo, 'out/test/fixtures/gguf.js');
   if (!fs.existsSync(generator)) throw new Error(`${generator} is missing: build first (node scripts/build.mjs)`);
   const mod = require(generator);
   const write = mod.writeScriptedModel;
   if (typeof write !== 'function') {
-    throw new Error(`${generator} does not export writeScriptedModel(path, {thinking, answer}) (exports: ${Object.keys(mod).join(', ')})`);
+    throw new Error(`${generator} does not export writeScriptedModel(path, {thinking: string[], answer: string[]}) (exports: ${Object.keys(mod).join(', ')})`);
   }
   fs.mkdirSync(dir, { recursive: true });
   const modelPath = path.join(dir, 'scripted-qwen3.gguf');
   await write(modelPath, { thinking: SCRIPT.thinking, answer: SCRIPT.answer });
-  const expected = { modelPath, thinking: SCRIPT.thinking, answer: SCRIPT.answer, architecture: 'qwen3', gpuType: 'cpu' };
+  const expected = { modelPath, thinking: SCRIPT.thinking.join(''), answer: SCRIPT.answer.join(''), architecture: 'qwen3', gpuType: 'cpu' };
   fs.writeFileSync(path.join(dir, 'expected.json'), JSON.stringify(expected, null, 2) + '\n');
   return expected;
 }

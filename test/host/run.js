@@ -21,6 +21,8 @@ const fs = require('fs');
 const net = require('net');
 const os = require('os');
 const path = require('path');
+const { makeHostFixtures } = require('./fixtures.js');
+const { WORKBENCH_SETTINGS, MODEL_SETTINGS } = require('./settings.js');
 
 const REPO = path.resolve(__dirname, '../..');
 const t0 = Date.now();
@@ -30,27 +32,6 @@ const lap = (msg) => console.log(`[host ${((Date.now() - t0) / 1000).toFixed(1)}
 const USAGE = 'usage: node test/host/run.js --suite <suite index.js> [--ext <dir> | --installed-vsix <file.vsix>] '
   + '[--workspace <dir>] [--settings <json>] [--shot <png>] [--scripted-model] [--fixtures <dir>] [--env K=V ...] '
   + '[--timeout <s>] [--host-dir <dir>] [--keep]';
-
-// Settings for a quiet, deterministic workbench: no welcome page, walkthroughs, trust prompt, telemetry, updates or AI.
-const BASE_SETTINGS = {
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'workbench.welcomePage.walkthroughs.openOnInstall': false,
-  'workbench.enableExperiments': false,
-  'workbench.secondarySideBar.defaultVisibility': 'hidden',
-  'telemetry.telemetryLevel': 'off',
-  'update.mode': 'none',
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'extensions.ignoreRecommendations': true,
-  'security.workspace.trust.enabled': false,
-  'chat.disableAIFeatures': true,
-  'chat.commandCenter.enabled': false,
-  'git.enabled': false,
-  'npm.autoDetect': 'off',
-  'typescript.disableAutomaticTypeAcquisition': true,
-  'window.commandCenter': false,
-};
 
 function parseArgs(argv) {
   const o = { env: {} };
@@ -154,8 +135,7 @@ function locateHarness(hostDir) {
 
 /** The scripted GGUF model for the generate/installed suites; returns the settings that point the extension at it. */
 async function makeScriptedModel(fixturesDir) {
-  const { makeHostFixtures } = require('./fixtures.js');
-  const made = await makeHostFixtures(fixturesDir);
+  const made = await makeHostFixtures(fixturesDir, REPO);
   lap(`scripted model ${made.modelPath} (${fs.statSync(made.modelPath).size} bytes)`);
   return { 'qedNano.modelPath': made.modelPath };
 }
@@ -185,7 +165,7 @@ async function main() {
   const serverLog = path.join(work, 'server.log');
   const consoleLog = path.join(work, 'browser-console.log');
 
-  const settings = { ...BASE_SETTINGS, 'qedNano.gpu': 'off', 'qedNano.threads': 1 };
+  const settings = { ...WORKBENCH_SETTINGS, ...MODEL_SETTINGS };
   if (opts.scriptedModel) Object.assign(settings, await makeScriptedModel(fixtures));
   if (opts.settings) Object.assign(settings, readJson(path.resolve(opts.settings)));
   // User settings for the workbench; machine-scoped settings (qedNano.modelPath, qedNano.gpu) are read only from the
@@ -229,7 +209,7 @@ async function main() {
   const serverExited = new Promise((r) => server.once('exit', r));
   lap(`VS Code server pid ${server.pid} on ${authority} (node ${node})`);
 
-  let browser; let page; let code = 1; let error;
+  let browser; let page; let code; let error;
   const stop = async () => {
     if (browser) { await browser.close().catch(() => {}); browser = undefined; }
     if (server.exitCode === null && server.signalCode === null) {

@@ -37,11 +37,16 @@ export function defineGenerateTests(getApi: () => Promise<QedApi>): void {
     this.timeout(60_000);
     const expected = expectedFixture();
     const api = await getApi();
+    const loadsBefore = api.loadCount();
     const before = await api.modelInfo();
+    const t0 = Date.now();
     const result = await api.generate(MESSAGES);
+    console.log(`      second generate: ${Date.now() - t0} ms`);
     const after = await api.modelInfo();
     assert.equal(result.text.trim(), expected.answer);
-    // A reload would produce a new ModelInfo with a new load time.
+    assert.equal(loadsBefore, 1, 'the model should have been loaded exactly once by now');
+    assert.equal(api.loadCount(), loadsBefore, 'the second generate loaded the model again');
+    // A reload would also produce a new ModelInfo with a new load time.
     assert.deepEqual(after, before, 'model info changed between calls: the model was reloaded');
   });
 

@@ -15,6 +15,8 @@ export interface QedApi {
     opts?: Record<string, unknown>,
   ): Promise<{ thought: string; text: string; stopReason: string }>;
   modelInfo(): Promise<{ architecture: string; gpuType: string; loadTimeMs: number; modelPath: string } & Record<string, unknown>>;
+  /** How many times the model has been loaded by the worker. */
+  loadCount(): number;
   nodeLlamaLoadedInHost(): boolean;
 }
 
