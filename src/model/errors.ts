@@ -1,0 +1,119 @@
+// Model errors a user can act on: each code has a message saying what happened and what to do next.
+// Both the worker and the host use this module; it crosses the process boundary as SerializedModelError.
+import type { ModelErrorCode, SerializedModelError } from './protocol';
+
+const CODES: readonly ModelErrorCode[] = [
+  'modelMissing', 'notGguf', 'corruptModel', 'binaryMissing', 'outOfMemory', 'contextOverflow',
+  'workerCrashed', 'notLoaded', 'aborted', 'busy', 'internal',
+];
+
+export function isModelErrorCode(value: unknown): value is ModelErrorCode {
+  return typeof value === 'string' && (CODES as readonly string[]).includes(value);
+}
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+
+  constructor(readonly code: ModelErrorCode, message: string, readonly detail?: string) {
+    super(message);
+  }
+
+  toJSON(): SerializedModelError {
+    return this.detail === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, detail: this.detail };
+  }
+
+  static fromJSON(e: SerializedModelError): ModelError {
+    return new ModelError(e.code, e.message, e.detail);
+  }
+
+  /** Any thrown value as a ModelError ('internal' unless it already is one). */
+  static from(err: unknown): ModelError {
+    if (err instanceof ModelError) return err;
+    return ModelError.internal(err);
+  }
+
+  static modelMissing(path: string): ModelError {
+    return new ModelError('modelMissing',
+      `The model file ${path} does not exist. Check qedNano.modelPath, or use "QED-Nano: Select Model File…" or "QED-Nano: Download Model…".`);
+  }
+
+  static notGguf(path: string, detail?: string): ModelError {
+    return new ModelError('notGguf',
+      `${path} is not a GGUF model file (it does not start with "GGUF"). Point qedNano.modelPath at a .gguf file.`, detail);
+  }
+
+  static corruptModel(path: string, detail?: string): ModelError {
+    return new ModelError('corruptModel',
+      `The model file ${path} is damaged or incomplete (llama.cpp could not load it; an interrupted download does this). Download it again.`, detail);
+  }
+
+  static binaryMissing(detail?: string): ModelError {
+    return new ModelError('binaryMissing',
+      'The llama.cpp runtime for this platform is missing (node-llama-cpp has no prebuilt binary here). Reinstall the extension, or report your OS and CPU.', detail);
+  }
+
+  static outOfMemory(detail?: string): ModelError {
+    return new ModelError('outOfMemory',
+      'Not enough memory to load the model or its context. Close other programs, lower qedNano.contextSize, or set qedNano.gpu to "off" if the GPU is short of memory.', detail);
+  }
+
+  static contextOverflow(promptTokens: number, maxTokens: number, contextSize: number): ModelError {
+    return new ModelError('contextOverflow',
+      `The prompt is ${fmt(promptTokens)} tokens and up to ${fmt(maxTokens)} more may be generated, but the context holds ${fmt(contextSize)}. ` +
+      'Raise qedNano.contextSize or lower qedNano.maxTokensPerCycle.');
+  }
+
+  /** node-llama-cpp's own overflow ("Failed to compress chat history…"), when no numbers are known. */
+  static contextOverflowDuringGeneration(contextSize: number, detail?: string): ModelError {
+    return new ModelError('contextOverflow',
+      `The conversation outgrew the context (${fmt(contextSize)} tokens) during generation. Raise qedNano.contextSize or lower qedNano.maxTokensPerCycle.`, detail);
+  }
+
+  static workerCrashed(code: number | null, signal: string | null, detail?: string): ModelError {
+    const how = signal ? `signal ${signal}` : `exit code ${code ?? 'unknown'}`;
+    return new ModelError('workerCrashed',
+      `The model process stopped unexpectedly (${how}). The next request starts a fresh one.`, detail);
+  }
+
+  static notLoaded(): ModelError {
+    return new ModelError('notLoaded', 'No model is loaded. Run the command again; it loads the model first.');
+  }
+
+  static aborted(): ModelError {
+    return new ModelError('aborted', 'The request was cancelled.');
+  }
+
+  static busy(): ModelError {
+    return new ModelError('busy', 'The model is busy with another request. Wait for it to finish or stop it first.');
+  }
+
+  static internal(err: unknown): ModelError {
+    const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const first = err instanceof Error ? err.message : String(err);
+    return new ModelError('internal', `The model runtime failed: ${first}`, detail);
+  }
+}
+
+/** llama.cpp / ggml allocation-failure messages (CPU and GPU). */
+const OOM_PATTERNS = [
+  /failed to allocate/i, /out of memory/i, /cudaMalloc failed/i, /ErrorOutOfDeviceMemory/i, /ErrorOutOfHostMemory/i,
+  /unable to allocate/i, /cannot allocate memory/i, /not enough (?:v?ram|memory)/i, /insufficient memory/i,
+  /std::bad_alloc/i, /ggml_backend_alloc.*failed/i, /cannot fit/i,
+];
+
+export function looksLikeOutOfMemory(message: string): boolean {
+  return OOM_PATTERNS.some(p => p.test(message));
+}
+
+export function looksLikeContextOverflow(message: string): boolean {
+  return /Failed to compress chat history/i.test(message) || /context size is too small/i.test(message);
+}
+
+export function looksLikeBinaryMissing(message: string): boolean {
+  return /no (?:prebuilt )?binar/i.test(message) || /NoBinaryFoundError/.test(message) || /Cannot find (?:module|package) ['"]?(?:node-llama-cpp|@node-llama-cpp)/i.test(message)
+    || /ERR_MODULE_NOT_FOUND/.test(message) || /ERR_DLOPEN_FAILED/.test(message);
+}

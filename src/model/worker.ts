@@ -1,0 +1,345 @@
+// The model worker: an ESM child process forked by ModelClient. It alone owns node-llama-cpp.
+//
+// One Llama, one model, one context (one sequence). Requests are handled one at a time, in arrival order: a
+// 'generate' that arrives while another runs WAITS its turn (it is not rejected); an 'abort' is handled at once,
+// for the running request or for a queued one (which then finishes immediately with stopReason 'abort').
+// Each 'generate' is an independent conversation: the context sequence is cleared before it.
+// The process exits when its IPC channel closes (the extension host died) or on 'shutdown'.
+import { availableParallelism } from 'node:os';
+import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type {
+  ChatHistoryItem, ChatWrapper, Llama, LlamaChatResponseChunk, LlamaContext, LlamaContextSequence, LlamaModel,
+} from 'node-llama-cpp';
+import type { GenerateChunk, GenerateRequest, GenerateResult, HostMessage, LoadRequest, ModelInfo, StopReason, WorkerMessage } from './protocol';
+import { ModelError, looksLikeBinaryMissing, looksLikeContextOverflow, looksLikeOutOfMemory } from './errors';
+import { parseHostMessage } from './validate';
+
+type NodeLlamaCpp = typeof import('node-llama-cpp');
+
+interface Loaded {
+  request: LoadRequest;
+  llama: Llama;
+  model: LlamaModel;
+  context: LlamaContext;
+  sequence: LlamaContextSequence;
+  chatWrapper: ChatWrapper;
+  info: ModelInfo;
+}
+
+let lib: NodeLlamaCpp | undefined;
+let loaded: Loaded | undefined;
+let queue: Promise<void> = Promise.resolve();
+const aborts = new Map<number, AbortController>();
+
+function send(msg: WorkerMessage): void {
+  if (process.connected && process.send) process.send(msg);
+}
+
+function log(level: 'info' | 'warn' | 'error', message: string): void {
+  send({ type: 'log', level, message });
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function loadLib(): Promise<NodeLlamaCpp> {
+  if (lib) return lib;
+  try {
+    lib = await import('node-llama-cpp');
+    return lib;
+  } catch (err) {
+    throw ModelError.binaryMissing(`import('node-llama-cpp') failed: ${errorMessage(err)}`);
+  }
+}
+
+// ---------------------------------------------------------------- load
+
+async function checkFile(path: string): Promise<number> {
+  let size: number;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw ModelError.notGguf(path, 'not a regular file');
+    size = st.size;
+  } catch (err) {
+    if (err instanceof ModelError) throw err;
+    throw ModelError.modelMissing(path);
+  }
+  const fh = await open(path, 'r');
+  try {
+    const magic = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(magic, 0, 4, 0);
+    if (bytesRead < 4 || magic.toString('latin1') !== 'GGUF') {
+      throw ModelError.notGguf(path, `first bytes: ${JSON.stringify(magic.subarray(0, bytesRead).toString('latin1'))}`);
+    }
+  } finally {
+    await fh.close();
+  }
+  return size;
+}
+
+async function getLlamaFor(L: NodeLlamaCpp, req: LoadRequest, threads: number): Promise<{ llama: Llama; fallback?: string }> {
+  const base = {
+    build: 'never' as const, skipDownload: true, maxThreads: threads, progressLogs: false,
+    logLevel: L.LlamaLogLevel.warn,
+    logger: (level: string, message: string) => {
+      const text = message.trim();
+      if (text) log(level === 'error' || level === 'fatal' ? 'error' : 'warn', `llama.cpp: ${text}`);
+    },
+  };
+  const cpu = async () => {
+    try {
+      return await L.getLlama({ ...base, gpu: false });
+    } catch (err) {
+      throw ModelError.binaryMissing(errorMessage(err));
+    }
+  };
+  if (req.gpu === 'off') return { llama: await cpu() };
+  try {
+    const llama = await L.getLlama({ ...base, gpu: req.gpu });
+    if (llama.gpu === false) {
+      const reason = req.gpu === 'auto'
+        ? 'No usable GPU backend was found on this machine (CUDA, Vulkan or Metal), so the CPU is used.'
+        : `The ${req.gpu} backend is not available, so the CPU is used.`;
+      return { llama, fallback: reason };
+    }
+    return { llama };
+  } catch (err) {
+    const reason = `The ${req.gpu === 'auto' ? 'GPU' : req.gpu} backend could not be used (${errorMessage(err).split('\n')[0]}), so the CPU is used.`;
+    log('warn', reason);
+    return { llama: await cpu(), fallback: reason };
+  }
+}
+
+function sameLoad(a: LoadRequest, b: LoadRequest): boolean {
+  return a.modelPath === b.modelPath && a.gpu === b.gpu && a.threads === b.threads && a.contextSize === b.contextSize;
+}
+
+async function disposeLoaded(): Promise<void> {
+  const l = loaded;
+  loaded = undefined;
+  if (!l) return;
+  try { l.sequence.dispose(); } catch { /* already disposed */ }
+  await l.context.dispose().catch(() => undefined);
+  await l.model.dispose().catch(() => undefined);
+  await l.llama.dispose().catch(() => undefined);
+}
+
+function pickChatWrapper(L: NodeLlamaCpp, model: LlamaModel): ChatWrapper {
+  const arch = String(model.fileInfo.metadata?.general?.architecture ?? '');
+  const template = model.fileInfo.metadata?.tokenizer?.chat_template;
+  const chatMlThink = typeof template === 'string' && template.includes('<|im_start|>') && template.includes('<think>');
+  if (arch === 'qwen3' || arch === 'qwen2' || chatMlThink) return new L.QwenChatWrapper();
+  // No chat template (e.g. a base model such as stories260K): feed the messages' text as is, a plain completion.
+  if (typeof template !== 'string') return new L.EmptyChatWrapper();
+  return L.resolveChatWrapper(model);
+}
+
+async function load(req: LoadRequest): Promise<ModelInfo> {
+  if (loaded && sameLoad(loaded.request, req)) return loaded.info;
+  await disposeLoaded();
+  const t0 = performance.now();
+  const fileSizeBytes = await checkFile(req.modelPath);
+  const L = await loadLib();
+  const cores = availableParallelism();
+  const threads = req.threads > 0 ? Math.min(req.threads, cores) : cores;
+  const { llama, fallback } = await getLlamaFor(L, req, threads);
+  if (fallback) log('warn', fallback);
+  let model: LlamaModel;
+  try {
+    model = await llama.loadModel({ modelPath: req.modelPath, gpuLayers: llama.gpu === false ? 0 : 'auto' });
+  } catch (err) {
+    await llama.dispose().catch(() => undefined);
+    const msg = errorMessage(err);
+    if (looksLikeOutOfMemory(msg)) throw ModelError.outOfMemory(msg);
+    throw ModelError.corruptModel(req.modelPath, msg);
+  }
+  let context: LlamaContext;
+  try {
+    context = await model.createContext({
+      contextSize: req.contextSize === 'auto' ? 'auto' : req.contextSize,
+      sequences: 1,
+      threads,
+    });
+  } catch (err) {
+    await model.dispose().catch(() => undefined);
+    await llama.dispose().catch(() => undefined);
+    const msg = errorMessage(err);
+    if (looksLikeOutOfMemory(msg) || err instanceof L.InsufficientMemoryError) throw ModelError.outOfMemory(msg);
+    throw ModelError.internal(err);
+  }
+  const sequence = context.getSequence();
+  const chatWrapper = pickChatWrapper(L, model);
+  const meta = model.fileInfo.metadata;
+  const fileType = meta?.general?.file_type;
+  const insights = model.fileInsights;
+  const info: ModelInfo = {
+    modelPath: req.modelPath,
+    fileName: basename(req.modelPath),
+    fileSizeBytes,
+    architecture: String(meta?.general?.architecture ?? 'unknown'),
+    typeDescription: model.typeDescription,
+    parameterCount: insights.totalParameters,
+    quantization: fileType !== undefined ? (L.GgufFileType[fileType] ?? String(fileType))
+      : insights.dominantTensorType !== undefined ? (L.GgmlType[insights.dominantTensorType] ?? 'unknown') : 'unknown',
+    trainContextSize: model.trainContextSize,
+    contextSize: context.contextSize,
+    gpuType: llama.gpu === false ? 'cpu' : llama.gpu,
+    ...(fallback ? { gpuFallbackReason: fallback } : {}),
+    layersOffloaded: model.gpuLayers,
+    totalLayers: insights.totalLayers,
+    threads: context.currentThreads || threads,
+    hasChatTemplate: typeof meta?.tokenizer?.chat_template === 'string',
+    chatWrapper: chatWrapper.wrapperName,
+    loadTimeMs: Math.round(performance.now() - t0),
+  };
+  loaded = { request: req, llama, model, context, sequence, chatWrapper, info };
+  log('info', `loaded ${info.fileName}: ${info.typeDescription}, ${info.gpuType}, ${info.layersOffloaded}/${info.totalLayers} layers offloaded, ` +
+    `context ${info.contextSize}, ${info.threads} thread(s), ${info.chatWrapper}, ${info.loadTimeMs} ms`);
+  return info;
+}
+
+// ---------------------------------------------------------------- generate
+
+function toHistory(req: GenerateRequest): ChatHistoryItem[] {
+  return req.messages.map((m): ChatHistoryItem => m.role === 'assistant'
+    ? { type: 'model', response: [m.content] }
+    : m.role === 'system' ? { type: 'system', text: m.content } : { type: 'user', text: m.content });
+}
+
+function mapStop(reason: string): StopReason {
+  switch (reason) {
+    case 'eogToken': return 'eos';
+    case 'maxTokens': return 'maxTokens';
+    case 'abort': return 'abort';
+    case 'stopGenerationTrigger':
+    case 'customStopTrigger': return 'stopString';
+    default: return 'other';
+  }
+}
+
+async function generate(id: number, req: GenerateRequest, abort: AbortController, receivedAt: number): Promise<GenerateResult> {
+  const l = loaded;
+  if (!l) throw ModelError.notLoaded();
+  const L = await loadLib();
+  const history = toHistory(req);
+  const promptHistory: ChatHistoryItem[] = history[history.length - 1]?.type === 'model' ? history : [...history, { type: 'model', response: [] }];
+  const promptTokens = l.chatWrapper.generateContextState({ chatHistory: promptHistory }).contextText.tokenize(l.model.tokenizer).length;
+  if (promptTokens + req.maxTokens > l.context.contextSize) {
+    throw ModelError.contextOverflow(promptTokens, req.maxTokens, l.context.contextSize);
+  }
+  let thought = '';
+  let text = '';
+  let generatedTokens = 0;
+  let firstChunkAt: number | undefined;
+  if (abort.signal.aborted) {
+    return { stopReason: 'abort', thought, text, promptTokens, generatedTokens, timeToFirstTokenMs: 0, totalMs: Math.round(performance.now() - receivedAt), tokensPerSecond: 0 };
+  }
+  await l.sequence.clearHistory();
+  const chat = new L.LlamaChat({ contextSequence: l.sequence, chatWrapper: l.chatWrapper, autoDisposeSequence: false });
+  try {
+    const onResponseChunk = (c: LlamaChatResponseChunk) => {
+      generatedTokens += c.tokens.length;
+      if (c.text === '') return;
+      if (c.type === 'segment' && c.segmentType !== 'thought') return; // other segment kinds (e.g. comments) are not shown
+      if (firstChunkAt === undefined) firstChunkAt = performance.now();
+      const chunk: GenerateChunk = { kind: c.type === 'segment' ? 'thought' : 'text', text: c.text };
+      if (chunk.kind === 'thought') thought += chunk.text; else text += chunk.text;
+      send({ type: 'chunk', id, chunk });
+    };
+    const genStart = performance.now();
+    const res = await chat.generateResponse(history, {
+      onResponseChunk,
+      maxTokens: req.maxTokens,
+      temperature: req.sampling.temperature,
+      topP: req.sampling.topP,
+      topK: req.sampling.topK,
+      ...(req.sampling.seed !== undefined ? { seed: req.sampling.seed } : {}),
+      ...(req.thoughtTokenBudget !== undefined ? { budgets: { thoughtTokens: req.thoughtTokenBudget } } : {}),
+      signal: abort.signal,
+      stopOnAbortSignal: true,
+    });
+    const end = performance.now();
+    const genSeconds = (end - genStart) / 1000;
+    return {
+      stopReason: mapStop(res.metadata.stopReason),
+      thought, text, promptTokens, generatedTokens,
+      timeToFirstTokenMs: Math.round((firstChunkAt ?? end) - receivedAt),
+      totalMs: Math.round(end - receivedAt),
+      tokensPerSecond: genSeconds > 0 ? Math.round((generatedTokens / genSeconds) * 10) / 10 : 0,
+    };
+  } catch (err) {
+    const msg = errorMessage(err);
+    if (looksLikeContextOverflow(msg)) throw ModelError.contextOverflowDuringGeneration(l.context.contextSize, msg);
+    if (looksLikeOutOfMemory(msg)) throw ModelError.outOfMemory(msg);
+    throw ModelError.from(err);
+  } finally {
+    chat.dispose({ disposeSequence: false });
+  }
+}
+
+// ---------------------------------------------------------------- dispatch
+
+function fail(id: number, err: unknown): void {
+  const e = err instanceof ModelError ? err : looksLikeBinaryMissing(errorMessage(err)) ? ModelError.binaryMissing(errorMessage(err)) : ModelError.from(err);
+  send({ type: 'error', id, error: e.toJSON() });
+}
+
+function enqueue(task: () => Promise<void>): void {
+  queue = queue.then(task, task);
+}
+
+let shuttingDown = false;
+async function shutdown(code: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  for (const a of aborts.values()) a.abort();
+  await queue.catch(() => undefined);
+  await disposeLoaded().catch(() => undefined);
+  process.exit(code);
+}
+
+function handle(raw: unknown): void {
+  const msg: HostMessage | undefined = parseHostMessage(raw);
+  if (!msg) {
+    log('error', `ignored a malformed message from the host: ${JSON.stringify(raw)?.slice(0, 200)}`);
+    return;
+  }
+  switch (msg.type) {
+    case 'load':
+      enqueue(async () => {
+        try { send({ type: 'loaded', id: msg.id, info: await load(msg.request) }); } catch (err) { fail(msg.id, err); }
+      });
+      break;
+    case 'generate': {
+      const receivedAt = performance.now();
+      const abort = new AbortController();
+      aborts.set(msg.id, abort);
+      enqueue(async () => {
+        try { send({ type: 'done', id: msg.id, result: await generate(msg.id, msg.request, abort, receivedAt) }); } catch (err) { fail(msg.id, err); }
+        finally { aborts.delete(msg.id); }
+      });
+      break;
+    }
+    case 'abort':
+      aborts.get(msg.id)?.abort();
+      break;
+    case 'unload':
+      enqueue(async () => {
+        try { await disposeLoaded(); send({ type: 'unloaded', id: msg.id }); } catch (err) { fail(msg.id, err); }
+      });
+      break;
+    case 'shutdown':
+      void shutdown(0);
+      break;
+  }
+}
+
+if (!process.send) {
+  console.error('worker.mjs must be started with an IPC channel (child_process.fork).');
+  process.exit(2);
+}
+process.on('message', handle);
+process.on('disconnect', () => { void shutdown(0); });
+send({ type: 'ready', pid: process.pid });

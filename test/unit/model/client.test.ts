@@ -1,0 +1,262 @@
+// The model worker through ModelClient, against real generated GGUF models and the real worker bundle
+// (dist/worker.mjs: run `node scripts/build.mjs` first). CPU only, 1 thread.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ModelError } from '../../../src/model/errors';
+import type { GenerateChunk } from '../../../src/model/protocol';
+import {
+  EXPECTED_TEXT, EXPECTED_THOUGHT, type Fixtures, type TestClient, assertWorkerBuilt, loadRequest, makeClient, makeFixtures,
+  rejectionOf, removeFixtures, sleep, userRequest,
+} from './helpers';
+
+const PROMPT = 'What is 2+2?';
+
+describe('model/client + worker: scripted and random GGUF fixtures', function () {
+  this.timeout(30_000);
+  let fx: Fixtures;
+  const clients: TestClient[] = [];
+  const client = (opts?: Parameters<typeof makeClient>[0]) => { const c = makeClient(opts); clients.push(c); return c; };
+
+  before(() => {
+    assertWorkerBuilt();
+    fx = makeFixtures();
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map(c => c.client.dispose()));
+  });
+  after(() => removeFixtures(fx));
+
+  it('loads the scripted model and reports full model info', async () => {
+    const { client: c } = client();
+    const states: string[] = [];
+    c.onStateChange(s => states.push(s));
+    assert.equal(c.state, 'stopped');
+    const info = await c.ensureLoaded(loadRequest(fx.scripted));
+    assert.equal(info.architecture, 'qwen3');
+    assert.equal(info.fileName, 'scripted.gguf');
+    assert.equal(info.fileSizeBytes, fs.statSync(fx.scripted).size);
+    assert.equal(info.gpuType, 'cpu');
+    assert.equal(info.gpuFallbackReason, undefined);
+    assert.equal(info.totalLayers, 3); // 2 blocks + the output layer, as llama.cpp counts them
+    assert.equal(info.layersOffloaded, 0);
+    assert.equal(info.trainContextSize, 4096);
+    assert.equal(info.contextSize, 4096);
+    assert.equal(info.threads, 1);
+    assert.equal(info.quantization, 'ALL_F32');
+    assert.equal(info.hasChatTemplate, true);
+    assert.equal(info.chatWrapper, 'Qwen');
+    assert.ok(info.parameterCount > 100_000 && info.parameterCount < 200_000, `parameterCount ${info.parameterCount}`);
+    assert.ok(info.loadTimeMs > 0);
+    assert.equal(c.info, info);
+    assert.equal(c.state, 'idle');
+    assert.equal(typeof c.workerPid, 'number');
+    assert.deepEqual(states.filter((s, i) => states.indexOf(s) === i), ['starting', 'loading', 'idle']);
+  });
+
+  it('streams thinking as thought chunks and the answer as text chunks, exactly', async () => {
+    const { client: c } = client();
+    await c.ensureLoaded(loadRequest(fx.scripted));
+    const chunks: GenerateChunk[] = [];
+    const it = c.stream(userRequest(PROMPT, 200));
+    let r = await it.next();
+    while (!r.done) { chunks.push(r.value); r = await it.next(); }
+    const result = r.value;
+    assert.equal(chunks.filter(ch => ch.kind === 'thought').map(ch => ch.text).join(''), EXPECTED_THOUGHT);
+    assert.equal(chunks.filter(ch => ch.kind === 'text').map(ch => ch.text).join(''), EXPECTED_TEXT);
+    assert.ok(chunks.findIndex(ch => ch.kind === 'text') > chunks.findLastIndex(ch => ch.kind === 'thought'), 'thought comes first');
+    assert.equal(result.thought, EXPECTED_THOUGHT);
+    assert.equal(result.text, EXPECTED_TEXT);
+    assert.equal(result.stopReason, 'eos');
+    assert.equal(result.promptTokens, 25);
+    assert.ok(result.generatedTokens >= 13, `generatedTokens ${result.generatedTokens}`);
+    assert.ok(result.tokensPerSecond > 0 && result.totalMs >= result.timeToFirstTokenMs);
+  });
+
+  it('reuses the loaded model across requests, and each generate is an independent conversation', async () => {
+    const { client: c, logs } = client();
+    const info1 = await c.ensureLoaded(loadRequest(fx.scripted));
+    const a = await c.generate(userRequest(PROMPT, 200));
+    const info2 = await c.ensureLoaded(loadRequest(fx.scripted));
+    const b = await c.generate(userRequest(PROMPT, 200));
+    assert.equal(info2, info1);
+    assert.equal(logs.filter(l => l.includes('loaded scripted.gguf')).length, 1, logs.join('\n'));
+    assert.deepEqual([a.thought, a.text, a.promptTokens], [b.thought, b.text, b.promptTokens]);
+    assert.equal(b.text, EXPECTED_TEXT);
+    // a different LoadRequest reloads
+    const info3 = await c.ensureLoaded(loadRequest(fx.scripted, { contextSize: 1024 }));
+    assert.equal(info3.contextSize, 1024);
+    assert.equal(logs.filter(l => l.includes('loaded scripted.gguf')).length, 2);
+  });
+
+  it('thoughtTokenBudget cuts thinking short', async () => {
+    const { client: c } = client();
+    await c.ensureLoaded(loadRequest(fx.scripted));
+    const r = await c.generate(userRequest(PROMPT, 200, { thoughtTokenBudget: 3 }));
+    assert.ok(r.thought.length < EXPECTED_THOUGHT.length, `thought: ${JSON.stringify(r.thought)}`);
+    assert.ok(EXPECTED_THOUGHT.startsWith(r.thought.trimEnd()), `thought: ${JSON.stringify(r.thought)}`);
+  });
+
+  it('aborts mid-generation within 250 ms, returning the partial text with stopReason abort', async () => {
+    const { client: c } = client();
+    await c.ensureLoaded(loadRequest(fx.random));
+    const ac = new AbortController();
+    let streamed = '';
+    let abortedAt = 0;
+    const p = c.generate(userRequest(PROMPT, 3000), {
+      signal: ac.signal,
+      onChunk: ch => {
+        streamed += ch.text;
+        if (!abortedAt && streamed.length > 200) { abortedAt = performance.now(); ac.abort(); }
+      },
+    });
+    const r = await p;
+    const latency = performance.now() - abortedAt;
+    console.log(`      abort latency: ${latency.toFixed(1)} ms after ${streamed.length} characters`);
+    assert.ok(abortedAt > 0, 'generation streamed enough to abort');
+    assert.ok(latency < 250, `abort took ${latency.toFixed(1)} ms`);
+    assert.equal(r.stopReason, 'abort');
+    assert.ok(r.text.length >= 200 && r.text.length < 3000 * 8, `partial text length ${r.text.length}`);
+    assert.ok(streamed.startsWith(r.text) || r.text.startsWith(streamed.slice(0, 200)), 'result is the streamed text');
+    assert.equal(c.state, 'idle');
+    // the worker is usable straight after
+    const again = await c.generate(userRequest(PROMPT, 5));
+    assert.equal(again.stopReason, 'maxTokens');
+    assert.equal(again.generatedTokens, 5);
+  });
+
+  it('a random-weight model runs to maxTokens', async () => {
+    const { client: c } = client();
+    await c.ensureLoaded(loadRequest(fx.random));
+    const r = await c.generate(userRequest(PROMPT, 32));
+    assert.equal(r.stopReason, 'maxTokens');
+    assert.equal(r.generatedTokens, 32);
+    assert.ok(r.text.length > 0);
+  });
+
+  describe('errors', () => {
+    async function loadError(modelPath: string): Promise<ModelError> {
+      const { client: c } = client();
+      const err = await rejectionOf(c.ensureLoaded(loadRequest(modelPath)));
+      assert.ok(err instanceof ModelError, `not a ModelError: ${String(err)}`);
+      assert.equal(c.info, undefined);
+      return err;
+    }
+
+    it('missing file -> modelMissing', async () => {
+      const p = path.join(fx.dir, 'nope.gguf');
+      const err = await loadError(p);
+      assert.equal(err.code, 'modelMissing');
+      assert.equal(err.message, `The model file ${p} does not exist. Check qedNano.modelPath, or use "QED-Nano: Select Model File…" or "QED-Nano: Download Model…".`);
+    });
+
+    it('a file that is not GGUF -> notGguf', async () => {
+      const p = path.join(fx.dir, 'notes.txt');
+      fs.writeFileSync(p, 'these are not the weights you are looking for\n');
+      const err = await loadError(p);
+      assert.equal(err.code, 'notGguf');
+      assert.match(err.message, /is not a GGUF model file/);
+      assert.ok(err.message.includes(p));
+    });
+
+    it('GGUF magic followed by garbage -> corruptModel', async () => {
+      const p = path.join(fx.dir, 'corrupt.gguf');
+      const garbage = Buffer.alloc(4096);
+      for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 151 + 7) & 0xff;
+      fs.writeFileSync(p, Buffer.concat([Buffer.from('GGUF'), garbage]));
+      const err = await loadError(p);
+      assert.equal(err.code, 'corruptModel');
+      assert.match(err.message, /is damaged or incomplete.*Download it again\./);
+      assert.ok(err.detail, 'detail carries the loader error');
+    });
+
+    it('a valid fixture cut in half -> corruptModel', async () => {
+      const p = path.join(fx.dir, 'truncated.gguf');
+      const bytes = fs.readFileSync(fx.scripted);
+      fs.writeFileSync(p, bytes.subarray(0, Math.floor(bytes.length / 2)));
+      const err = await loadError(p);
+      assert.equal(err.code, 'corruptModel');
+    });
+
+    it('prompt + maxTokens larger than the context -> contextOverflow naming the numbers', async () => {
+      const { client: c } = client();
+      const info = await c.ensureLoaded(loadRequest(fx.scripted, { contextSize: 256 }));
+      assert.equal(info.contextSize, 256);
+      const err = await rejectionOf(c.generate(userRequest(PROMPT, 1000)));
+      assert.ok(err instanceof ModelError);
+      assert.equal(err.code, 'contextOverflow');
+      assert.equal(err.message, 'The prompt is 25 tokens and up to 1,000 more may be generated, but the context holds 256. ' +
+        'Raise qedNano.contextSize or lower qedNano.maxTokensPerCycle.');
+      // the model stays loaded and a request that fits works
+      const ok = await c.generate(userRequest(PROMPT, 200));
+      assert.equal(ok.text, EXPECTED_TEXT);
+    });
+
+    it('generate before any load -> notLoaded', async () => {
+      const { client: c } = client();
+      const err = await rejectionOf(c.generate(userRequest(PROMPT, 10)));
+      assert.ok(err instanceof ModelError);
+      assert.equal(err.code, 'notLoaded');
+    });
+  });
+
+  it('kill -9 of the worker mid-generation rejects with workerCrashed; the next request starts a fresh worker', async () => {
+    const { client: c } = client();
+    await c.ensureLoaded(loadRequest(fx.random));
+    const pid1 = c.workerPid!;
+    let killed = false;
+    const err = await rejectionOf(c.generate(userRequest(PROMPT, 3000), {
+      onChunk: () => { if (!killed) { killed = true; process.kill(pid1, 'SIGKILL'); } },
+    }));
+    assert.ok(killed);
+    assert.ok(err instanceof ModelError, String(err));
+    assert.equal(err.code, 'workerCrashed');
+    assert.equal(err.message, 'The model process stopped unexpectedly (signal SIGKILL). The next request starts a fresh one.');
+    assert.equal(c.state, 'stopped');
+    assert.equal(c.info, undefined);
+    // generate (not ensureLoaded) reloads the last LoadRequest by itself
+    const r = await c.generate(userRequest(PROMPT, 8));
+    assert.equal(r.stopReason, 'maxTokens');
+    assert.equal(r.generatedTokens, 8);
+    assert.notEqual(c.workerPid, undefined);
+    assert.notEqual(c.workerPid, pid1);
+    assert.equal(c.info?.fileName, 'random.gguf');
+  });
+
+  it('unloads the model after idleUnloadMs and reloads on the next request', async () => {
+    const { client: c, logs } = client({ idleUnloadMs: 300 });
+    await c.ensureLoaded(loadRequest(fx.scripted));
+    await c.generate(userRequest(PROMPT, 200));
+    await sleep(150);
+    assert.notEqual(c.info, undefined, 'still loaded before the idle time');
+    await sleep(500);
+    assert.equal(c.info, undefined, 'unloaded after the idle time');
+    assert.ok(logs.some(l => l.includes('unloading the model after 300 ms idle')), logs.join('\n'));
+    const r = await c.generate(userRequest(PROMPT, 200));
+    assert.equal(r.text, EXPECTED_TEXT);
+    assert.equal(logs.filter(l => l.includes('loaded scripted.gguf')).length, 2);
+    assert.notEqual(c.info, undefined);
+  });
+
+  it("gpu 'auto' on a machine without a usable GPU falls back to the CPU with a reason (or uses a GPU), never fails", async () => {
+    const { client: c } = client();
+    const info = await c.ensureLoaded(loadRequest(fx.scripted, { gpu: 'auto' }));
+    if (info.gpuType === 'cpu') {
+      assert.ok(info.gpuFallbackReason && info.gpuFallbackReason.length > 10, 'a reason is given');
+      assert.equal(info.layersOffloaded, 0);
+    } else {
+      assert.ok(info.layersOffloaded > 0);
+    }
+    const r = await c.generate(userRequest(PROMPT, 200));
+    assert.equal(r.text, EXPECTED_TEXT);
+  });
+
+  it('dispose stops the worker process', async () => {
+    const { client: c } = client();
+    await c.ensureLoaded(loadRequest(fx.scripted));
+    const pid = c.workerPid!;
+    await c.dispose();
+    assert.equal(c.state, 'stopped');
+    assert.throws(() => process.kill(pid, 0), /ESRCH/);
+  });
+});

@@ -1,0 +1,76 @@
+// Shared set-up for the model tests: generated fixtures in a temp dir, the built worker bundle, a ModelClient factory.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ModelClient, type ModelClientOptions } from '../../../src/model/client';
+import type { GenerateRequest, LoadRequest } from '../../../src/model/protocol';
+import { writeRandomModel, writeScriptedModel } from '../../fixtures/gguf';
+
+/** out/test/unit/model/*.test.js -> <root>/dist/worker.mjs (built by scripts/build.mjs). */
+export const WORKER_PATH = path.resolve(__dirname, '../../../../dist/worker.mjs');
+
+export const THINKING = ['\nOkay, ', 'the user ', 'wants ', '2+2. ', 'Adding ', 'two ', 'and two ', 'gives ', 'four.\n'];
+export const ANSWER = ['The answer ', 'is **4**.'];
+/** What the Qwen chat wrapper reports for the scripted model: thinking trimmed, answer after "</think>" as emitted. */
+export const EXPECTED_THOUGHT = 'Okay, the user wants 2+2. Adding two and two gives four.';
+export const EXPECTED_TEXT = '\n\nThe answer is **4**.';
+
+export interface Fixtures {
+  dir: string;
+  scripted: string;
+  random: string;
+}
+
+export function makeFixtures(): Fixtures {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-model-test-'));
+  const scripted = path.join(dir, 'scripted.gguf');
+  const random = path.join(dir, 'random.gguf');
+  writeScriptedModel(scripted, { thinking: THINKING, answer: ANSWER });
+  writeRandomModel(random, { seed: 7 });
+  return { dir, scripted, random };
+}
+
+export function removeFixtures(f: Fixtures | undefined): void {
+  if (f) fs.rmSync(f.dir, { recursive: true, force: true });
+}
+
+export function assertWorkerBuilt(): void {
+  if (!fs.existsSync(WORKER_PATH)) throw new Error(`${WORKER_PATH} is missing: run "node scripts/build.mjs" first.`);
+}
+
+export function loadRequest(modelPath: string, extra: Partial<LoadRequest> = {}): LoadRequest {
+  return { modelPath, gpu: 'off', threads: 1, contextSize: 'auto', ...extra };
+}
+
+export function userRequest(content: string, maxTokens: number, extra: Partial<GenerateRequest> = {}): GenerateRequest {
+  return { messages: [{ role: 'user', content }], sampling: { temperature: 0, topP: 1, topK: 0, seed: 1 }, maxTokens, ...extra };
+}
+
+export interface TestClient {
+  client: ModelClient;
+  logs: string[];
+}
+
+export function makeClient(opts: Partial<ModelClientOptions> = {}): TestClient {
+  const logs: string[] = [];
+  const client = new ModelClient({
+    workerPath: WORKER_PATH,
+    log: (level, message) => { logs.push(`${level}: ${message}`); if (process.env.QED_TEST_VERBOSE) console.log(`    [${level}] ${message}`); },
+    ...opts,
+  });
+  return { client, logs };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+/** Resolves with the rejection of p (fails if p resolves). */
+export async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
