@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelError } from '../../../src/model/errors';
-import type { GenerateChunk } from '../../../src/model/protocol';
+import type { GenerateChunk, ModelInfo } from '../../../src/model/protocol';
 import {
   EXPECTED_TEXT, EXPECTED_THOUGHT, type Fixtures, type TestClient, assertWorkerBuilt, loadRequest, makeClient, makeFixtures,
   rejectionOf, removeFixtures, sleep, userRequest,
@@ -220,7 +220,8 @@ describe('model/client + worker: scripted and random GGUF fixtures', function ()
     assert.equal(r.generatedTokens, 8);
     assert.notEqual(c.workerPid, undefined);
     assert.notEqual(c.workerPid, pid1);
-    assert.equal(c.info?.fileName, 'random.gguf');
+    const infoNow = (): ModelInfo | undefined => c.info; // (TS narrowed c.info to undefined above)
+    assert.equal(infoNow()?.fileName, 'random.gguf');
   });
 
   it('unloads the model after idleUnloadMs and reloads on the next request', async () => {
