@@ -1,0 +1,130 @@
+// Pure tests of the model error messages, the IPC message validators, and the client's handling of a worker that
+// sends malformed messages (a fake worker script, no model).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ModelClient } from '../../../src/model/client';
+import { ModelError, looksLikeContextOverflow, looksLikeOutOfMemory } from '../../../src/model/errors';
+import { parseHostMessage, parseWorkerMessage } from '../../../src/model/validate';
+
+describe('model/errors', () => {
+  it('contextOverflow names the numbers and what to change', () => {
+    const e = ModelError.contextOverflow(1234, 4096, 2048);
+    assert.equal(e.code, 'contextOverflow');
+    assert.equal(e.message, 'The prompt is 1,234 tokens and up to 4,096 more may be generated, but the context holds 2,048. ' +
+      'Raise qedNano.contextSize or lower qedNano.maxTokensPerCycle.');
+  });
+  it('round-trips through JSON', () => {
+    const e = ModelError.corruptModel('/m.gguf', 'gguf_init failed');
+    const back = ModelError.fromJSON(JSON.parse(JSON.stringify(e.toJSON())));
+    assert.ok(back instanceof ModelError && back instanceof Error);
+    assert.deepEqual([back.code, back.message, back.detail], [e.code, e.message, 'gguf_init failed']);
+  });
+  it('workerCrashed says how the process ended', () => {
+    assert.equal(ModelError.workerCrashed(null, 'SIGKILL').message, 'The model process stopped unexpectedly (signal SIGKILL). The next request starts a fresh one.');
+    assert.equal(ModelError.workerCrashed(3, null).message, 'The model process stopped unexpectedly (exit code 3). The next request starts a fresh one.');
+  });
+  it("recognises node-llama-cpp's overflow and llama.cpp's allocation failures", () => {
+    assert.ok(looksLikeContextOverflow('Failed to compress chat history for context shift due to a too long prompt or system message that cannot be compressed without affecting the generation quality.'));
+    assert.ok(!looksLikeContextOverflow('some other error'));
+    assert.ok(looksLikeOutOfMemory('ggml_backend_cpu_buffer_type_alloc_buffer: failed to allocate buffer of size 17179869184'));
+    assert.ok(looksLikeOutOfMemory('CUDA error: out of memory'));
+    assert.ok(looksLikeOutOfMemory('vk::Device::allocateMemory: ErrorOutOfDeviceMemory'));
+    assert.ok(!looksLikeOutOfMemory('failed to load model'));
+  });
+});
+
+describe('model/validate', () => {
+  const info = {
+    modelPath: '/m.gguf', fileName: 'm.gguf', fileSizeBytes: 1, architecture: 'qwen3', typeDescription: 'qwen3 4B Q8_0', parameterCount: 4e9,
+    quantization: 'MOSTLY_Q8_0', trainContextSize: 32768, contextSize: 4096, gpuType: 'cpu', layersOffloaded: 0, totalLayers: 37, threads: 2,
+    hasChatTemplate: true, chatWrapper: 'Qwen', loadTimeMs: 10,
+  };
+  it('accepts well-formed worker messages', () => {
+    assert.ok(parseWorkerMessage({ type: 'ready', pid: 12 }));
+    assert.ok(parseWorkerMessage({ type: 'loaded', id: 1, info }));
+    assert.ok(parseWorkerMessage({ type: 'chunk', id: 2, chunk: { kind: 'thought', text: 'hm' } }));
+    assert.ok(parseWorkerMessage({ type: 'error', id: 2, error: { code: 'busy', message: 'x' } }));
+    assert.ok(parseWorkerMessage({ type: 'done', id: 2, result: { stopReason: 'eos', thought: '', text: 'a', promptTokens: 1, generatedTokens: 1, timeToFirstTokenMs: 1, totalMs: 1, tokensPerSecond: 1 } }));
+  });
+  it('rejects malformed worker messages', () => {
+    for (const bad of [null, 'ready', 42, [], {}, { type: 'ready' }, { type: 'nope', id: 1 }, { type: 'chunk', id: 1, chunk: { kind: 'reasoning', text: 'x' } },
+      { type: 'chunk', id: '1', chunk: { kind: 'text', text: 'x' } }, { type: 'loaded', id: 1, info: { ...info, gpuType: 'tpu' } },
+      { type: 'error', id: 1, error: { code: 'oops', message: 'x' } }, { type: 'done', id: 1, result: { stopReason: 'eos' } },
+      { type: 'log', level: 'debug', message: 'x' }]) {
+      assert.equal(parseWorkerMessage(bad), undefined, JSON.stringify(bad));
+    }
+  });
+  it('validates host messages', () => {
+    assert.ok(parseHostMessage({ type: 'load', id: 1, request: { modelPath: '/m', gpu: 'auto', threads: 0, contextSize: 'auto' } }));
+    assert.ok(parseHostMessage({ type: 'generate', id: 1, request: { messages: [{ role: 'user', content: 'x' }], sampling: { temperature: 0.6, topP: 0.95, topK: 20 }, maxTokens: 10 } }));
+    assert.equal(parseHostMessage({ type: 'load', id: 1, request: { modelPath: '/m', gpu: 'tpu', threads: 0, contextSize: 'auto' } }), undefined);
+    assert.equal(parseHostMessage({ type: 'generate', id: 1, request: { messages: [{ role: 'bot', content: 'x' }], sampling: { temperature: 0.6, topP: 0.95, topK: 20 }, maxTokens: 10 } }), undefined);
+    assert.equal(parseHostMessage({ type: 'generate', id: 1, request: { messages: [], sampling: { temperature: 0.6, topP: 0.95, topK: 20 }, maxTokens: 0 } }), undefined);
+  });
+});
+
+describe('model/client with a fake worker', function () {
+  this.timeout(10_000);
+  let dir: string;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-fake-worker-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('logs and ignores malformed messages, and the well-formed reply still arrives', async () => {
+    const worker = path.join(dir, 'fake.mjs');
+    fs.writeFileSync(worker, `
+process.send({ type: 'ready', pid: process.pid });
+process.on('message', m => {
+  if (m.type === 'load') {
+    process.send({ type: 'loaded', id: m.id, info: { bogus: true } });
+    process.send('not even an object');
+    process.send({ type: 'loaded', id: m.id, info: { modelPath: m.request.modelPath, fileName: 'f.gguf', fileSizeBytes: 1, architecture: 'qwen3',
+      typeDescription: 't', parameterCount: 1, quantization: 'q', trainContextSize: 1, contextSize: 1, gpuType: 'cpu', layersOffloaded: 0,
+      totalLayers: 1, threads: 1, hasChatTemplate: false, chatWrapper: 'Empty', loadTimeMs: 1 } });
+  }
+  if (m.type === 'shutdown') process.exit(0);
+});
+process.on('disconnect', () => process.exit(0));
+`);
+    const logs: string[] = [];
+    const c = new ModelClient({ workerPath: worker, log: (l, m) => logs.push(`${l}: ${m}`) });
+    try {
+      const info = await c.ensureLoaded({ modelPath: '/x.gguf', gpu: 'off', threads: 1, contextSize: 'auto' });
+      assert.equal(info.fileName, 'f.gguf');
+      assert.equal(logs.filter(l => l.startsWith('error: ignored a malformed message from the model worker')).length, 2, logs.join('\n'));
+    } finally {
+      await c.dispose();
+    }
+  });
+
+  it('an abort returns within the grace time even when the worker never answers', async () => {
+    const worker = path.join(dir, 'stuck.mjs');
+    fs.writeFileSync(worker, `
+process.send({ type: 'ready', pid: process.pid });
+process.on('message', m => {
+  if (m.type === 'load') process.send({ type: 'loaded', id: m.id, info: { modelPath: m.request.modelPath, fileName: 'f.gguf', fileSizeBytes: 1,
+    architecture: 'qwen3', typeDescription: 't', parameterCount: 1, quantization: 'q', trainContextSize: 1, contextSize: 1, gpuType: 'cpu',
+    layersOffloaded: 0, totalLayers: 1, threads: 1, hasChatTemplate: false, chatWrapper: 'Empty', loadTimeMs: 1 } });
+  if (m.type === 'generate') process.send({ type: 'chunk', id: m.id, chunk: { kind: 'thought', text: 'partial' } }); // then hangs
+  if (m.type === 'shutdown') process.exit(0);
+});
+process.on('disconnect', () => process.exit(0));
+`);
+    const c = new ModelClient({ workerPath: worker });
+    try {
+      await c.ensureLoaded({ modelPath: '/x.gguf', gpu: 'off', threads: 1, contextSize: 'auto' });
+      const ac = new AbortController();
+      let t0 = 0;
+      const r = await c.generate({ messages: [{ role: 'user', content: 'x' }], sampling: { temperature: 0, topP: 1, topK: 0 }, maxTokens: 10 }, {
+        signal: ac.signal, onChunk: () => { t0 = performance.now(); ac.abort(); },
+      });
+      const ms = performance.now() - t0;
+      assert.ok(ms < 250, `abort took ${ms.toFixed(0)} ms`);
+      assert.equal(r.stopReason, 'abort');
+      assert.equal(r.thought, 'partial');
+    } finally {
+      await c.dispose();
+    }
+  });
+});
