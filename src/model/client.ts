@@ -151,23 +151,35 @@ export class ModelClient {
     }
   }
 
+  /** generate() as an async stream of chunks; its return value is the GenerateResult. Leaving the loop early aborts. */
   async *stream(req: GenerateRequest, opts: { signal?: AbortSignal } = {}): AsyncGenerator<GenerateChunk, GenerateResult> {
     const chunks: GenerateChunk[] = [];
     let wake: (() => void) | undefined;
     let finished = false;
+    const ac = new AbortController();
+    const forward = () => ac.abort();
+    if (opts.signal?.aborted) ac.abort();
+    opts.signal?.addEventListener('abort', forward, { once: true });
     const done = this.generate(req, {
-      ...opts,
+      signal: ac.signal,
       onChunk: c => { chunks.push(c); wake?.(); },
     }).finally(() => { finished = true; wake?.(); });
     done.catch(() => undefined); // rethrown below
-    for (;;) {
-      while (chunks.length > 0) yield chunks.shift()!;
-      if (finished) break;
-      await new Promise<void>(r => { wake = r; });
-      wake = undefined;
+    try {
+      for (;;) {
+        while (chunks.length > 0) yield chunks.shift()!;
+        if (finished) break;
+        await new Promise<void>(r => { wake = r; });
+        wake = undefined;
+      }
+      return await done;
+    } finally {
+      opts.signal?.removeEventListener('abort', forward);
+      if (!finished) {
+        ac.abort(); // the consumer left the loop early
+        await done.catch(() => undefined);
+      }
     }
-    while (chunks.length > 0) yield chunks.shift()!;
-    return await done;
   }
 
   async unload(): Promise<void> {

@@ -1,13 +1,14 @@
 // The model worker through ModelClient, against real generated GGUF models and the real worker bundle
 // (dist/worker.mjs: run `node scripts/build.mjs` first). CPU only, 1 thread.
 import * as assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelError } from '../../../src/model/errors';
 import type { GenerateChunk, ModelInfo } from '../../../src/model/protocol';
 import {
   EXPECTED_TEXT, EXPECTED_THOUGHT, type Fixtures, type TestClient, assertWorkerBuilt, loadRequest, makeClient, makeFixtures,
-  rejectionOf, removeFixtures, sleep, userRequest,
+  rejectionOf, removeFixtures, sleep, userRequest, WORKER_PATH,
 } from './helpers';
 
 const PROMPT = 'What is 2+2?';
@@ -71,6 +72,28 @@ describe('model/client + worker: scripted and random GGUF fixtures', function ()
     assert.equal(result.promptTokens, 25);
     assert.ok(result.generatedTokens >= 13, `generatedTokens ${result.generatedTokens}`);
     assert.ok(result.tokensPerSecond > 0 && result.totalMs >= result.timeToFirstTokenMs);
+  });
+
+  it('serialises concurrent requests (a second generate waits its turn) and reports the generating state', async () => {
+    const { client: c } = client();
+    await c.ensureLoaded(loadRequest(fx.scripted));
+    const states: string[] = [];
+    c.onStateChange(s => states.push(s));
+    const [a, b] = await Promise.all([c.generate(userRequest(PROMPT, 200)), c.generate(userRequest('Another question?', 200))]);
+    assert.deepEqual([a.thought, a.text, b.thought, b.text], [EXPECTED_THOUGHT, EXPECTED_TEXT, EXPECTED_THOUGHT, EXPECTED_TEXT]);
+    assert.deepEqual(states, ['generating', 'idle']);
+  });
+
+  it('leaving a stream early aborts the generation', async () => {
+    const { client: c } = client();
+    await c.ensureLoaded(loadRequest(fx.random));
+    let n = 0;
+    const t0 = performance.now();
+    for await (const _chunk of c.stream(userRequest(PROMPT, 3000))) if (++n === 5) break;
+    assert.ok(performance.now() - t0 < 2000, 'returned long before 3000 tokens');
+    assert.equal(c.state, 'idle');
+    const r = await c.generate(userRequest(PROMPT, 4));
+    assert.equal(r.generatedTokens, 4);
   });
 
   it('reuses the loaded model across requests, and each generate is an independent conversation', async () => {
@@ -250,6 +273,20 @@ describe('model/client + worker: scripted and random GGUF fixtures', function ()
     }
     const r = await c.generate(userRequest(PROMPT, 200));
     assert.equal(r.text, EXPECTED_TEXT);
+  });
+
+  it('the worker exits by itself when its IPC channel closes (the extension host died)', async () => {
+    const child = fork(WORKER_PATH, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)));
+    const first = await new Promise<unknown>(resolve => child.once('message', resolve));
+    assert.deepEqual(first, { type: 'ready', pid: child.pid });
+    child.send({ type: 'load', id: 1, request: loadRequest(fx.scripted) });
+    const loaded = await new Promise<{ type: string }>(resolve => child.on('message', m => { if ((m as { type: string }).type !== 'log') resolve(m as { type: string }); }));
+    assert.equal(loaded.type, 'loaded');
+    const t0 = performance.now();
+    child.disconnect();
+    assert.equal(await exited, 0);
+    assert.ok(performance.now() - t0 < 5000);
   });
 
   it('dispose stops the worker process', async () => {
