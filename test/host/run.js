@@ -12,6 +12,9 @@
 //          [--scripted-model] [--fixtures <dir>] [--env K=V ...] [--timeout <seconds>] [--host-dir <dir>] [--keep]
 // env:   QED_HOST_DIR (harness install dir, default <repo>/.host), CHROMIUM (browser binary), QED_HOST_DEBUG=1
 //        (echo every browser console message).
+// --installed-vsix installs the package with the server's own CLI (--install-extension) into the run's extensions
+// folder; the workbench then gets an empty folder as extensionDevelopmentPath (it runs tests only in development
+// mode), so the extension that runs is the installed copy.
 // Prints the suite's mocha output and `{passed, failed, skipped}`, which it also writes beside the screenshot
 // (test-results/NAME.json).
 'use strict';
@@ -253,8 +256,12 @@ async function main() {
     let exitWith; const exited = new Promise((r) => (exitWith = r));
     await page.exposeFunction('codeAutomationExit', (c) => exitWith(Number(c)));
 
-    const payload = [['extensionTestsPath', `vscode-remote://${authority}${suite}`]];
-    if (devPath) payload.unshift(['extensionDevelopmentPath', `vscode-remote://${authority}${devPath}`]);
+    // The workbench runs extensionTestsPath only in extension-development mode, which needs an
+    // extensionDevelopmentPath: for an installed run that is an empty folder, so the installed copy is what runs.
+    const developmentPath = devPath || path.join(work, 'no-extension-under-development');
+    fs.mkdirSync(developmentPath, { recursive: true });
+    const payload = [['extensionDevelopmentPath', `vscode-remote://${authority}${developmentPath}`],
+      ['extensionTestsPath', `vscode-remote://${authority}${suite}`]];
     await page.goto(`http://${authority}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
     await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
     lap(`workbench loaded (${devPath ? `extension from ${devPath}` : 'installed extension'}); running ${rel(suite)}`);
