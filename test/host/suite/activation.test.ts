@@ -1,13 +1,13 @@
 // The extension activates on a Markdown document without loading node-llama-cpp into the extension host.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activateByMarkdown, assertNoNodeLlamaInHost, extension } from './helpers';
+import { activateByMarkdown, assertNoNodeLlamaInHost, extension, note } from './helpers';
 
 suite('activation (real extension host)', () => {
   test('runs in a real VS Code extension host', () => {
     assert.match(vscode.version, /^1\.\d+\.\d+/);
     assert.equal(typeof process.versions.node, 'string');
-    console.log(`      VS Code ${vscode.version}, Node ${process.versions.node}, uiKind ${vscode.UIKind[vscode.env.uiKind]}, remote ${vscode.env.remoteName ?? '-'}`);
+    note(`VS Code ${vscode.version}, Node ${process.versions.node}, uiKind ${vscode.UIKind[vscode.env.uiKind]}, remote ${vscode.env.remoteName ?? '-'}`);
   });
 
   test('the extension is present', () => {
@@ -21,7 +21,7 @@ suite('activation (real extension host)', () => {
     assert.ok(api, 'activate() returned no API');
     assert.equal(typeof api.activationMs, 'number', 'API has no activationMs');
     assert.ok(api.activationMs >= 0 && api.activationMs < 5000, `activation took ${api.activationMs} ms`);
-    console.log(`      activation: ${api.activationMs.toFixed(1)} ms`);
+    note(`activation: ${api.activationMs.toFixed(1)} ms`);
   });
 
   test('node-llama-cpp is not loaded in the extension host', async () => {

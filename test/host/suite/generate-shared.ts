@@ -2,8 +2,10 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { assertNoNodeLlamaInHost, expectedFixture, QedApi } from './helpers';
+import { assertNoNodeLlamaInHost, expectedFixture, note, QedApi } from './helpers';
 
+// The default qedNano.maxTokensPerCycle (16384) does not fit the scripted model's 4096-token context.
+const OPTIONS = { maxTokens: 256 };
 const MESSAGES = [{ role: 'user' as const, content: 'Prove that n^2 - n is even for every integer n.' }];
 
 export function defineGenerateTests(getApi: () => Promise<QedApi>): void {
@@ -18,8 +20,8 @@ export function defineGenerateTests(getApi: () => Promise<QedApi>): void {
     const expected = expectedFixture();
     const api = await getApi();
     const t0 = Date.now();
-    const result = await api.generate(MESSAGES);
-    console.log(`      first generate (load + generate): ${Date.now() - t0} ms, stop: ${result.stopReason}`);
+    const result = await api.generate(MESSAGES, OPTIONS);
+    note(`first generate (load + generate): ${Date.now() - t0} ms, stop: ${result.stopReason}`);
     assert.equal(result.thought.trim(), expected.thinking);
     assert.equal(result.text.trim(), expected.answer);
     assert.equal(result.stopReason, 'eos');
@@ -28,6 +30,7 @@ export function defineGenerateTests(getApi: () => Promise<QedApi>): void {
   test('model info: qwen3 on the CPU', async () => {
     const expected = expectedFixture();
     const info = await (await getApi()).modelInfo();
+    note(`model: ${info.typeDescription} arch=${info.architecture} gpu=${info.gpuType} chatWrapper=${info.chatWrapper} threads=${info.threads} context=${info.contextSize} load=${Math.round(info.loadTimeMs)} ms`);
     assert.equal(info.architecture, expected.architecture);
     assert.equal(info.gpuType, expected.gpuType);
     assert.equal(path.resolve(info.modelPath), path.resolve(expected.modelPath));
@@ -40,8 +43,8 @@ export function defineGenerateTests(getApi: () => Promise<QedApi>): void {
     const loadsBefore = api.loadCount();
     const before = await api.modelInfo();
     const t0 = Date.now();
-    const result = await api.generate(MESSAGES);
-    console.log(`      second generate: ${Date.now() - t0} ms`);
+    const result = await api.generate(MESSAGES, OPTIONS);
+    note(`second generate: ${Date.now() - t0} ms`);
     const after = await api.modelInfo();
     assert.equal(result.text.trim(), expected.answer);
     assert.equal(loadsBefore, 1, 'the model should have been loaded exactly once by now');

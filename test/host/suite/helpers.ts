@@ -2,9 +2,17 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { format } from 'node:util';
 import * as vscode from 'vscode';
 
 export const EXTENSION_ID = 'qed-nano.qed-nano';
+
+/** A line in the suite's output (the harness prints $QED_TEST_LOG), e.g. a timing; also on the console. */
+export function note(...args: unknown[]): void {
+  const line = `      ${format(...args)}`;
+  if (process.env.QED_TEST_LOG) fs.appendFileSync(process.env.QED_TEST_LOG, line + '\n');
+  console.log(line);
+}
 
 /** The part of the extension's activate() result the suites use (src/extension.ts). */
 export interface QedApi {
@@ -12,7 +20,7 @@ export interface QedApi {
   client(): unknown;
   generate(
     messages: { role: 'system' | 'user' | 'assistant'; content: string }[],
-    opts?: Record<string, unknown>,
+    opts?: { maxTokens?: number; thoughtTokenBudget?: number },
   ): Promise<{ thought: string; text: string; stopReason: string }>;
   modelInfo(): Promise<{ architecture: string; gpuType: string; loadTimeMs: number; modelPath: string } & Record<string, unknown>>;
   /** How many times the model has been loaded by the worker. */

@@ -27,7 +27,8 @@ export function run(): Promise<void> {
   const write = (line: string): void => { if (logFile) fs.appendFileSync(logFile, line + '\n'); };
   if (logFile) fs.writeFileSync(logFile, '');
 
-  // The spec reporter prints through Base.consoleLog; copy every line into the log file as well.
+  // The spec reporter prints through Base.consoleLog: copy every line into the log file as well. (The tests' own
+  // notes go there through helpers.note(): the extension host does not let anyone replace console.log.)
   const Base = Mocha.reporters.Base as unknown as { consoleLog: (...args: unknown[]) => void };
   const original = Base.consoleLog;
   Base.consoleLog = (...args: unknown[]) => { write(format(...args)); original(...args); };

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { activateByMarkdown, extension } from './helpers';
+import { activateByMarkdown, extension, note } from './helpers';
 import { defineGenerateTests } from './generate-shared';
 
 suite('installed from the .vsix', () => {
@@ -15,7 +15,7 @@ suite('installed from the .vsix', () => {
     const rel = path.relative(path.resolve(repo), ext.extensionPath);
     assert.ok(rel.startsWith('..') || path.isAbsolute(rel), `extensionPath ${ext.extensionPath} is inside the repository`);
     assert.match(path.basename(ext.extensionPath), /^qed-nano\.qed-nano-/);
-    console.log(`      extensionPath: ${ext.extensionPath}`);
+    note(`extensionPath: ${ext.extensionPath}`);
   });
 
   test('the package carries the bundle, the worker and node-llama-cpp with its linux-x64 binary', () => {
