@@ -3,7 +3,7 @@
 // travel in the .vsix; .vscodeignore keeps only what runs (linux-x64 CPU + Vulkan binaries, no CUDA, no sources).
 // Prints the size and the largest entries, and fails if an entry the extension needs at run time is missing or
 // a left-out one slipped in.
-// usage: node scripts/package-vsix.mjs [--out FILE] [--target linux-x64] [--skip-build]
+// usage: node scripts/package-vsix.mjs [--out FILE] [--target linux-x64] [--skip-build] [--ignore-file FILE]
 // Note: scripts/build.mjs empties out/ on every build, the production one included: rebuild (node scripts/build.mjs)
 // before running test bundles after packaging.
 import { spawnSync } from 'node:child_process';
@@ -16,6 +16,7 @@ const args = process.argv.slice(2);
 const opt = (name, fallback) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };
 const target = opt('target', 'linux-x64');
 const out = resolve(opt('out', join(root, 'test-results', `qed-nano-${target}.vsix`)));
+const ignoreFile = opt('ignore-file'); // default: .vscodeignore
 
 // Entries (inside the .vsix, under extension/) that must be there, and ones that must not.
 const REQUIRED = [
@@ -26,7 +27,7 @@ const REQUIRED = [
   'extension/node_modules/node-llama-cpp/dist/index.js',
   `extension/node_modules/@node-llama-cpp/${target}/package.json`,
 ];
-const FORBIDDEN = [/cuda/i, /^extension\/src\//, /^extension\/test\//, /^extension\/out\//, /\.map$/, /^extension\/node_modules\/(typescript|esbuild|eslint|mocha)\//];
+const FORBIDDEN = [/^extension\/node_modules\/@node-llama-cpp\/[^/]*cuda/, /gitRelease\.bundle$/, /^extension\/src\//, /^extension\/test\//, /^extension\/out\//, /\.map$/, /^extension\/node_modules\/(typescript|esbuild|eslint|mocha)\//];
 
 function step(title, cmd, cmdArgs) {
   console.log(`[package] ${title}: ${[relative(root, cmd) || cmd, ...cmdArgs].join(' ')}`);
@@ -78,7 +79,10 @@ const prepublish = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).
 if (!prepublish && !args.includes('--skip-build')) step('production build', process.execPath, [join(root, 'scripts/build.mjs'), '--production']);
 else if (prepublish) console.log(`[package] vsce runs the production build (vscode:prepublish: ${prepublish})`);
 mkdirSync(dirname(out), { recursive: true });
-step('vsce package', join(root, 'node_modules/.bin/vsce'), ['package', '--target', target, '--out', out]);
+// --no-rewrite-relative-links: the manifest's repository is not on GitHub/GitLab, so vsce cannot turn README's
+// relative links (models/README.md) into absolute ones; the files they point to travel in the package anyway.
+step('vsce package', join(root, 'node_modules/.bin/vsce'), ['package', '--target', target, '--out', out, '--no-rewrite-relative-links',
+  ...(ignoreFile ? ['--ignoreFile', resolve(ignoreFile)] : [])]);
 
 const { entries, read } = zipEntries(out);
 const files = entries.filter((e) => !e.name.endsWith('/'));
