@@ -25,13 +25,18 @@ export function stripSelfEvaluation(proof: string): { proof: string; selfEvaluat
   return { proof: proof.slice(0, m.index).replace(/\s+$/, ''), selfEvaluation: proof.slice(start) };
 }
 
+export interface SplitReply {
+  reasoning: string;
+  /** Everything after the thinking, exactly as written ('' when truncated). */
+  answer: string;
+  truncated: boolean;
+}
+
 /**
- * Parses a reply given as separate thought and answer streams (the runtime tags thinking segments), or as
- * one raw text that still contains `</think>` (chat wrappers that do not separate thinking).
- * `expectsThinking`: the template opened the reply inside thinking. `stoppedEarly`: generation hit its token
- * budget or was aborted rather than ending on its own.
+ * Splits a reply into reasoning and answer without touching the answer (no stripping): what the prover uses for
+ * summaries. See parseReply for the arguments.
  */
-export function parseReply(thought: string, text: string, options: { expectsThinking: boolean; stoppedEarly: boolean }): ParsedReply {
+export function splitReply(thought: string, text: string, options: { expectsThinking: boolean; stoppedEarly: boolean }): SplitReply {
   let reasoning = thought;
   let answer = text;
   const close = answer.indexOf(THINK_CLOSE);
@@ -39,13 +44,25 @@ export function parseReply(thought: string, text: string, options: { expectsThin
     reasoning += answer.slice(0, close);
     answer = answer.slice(close + THINK_CLOSE.length);
   } else if (!thought && options.expectsThinking) {
-    // Thinking never closed: whatever was written is reasoning, and there is no proof.
-    return { reasoning: stripThinkOpen(answer), proof: '', truncated: true };
+    // Thinking never closed: whatever was written is reasoning, and there is no answer.
+    return { reasoning: stripThinkOpen(answer), answer: '', truncated: true };
   }
   reasoning = stripThinkOpen(reasoning);
-  if (options.stoppedEarly && answer.trim().length === 0) return { reasoning, proof: '', truncated: true };
-  const stripped = stripSelfEvaluation(answer.replace(/^\s+/, ''));
-  return { reasoning, proof: stripped.proof, truncated: false, ...(stripped.selfEvaluation ? { selfEvaluation: stripped.selfEvaluation } : {}) };
+  if (options.stoppedEarly && answer.trim().length === 0) return { reasoning, answer: '', truncated: true };
+  return { reasoning, answer, truncated: false };
+}
+
+/**
+ * Parses a reply given as separate thought and answer streams (the runtime tags thinking segments), or as
+ * one raw text that still contains `</think>` (chat wrappers that do not separate thinking).
+ * `expectsThinking`: the template opened the reply inside thinking. `stoppedEarly`: generation hit its token
+ * budget or was aborted rather than ending on its own.
+ */
+export function parseReply(thought: string, text: string, options: { expectsThinking: boolean; stoppedEarly: boolean }): ParsedReply {
+  const split = splitReply(thought, text, options);
+  if (split.truncated) return { reasoning: split.reasoning, proof: '', truncated: true };
+  const stripped = stripSelfEvaluation(split.answer.replace(/^\s+/, ''));
+  return { reasoning: split.reasoning, proof: stripped.proof, truncated: false, ...(stripped.selfEvaluation ? { selfEvaluation: stripped.selfEvaluation } : {}) };
 }
 
 function stripThinkOpen(s: string): string {

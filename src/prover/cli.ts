@@ -1,0 +1,447 @@
+// qed-nano: the prover from a terminal (plain Node, no VS Code). Bundled to dist/cli.js next to dist/worker.mjs.
+//
+//   qed-nano prove FILE|- [options]          prove the problem in FILE (stdin for -), print the proof to stdout
+//   qed-nano prove --extend run.json [...]   add a cycle to a saved run and rewrite its record
+//
+// Progress goes to stderr (one updating line on a terminal, one line per phase otherwise); the final proof goes to
+// stdout. Exit codes: 0 proof found, 1 usage or input error, 2 model/runtime error, 3 no complete proof (the last
+// cycle was cut off; an earlier proof may be printed, labelled), 130 cancelled (Ctrl+C; the record is saved).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ModelClient } from '../model/client';
+import { ModelError } from '../model/errors';
+import type { GpuChoice, ModelInfo } from '../model/protocol';
+import { documentKindOf, findTheorems, type TheoremInfo } from '../documents/theorems';
+import { ProverError } from './errors';
+import { modelClientProverModel } from './model';
+import { PromptTemplateError } from './prompts';
+import { loadPrompts, type LoadedPrompts } from './promptFiles';
+import { extend, prove, type ProverEvent, type ProverSettingsInput, type ProverStream } from './rc';
+import { readRunRecord, RunRecordError, writeRunRecord, type RunRecord } from './record';
+
+export const EXIT = { proved: 0, usage: 1, runtime: 2, noProof: 3, cancelled: 130 } as const;
+
+const USAGE = `Usage:
+  qed-nano prove FILE|- [options]         Prove the problem in FILE (- reads stdin); the proof goes to stdout.
+  qed-nano prove --extend RUN.json [...]  Add a reasoning cycle to a saved run and rewrite its record.
+
+Options:
+  --model PATH            GGUF model file (default: $QED_NANO_MODEL; with --extend, the run's model)
+  --cycles N              reasoning-cache cycles (default 3; with --extend, cycles to add, default 1)
+  --theorem N             which theorem of a LaTeX/Markdown file with several (numbered as listed)
+  --seed-attempt FILE     start from your own attempt (a proof or partial proof) as the first summary
+  --edit-summary FILE     with --extend: replace the run's latest summary with this file's text first
+  --prompts DIR           prompt template overrides (single.md, solve-first.md, solve.md, summarize.md)
+  --out FILE              where to write the run record (default: qed-nano-run-<time>.json; --extend: RUN.json)
+  --max-tokens N          most tokens one solve may generate (default 16384)
+  --thinking-tokens N     thinking budget of one solve (default: none beyond --max-tokens)
+  --summary-tokens N      most tokens one summary may generate (default 4096)
+  --summary-thinking N    the summariser's thinking budget (default 2048)
+  --temperature X --top-p X --top-k N --sampling-seed N   sampling (defaults 0.7, 0.95, 20, random)
+  --threads N             CPU threads (default 0 = all cores)
+  --gpu auto|cuda|vulkan|metal|off   (default auto)
+  --context N|auto        context size in tokens (default auto)
+
+Exit codes: 0 proof found, 1 usage or input error, 2 model/runtime error,
+            3 no complete proof (the last cycle was cut off), 130 cancelled (Ctrl+C).`;
+
+class UsageError extends Error {}
+
+interface Args {
+  file?: string;
+  extend?: string;
+  model?: string;
+  cycles?: number;
+  theorem?: number;
+  seedAttempt?: string;
+  editSummary?: string;
+  prompts?: string;
+  out?: string;
+  maxTokens?: number;
+  thinkingTokens?: number;
+  summaryTokens?: number;
+  summaryThinking?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  samplingSeed?: number;
+  threads: number;
+  gpu: GpuChoice;
+  context: 'auto' | number;
+}
+
+const GPUS: readonly GpuChoice[] = ['auto', 'cuda', 'vulkan', 'metal', 'off'];
+
+export function parseArgs(argv: string[]): Args | 'help' {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return 'help';
+  if (argv[0] !== 'prove') throw new UsageError(`Unknown command "${argv[0]}". The command is "prove".`);
+  const a: Args = { threads: 0, gpu: 'auto', context: 'auto' };
+  const int = (name: string, v: string, min: number): number => {
+    if (!/^-?\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} needs an integer ≥ ${min}, not "${v}".`);
+    return Number(v);
+  };
+  const num = (name: string, v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${name} needs a number, not "${v}".`);
+    return n;
+  };
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return 'help';
+    if (arg === '-' || !arg.startsWith('--')) {
+      if (a.file !== undefined) throw new UsageError(`Only one input file can be given ("${a.file}", then "${arg}").`);
+      a.file = arg;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (eq > 0) return arg.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${name} needs a value.`);
+      return v;
+    };
+    switch (name) {
+      case '--extend': a.extend = value(); break;
+      case '--model': a.model = value(); break;
+      case '--cycles': a.cycles = int(name, value(), 1); break;
+      case '--theorem': a.theorem = int(name, value(), 1); break;
+      case '--seed-attempt': a.seedAttempt = value(); break;
+      case '--edit-summary': a.editSummary = value(); break;
+      case '--prompts': a.prompts = value(); break;
+      case '--out': a.out = value(); break;
+      case '--max-tokens': a.maxTokens = int(name, value(), 1); break;
+      case '--thinking-tokens': a.thinkingTokens = int(name, value(), 0); break;
+      case '--summary-tokens': a.summaryTokens = int(name, value(), 1); break;
+      case '--summary-thinking': a.summaryThinking = int(name, value(), 0); break;
+      case '--temperature': a.temperature = num(name, value()); break;
+      case '--top-p': a.topP = num(name, value()); break;
+      case '--top-k': a.topK = int(name, value(), 0); break;
+      case '--sampling-seed': a.samplingSeed = int(name, value(), 0); break;
+      case '--threads': a.threads = int(name, value(), 0); break;
+      case '--gpu': {
+        const g = value();
+        if (!(GPUS as readonly string[]).includes(g)) throw new UsageError(`--gpu must be one of ${GPUS.join(', ')}, not "${g}".`);
+        a.gpu = g as GpuChoice;
+        break;
+      }
+      case '--context': {
+        const c = value();
+        a.context = c === 'auto' ? 'auto' : int(name, c, 64);
+        break;
+      }
+      default: throw new UsageError(`Unknown option ${name}.`);
+    }
+  }
+  if (a.extend !== undefined) {
+    if (a.file !== undefined) throw new UsageError('--extend continues a saved run: give no input file with it.');
+    for (const [flag, v] of [['--theorem', a.theorem], ['--seed-attempt', a.seedAttempt]] as const) {
+      if (v !== undefined) throw new UsageError(`${flag} cannot be used with --extend (the run already has its problem).`);
+    }
+  } else {
+    if (a.file === undefined) throw new UsageError('Give the file holding the problem (or - to read it from stdin).');
+    if (a.editSummary !== undefined) throw new UsageError('--edit-summary only goes with --extend.');
+  }
+  return a;
+}
+
+// ---------------------------------------------------------------- input
+
+function readText(file: string, what: string): string {
+  try {
+    return file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`Cannot read ${what} ${file}: ${code === 'ENOENT' ? 'the file does not exist' : (err as Error).message}.`);
+  }
+}
+
+function oneLine(s: string, max: number): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+}
+
+export function listTheorems(file: string, theorems: TheoremInfo[]): string {
+  const lines = theorems.map((t, i) => `  ${String(i + 1).padStart(2)}. ${t.label} (line ${t.range.start.line + 1}): ${oneLine(t.statement, 70)}`);
+  return `${file} holds ${theorems.length} theorems:\n${lines.join('\n')}\nChoose one with --theorem N.`;
+}
+
+interface Problem { text: string; file: string; theorem?: TheoremInfo }
+
+function readProblem(a: Args): Problem {
+  const file = a.file!;
+  const text = readText(file, 'the problem file');
+  const kind = file === '-' ? 'plain' : documentKindOf(file, text);
+  const theorems = findTheorems(text, kind);
+  if (a.theorem !== undefined) {
+    if (theorems.length === 0) throw new UsageError(`--theorem ${a.theorem}: ${file === '-' ? 'stdin' : file} has no theorem blocks; it is the problem itself, so leave --theorem out.`);
+    const t = theorems[a.theorem - 1];
+    if (!t) throw new UsageError(`--theorem ${a.theorem}: there is no such theorem.\n${listTheorems(file, theorems)}`);
+    return { text: t.statement, file, theorem: t };
+  }
+  if (theorems.length > 1) throw new UsageError(listTheorems(file, theorems));
+  if (theorems.length === 1) return { text: theorems[0]!.statement, file, theorem: theorems[0]! };
+  if (!text.trim()) throw new UsageError(`${file === '-' ? 'stdin' : file} is empty: there is no problem to prove.`);
+  return { text, file };
+}
+
+// ---------------------------------------------------------------- progress
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function clock(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** stderr progress: one updating line on a terminal, one line per phase otherwise. */
+export class Progress {
+  private line = '';
+  private lastDraw = 0;
+  private phase: { cycle: number; of: number; label: string; started: number; firstAt?: number; chunks: number; stage: string } | undefined;
+
+  constructor(private readonly out: NodeJS.WriteStream | NodeJS.WritableStream, private readonly tty: boolean) {}
+
+  info(message: string): void {
+    this.clear();
+    this.out.write(`[qed-nano] ${message}\n`);
+    this.redraw();
+  }
+
+  event(e: ProverEvent): void {
+    switch (e.type) {
+      case 'warning': this.info(`warning: ${e.message}`); break;
+      case 'cycleStarted':
+        if (!this.tty && e.input.origin !== 'none') this.info(`cycle ${e.cycle}/${e.of}: starting from ${e.input.origin === 'seed' ? 'your seed attempt' : `the summary of cycle ${e.input.fromCycle}`}`);
+        break;
+      case 'phaseStarted': {
+        const label = e.phase === 'solve' ? 'solving' : 'summarising';
+        this.phase = { cycle: e.cycle, of: e.of, label, started: Date.now(), chunks: 0, stage: 'reading the prompt' };
+        if (!this.tty) this.info(`cycle ${e.cycle}/${e.of}: ${label} (prompt ${e.promptTokensEstimated ? '~' : ''}${fmt(e.promptTokens)} tokens, up to ${fmt(e.maxTokens)} more)`);
+        else this.draw(true);
+        break;
+      }
+      case 'thought': case 'proof': case 'summary':
+        if (this.phase) {
+          this.phase.chunks++;
+          this.phase.firstAt ??= Date.now();
+          this.phase.stage = e.type === 'thought' ? 'thinking' : e.type === 'proof' ? 'writing the proof' : 'writing the summary';
+          this.draw(false);
+        }
+        break;
+      case 'phaseDone': {
+        const what = e.phase === 'solve' ? (e.truncated ? 'solve cut off before its proof' : 'solved') : (e.truncated ? 'summariser produced no summary' : 'summarised');
+        this.phase = undefined;
+        const msg = `cycle ${e.cycle}/${e.of}: ${what} in ${(e.stats.totalMs / 1000).toFixed(1)} s, ${fmt(e.stats.generatedTokens)} tokens, ${e.stats.tokensPerSecond.toFixed(1)} tok/s (stop: ${e.stats.stopReason})`;
+        if (!this.tty) this.info(msg);
+        else { this.line = `[qed-nano] ${msg}`; this.draw(true); }
+        break;
+      }
+      default: break;
+    }
+  }
+
+  done(): void {
+    this.clear();
+  }
+
+  private draw(force: boolean): void {
+    if (!this.tty) return;
+    const now = Date.now();
+    if (!force && now - this.lastDraw < 100) return;
+    this.lastDraw = now;
+    const p = this.phase;
+    if (p) {
+      const rate = p.firstAt && now > p.firstAt ? ` · ${(p.chunks / ((now - p.firstAt) / 1000)).toFixed(1)} tok/s` : '';
+      this.line = `[qed-nano] cycle ${p.cycle}/${p.of} ${p.label} · ${p.stage} · ~${fmt(p.chunks)} tokens${rate} · ${clock(now - p.started)}`;
+    }
+    const cols = (this.out as NodeJS.WriteStream).columns ?? 120;
+    this.out.write(`\r\x1b[2K${this.line.length > cols - 1 ? this.line.slice(0, cols - 2) + '…' : this.line}`);
+  }
+
+  private clear(): void {
+    if (this.tty && this.line) this.out.write('\r\x1b[2K');
+  }
+
+  private redraw(): void {
+    if (this.tty && this.line) this.draw(true);
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+function defaultOut(): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `qed-nano-run-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.json`;
+}
+
+function settingsOf(a: Args): ProverSettingsInput {
+  const s: ProverSettingsInput = {};
+  if (a.cycles !== undefined) s.cycles = a.cycles;
+  if (a.maxTokens !== undefined) s.maxTokensPerSolve = a.maxTokens;
+  if (a.thinkingTokens !== undefined) s.thinkingTokensPerSolve = a.thinkingTokens;
+  if (a.summaryTokens !== undefined) s.summaryMaxTokens = a.summaryTokens;
+  if (a.summaryThinking !== undefined) s.summaryThinkingTokens = a.summaryThinking;
+  const sampling: NonNullable<ProverSettingsInput['sampling']> = {};
+  if (a.temperature !== undefined) sampling.temperature = a.temperature;
+  if (a.topP !== undefined) sampling.topP = a.topP;
+  if (a.topK !== undefined) sampling.topK = a.topK;
+  if (a.samplingSeed !== undefined) sampling.seed = a.samplingSeed;
+  if (Object.keys(sampling).length) s.sampling = sampling;
+  return s;
+}
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream | NodeJS.WritableStream;
+  stderrIsTty: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Where the worker bundle is (default: worker.mjs next to this bundle). */
+  workerPath: string;
+  /** Installs the Ctrl+C handler; returns its remover. */
+  onInterrupt: (handler: () => void) => () => void;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let args: Args | 'help';
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    io.stderr.write(`qed-nano: ${(err as Error).message}\nRun "qed-nano --help" for the options.\n`);
+    return EXIT.usage;
+  }
+  if (args === 'help') { io.stdout.write(USAGE + '\n'); return EXIT.proved; }
+  const a = args;
+  const progress = new Progress(io.stderr, io.stderrIsTty);
+
+  // Everything that can be checked without the model, first.
+  let problem: Problem | undefined;
+  let base: RunRecord | undefined;
+  let prompts: LoadedPrompts;
+  let seed: { text: string; file: string } | undefined;
+  let editedSummary: string | undefined;
+  let modelPath: string | undefined;
+  try {
+    if (a.extend !== undefined) base = readRunRecord(a.extend); else problem = readProblem(a);
+    prompts = loadPrompts(a.prompts ? { promptsDir: a.prompts } : {});
+    if (a.seedAttempt !== undefined) seed = { text: readText(a.seedAttempt, 'the seed attempt'), file: path.resolve(a.seedAttempt) };
+    if (seed && !seed.text.trim()) throw new UsageError(`The seed attempt ${a.seedAttempt} is empty.`);
+    if (a.editSummary !== undefined) editedSummary = readText(a.editSummary, 'the edited summary');
+    if (editedSummary !== undefined && !editedSummary.trim()) throw new UsageError(`The edited summary ${a.editSummary} is empty.`);
+    modelPath = a.model ?? (base ? base.model.modelPath : io.env.QED_NANO_MODEL);
+    if (!modelPath) throw new UsageError('No model: pass --model PATH (a QED-Nano GGUF file) or set QED_NANO_MODEL.');
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof RunRecordError || err instanceof PromptTemplateError) {
+      io.stderr.write(`qed-nano: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+  const outFile = a.out ?? a.extend ?? defaultOut();
+
+  const abort = new AbortController();
+  let interrupts = 0;
+  const removeInterrupt = io.onInterrupt(() => {
+    interrupts++;
+    if (interrupts === 1) {
+      progress.info('stopping (Ctrl+C again to quit at once)…');
+      abort.abort();
+    } else {
+      process.exit(EXIT.cancelled);
+    }
+  });
+
+  const client = new ModelClient({
+    workerPath: io.workerPath,
+    log: (level, message) => { if (level === 'error') progress.info(message); },
+  });
+  let lastRecord: RunRecord | undefined;
+  const save = (r: RunRecord) => {
+    lastRecord = r;
+    try { writeRunRecord(outFile, r); } catch (err) { progress.info(`could not write the run record ${outFile}: ${(err as Error).message}`); }
+  };
+  try {
+    progress.info(`loading ${path.basename(modelPath)}…`);
+    let info: ModelInfo;
+    try {
+      info = await client.ensureLoaded({ modelPath: path.resolve(modelPath), gpu: a.gpu, threads: a.threads, contextSize: a.context });
+    } catch (err) {
+      const e = ModelError.from(err);
+      io.stderr.write(`qed-nano: ${e.message}\n`);
+      return EXIT.runtime;
+    }
+    if (abort.signal.aborted) { io.stderr.write('qed-nano: cancelled before the run started.\n'); return EXIT.cancelled; }
+    progress.info(`loaded ${info.typeDescription} (${info.gpuType}, context ${fmt(info.contextSize)}, ${info.threads} thread(s)) in ${(info.loadTimeMs / 1000).toFixed(1)} s`);
+    const model = modelClientProverModel(client, info);
+    let events: ProverStream;
+    try {
+      events = base
+        ? extend({ model, record: base, cycles: a.cycles ?? 1, prompts, signal: abort.signal, ...(editedSummary !== undefined ? { summary: editedSummary } : {}) })
+        : prove({
+          model, problem: problem!.text, prompts, signal: abort.signal, settings: settingsOf(a),
+          source: { file: problem!.file === '-' ? '-' : path.resolve(problem!.file), ...(problem!.theorem ? { range: problem!.theorem.range, label: problem!.theorem.latexLabel ? `${problem!.theorem.label} \\label{${problem!.theorem.latexLabel}}` : problem!.theorem.label } : {}) },
+          ...(seed ? { seed } : {}),
+        });
+      if (base && (a.maxTokens !== undefined || a.thinkingTokens !== undefined)) progress.info('note: --extend keeps the run\'s own budgets and sampling.');
+    } catch (err) {
+      if (err instanceof ProverError) { io.stderr.write(`qed-nano: ${err.message}\n`); return err.code === 'contextOverflow' ? EXIT.runtime : EXIT.usage; }
+      throw err;
+    }
+    progress.info(`${base ? `extending ${a.extend}` : `proving${problem!.theorem ? ` ${problem!.theorem.label}` : ''}`}; the run record goes to ${outFile}`);
+    let final: Extract<ProverEvent, { type: 'runDone' | 'runCancelled' | 'runFailed' }> | undefined;
+    for await (const e of events) {
+      progress.event(e);
+      if (e.type === 'runStarted' || e.type === 'phaseDone') save(e.record);
+      if (e.type === 'runDone' || e.type === 'runCancelled' || e.type === 'runFailed') { save(e.record); final = e; }
+    }
+    progress.done();
+    if (!final || !lastRecord) { io.stderr.write('qed-nano: the run ended without a result.\n'); return EXIT.runtime; }
+    if (final.type === 'runCancelled') {
+      const done = final.record.cycles.length;
+      io.stderr.write(`qed-nano: cancelled; ${done} completed cycle${done === 1 ? '' : 's'} saved in ${outFile}.\n`);
+      return EXIT.cancelled;
+    }
+    if (final.type === 'runFailed') {
+      io.stderr.write(`qed-nano: ${final.error.message}\nThe completed cycles are saved in ${outFile}.\n`);
+      return EXIT.runtime;
+    }
+    const o = final.outcome;
+    if (o.status === 'proved' && o.proof !== null) {
+      io.stderr.write(`[qed-nano] proof from cycle ${o.proofCycle} of ${final.record.cycles.length}; record: ${outFile}\n`);
+      io.stdout.write(o.proof.endsWith('\n') ? o.proof : o.proof + '\n');
+      return EXIT.proved;
+    }
+    if (o.fallback) {
+      io.stderr.write(`qed-nano: no complete proof in the last cycle. ${o.fallback.label}\n`);
+      io.stdout.write(`[${o.fallback.label}]\n\n${o.fallback.proof.endsWith('\n') ? o.fallback.proof : o.fallback.proof + '\n'}`);
+    } else {
+      io.stderr.write(`qed-nano: no complete proof: the last cycle was cut off before its proof and no earlier cycle finished one. ` +
+        `Raise --max-tokens, or add a cycle with: qed-nano prove --extend ${outFile}\n`);
+    }
+    return EXIT.noProof;
+  } finally {
+    removeInterrupt();
+    await client.dispose().catch(() => undefined);
+  }
+}
+
+// Run when this file is the entry point (dist/cli.js), not when a test imports it.
+if (typeof require !== 'undefined' && typeof module !== 'undefined' && require.main === module) {
+  main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stderrIsTty: process.stderr.isTTY === true,
+    env: process.env,
+    workerPath: process.env.QED_NANO_WORKER ?? path.join(__dirname, 'worker.mjs'),
+    onInterrupt: handler => {
+      process.on('SIGINT', handler);
+      return () => { process.off('SIGINT', handler); };
+    },
+  }).then(code => { process.exitCode = code; }, err => {
+    process.stderr.write(`qed-nano: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = EXIT.runtime;
+  });
+}
