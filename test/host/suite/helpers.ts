@@ -40,7 +40,12 @@ export function extension(): vscode.Extension<QedApi> {
 export async function activateByMarkdown(): Promise<QedApi> {
   const ext = extension();
   if (!ext.isActive) {
-    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: '# Theorem\n\n$n^2 - n$ is even.\n' });
+    // The harness's workspace has theorem.md; otherwise an untitled Markdown document does the same.
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const file = folder && vscode.Uri.joinPath(folder.uri, 'theorem.md');
+    const doc = file && fs.existsSync(file.fsPath)
+      ? await vscode.workspace.openTextDocument(file)
+      : await vscode.workspace.openTextDocument({ language: 'markdown', content: '# Theorem\n\n$n^2 - n$ is even.\n' });
     await vscode.window.showTextDocument(doc);
     for (let i = 0; i < 200 && !ext.isActive; i++) await new Promise((r) => setTimeout(r, 50));
   }
