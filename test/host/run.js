@@ -197,7 +197,10 @@ async function main() {
     lap(`installing ${path.basename(vsix)} with the server's CLI`);
     const r = spawnSync(node, serverArgs(['--install-extension', vsix, '--force']), { env: serverEnv, encoding: 'utf8', timeout: 120000 });
     const out = `${r.stdout || ''}${r.stderr || ''}`.trim();
-    if (r.status !== 0) fail(`--install-extension failed (${r.status ?? r.signal}):\n${out}`);
+    if (r.status !== 0) {
+      fs.rmSync(work, { recursive: true, force: true });
+      fail(`--install-extension failed (${r.status ?? r.signal}):\n${out}`);
+    }
     lap(out.split('\n').filter(Boolean).pop() || 'installed');
   }
 
