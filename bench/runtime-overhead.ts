@@ -62,7 +62,11 @@ async function runWorker(modelPath: string): Promise<Sample> {
 function chatWrapperFor(L: NodeLlamaCpp, model: LlamaModel): ChatWrapper {
   const arch = String(model.fileInfo.metadata?.general?.architecture ?? '');
   const template = model.fileInfo.metadata?.tokenizer?.chat_template;
-  if (arch === 'qwen3' || arch === 'qwen2' || (typeof template === 'string' && template.includes('<think>'))) return new L.QwenChatWrapper();
+  // same choice as src/model/worker.ts (pickChatWrapper)
+  const opensInThink = typeof template === 'string' && /<\|im_start\|>assistant(?:\\n|\n)<think>/.test(template);
+  if (arch === 'qwen3' || arch === 'qwen2' || (typeof template === 'string' && template.includes('<|im_start|>') && template.includes('<think>'))) {
+    return new L.QwenChatWrapper(opensInThink ? { variation: '3.5' } : {});
+  }
   if (typeof template !== 'string') return new L.EmptyChatWrapper();
   return L.resolveChatWrapper(model);
 }

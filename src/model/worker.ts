@@ -130,7 +130,11 @@ function pickChatWrapper(L: NodeLlamaCpp, model: LlamaModel): ChatWrapper {
   const arch = String(model.fileInfo.metadata?.general?.architecture ?? '');
   const template = model.fileInfo.metadata?.tokenizer?.chat_template;
   const chatMlThink = typeof template === 'string' && template.includes('<|im_start|>') && template.includes('<think>');
-  if (arch === 'qwen3' || arch === 'qwen2' || chatMlThink) return new L.QwenChatWrapper();
+  // Qwen3-Thinking-2507-style templates (QED-Nano's) end the generation prompt with "<think>\n": the reply starts
+  // inside the thinking and the model only emits "</think>". QwenChatWrapper's "3.5" variation opens the thought
+  // segment on response start (same prompt format otherwise); its default "3" variation expects the model to emit <think>.
+  const opensInThink = typeof template === 'string' && /<\|im_start\|>assistant(?:\\n|\n)<think>/.test(template);
+  if (arch === 'qwen3' || arch === 'qwen2' || chatMlThink) return new L.QwenChatWrapper(opensInThink ? { variation: '3.5' } : {});
   // No chat template (e.g. a base model such as stories260K): feed the messages' text as is, a plain completion.
   if (typeof template !== 'string') return new L.EmptyChatWrapper();
   return L.resolveChatWrapper(model);
@@ -225,7 +229,12 @@ async function generate(id: number, req: GenerateRequest, abort: AbortController
   const L = await loadLib();
   const history = toHistory(req);
   const promptHistory: ChatHistoryItem[] = history[history.length - 1]?.type === 'model' ? history : [...history, { type: 'model', response: [] }];
-  const promptTokens = l.chatWrapper.generateContextState({ chatHistory: promptHistory }).contextText.tokenize(l.model.tokenizer).length;
+  // LlamaChat appends the thought prefix ("<think>\n") itself when the wrapper opens thoughts on response start
+  const thoughtSettings = l.chatWrapper.settings.segments?.thought;
+  const prefix = thoughtSettings?.openOnResponseStart ? thoughtSettings.prefix : undefined;
+  const openedPrefix = typeof prefix === 'string' ? l.model.tokenize(prefix, true).length
+    : L.isLlamaText(prefix) ? prefix.tokenize(l.model.tokenizer).length : 0;
+  const promptTokens = l.chatWrapper.generateContextState({ chatHistory: promptHistory }).contextText.tokenize(l.model.tokenizer).length + openedPrefix;
   if (promptTokens + req.maxTokens > l.context.contextSize) {
     throw ModelError.contextOverflow(promptTokens, req.maxTokens, l.context.contextSize);
   }

@@ -74,6 +74,19 @@ describe('model/client + worker: scripted and random GGUF fixtures', function ()
     assert.ok(result.tokensPerSecond > 0 && result.totalMs >= result.timeToFirstTokenMs);
   });
 
+  it('a model whose template opens the reply inside <think> (Qwen3-Thinking-2507, QED-Nano) still gets thought segments', async () => {
+    const { client: c } = client();
+    const info = await c.ensureLoaded(loadRequest(fx.opensInThink));
+    assert.equal(info.chatWrapper, 'Qwen');
+    const chunks: GenerateChunk[] = [];
+    const r = await c.generate(userRequest(PROMPT, 200), { onChunk: ch => chunks.push(ch) });
+    assert.equal(r.thought, EXPECTED_THOUGHT);
+    assert.equal(r.text, EXPECTED_TEXT);
+    assert.equal(chunks.filter(ch => ch.kind === 'thought').map(ch => ch.text).join(''), EXPECTED_THOUGHT);
+    assert.equal(r.stopReason, 'eos');
+    assert.equal(r.promptTokens, 27); // the 25 of the plain template + "<think>" + "\n"
+  });
+
   it('serialises concurrent requests (a second generate waits its turn) and reports the generating state', async () => {
     const { client: c } = client();
     await c.ensureLoaded(loadRequest(fx.scripted));

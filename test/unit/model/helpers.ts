@@ -19,6 +19,8 @@ export interface Fixtures {
   dir: string;
   scripted: string;
   random: string;
+  /** A Thinking-2507-style scripted model: its template opens "<think>\n", it emits the thinking, then "</think>". */
+  opensInThink: string;
 }
 
 export function makeFixtures(): Fixtures {
@@ -27,7 +29,10 @@ export function makeFixtures(): Fixtures {
   const random = path.join(dir, 'random.gguf');
   writeScriptedModel(scripted, { thinking: THINKING, answer: ANSWER });
   writeRandomModel(random, { seed: 7 });
-  return { dir, scripted, random };
+  const opensInThink = path.join(dir, 'opens-in-think.gguf');
+  // after "<think>\n" in the prompt, a real model starts its thinking without a line break
+  writeScriptedModel(opensInThink, { thinking: ['Okay, ', ...THINKING.slice(1)], answer: ANSWER, opensInThink: true });
+  return { dir, scripted, random, opensInThink };
 }
 
 export function removeFixtures(f: Fixtures | undefined): void {
