@@ -23,7 +23,13 @@ async function makeHostFixtures(dir, repo) {
   }
   fs.mkdirSync(dir, { recursive: true });
   const modelPath = path.join(dir, 'scripted-qwen3.gguf');
-  await write(modelPath, { thinking: SCRIPT.thinking, answer: SCRIPT.answer });
+  // Qwen3 writes "<think>\n…\n</think>\n\n…", and node-llama-cpp's Qwen chat wrapper recognises the thought only by
+  // that "<think>\n" prefix: add the newlines unless the generator's script already has them.
+  const script = typeof mod.thinkingScript === 'function' ? mod.thinkingScript({ thinking: [], answer: [] }) : [];
+  // (Script items must be distinct tokens, so the closing newline joins the last piece.)
+  const thinking = script[1] === '\n' ? SCRIPT.thinking
+    : ['\n', ...SCRIPT.thinking.slice(0, -1), `${SCRIPT.thinking[SCRIPT.thinking.length - 1]}\n`];
+  await write(modelPath, { thinking, answer: SCRIPT.answer });
   const expected = { modelPath, thinking: SCRIPT.thinking.join(''), answer: SCRIPT.answer.join(''), architecture: 'qwen3', gpuType: 'cpu' };
   fs.writeFileSync(path.join(dir, 'expected.json'), JSON.stringify(expected, null, 2) + '\n');
   return expected;
