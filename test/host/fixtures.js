@@ -1,14 +1,16 @@
 // Fixtures for the extension-host suites, made by the harness (run.js --scripted-model) before VS Code starts:
-// a scripted GGUF model (test/fixtures/gguf.ts, compiled to out/test/fixtures/gguf.js by scripts/build.mjs) that
+// a scripted QED-Nano-style GGUF model (test/fixtures/gguf.ts, compiled to out/test/fixtures/gguf.js by scripts/build.mjs) that
 // deterministically "thinks" and "answers" the texts below, and expected.json, which the suites read from
 // $QED_TEST_FIXTURES to know what must come back through the model worker.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 
-// Each piece becomes one token of the scripted model, so pieces must be distinct.
+// Each piece becomes one token of the scripted model, so pieces must be distinct. As a real model does, the thinking
+// starts right after the prompt's "<think>\n" and ends with a line break before "</think>" (the Qwen wrapper's
+// thought suffix is "\n</think>").
 const SCRIPT = {
-  thinking: ['Check parity:', ' n^2 - n = n(n-1),', ' a product of two consecutive integers.'],
+  thinking: ['Check parity:', ' n^2 - n = n(n-1),', ' a product of two consecutive integers.\n'],
   answer: ['Proof.', ' Write $n^2 - n = n(n-1)$.', ' One of two consecutive integers is even,', ' so the product is even.', ' $\\blacksquare$'],
 };
 
@@ -23,14 +25,10 @@ async function makeHostFixtures(dir, repo) {
   }
   fs.mkdirSync(dir, { recursive: true });
   const modelPath = path.join(dir, 'scripted-qwen3.gguf');
-  // Qwen3 writes "<think>\n…\n</think>\n\n…", and node-llama-cpp's Qwen chat wrapper recognises the thought only by
-  // that "<think>\n" prefix: add the newlines unless the generator's script already has them.
-  const script = typeof mod.thinkingScript === 'function' ? mod.thinkingScript({ thinking: [], answer: [] }) : [];
-  // (Script items must be distinct tokens, so the closing newline joins the last piece.)
-  const thinking = script[1] === '\n' ? SCRIPT.thinking
-    : ['\n', ...SCRIPT.thinking.slice(0, -1), `${SCRIPT.thinking[SCRIPT.thinking.length - 1]}\n`];
-  await write(modelPath, { thinking, answer: SCRIPT.answer });
-  const expected = { modelPath, thinking: SCRIPT.thinking.join(''), answer: SCRIPT.answer.join(''), architecture: 'qwen3', gpuType: 'cpu' };
+  // opensInThink: like QED-Nano (Qwen3-4B-Thinking-2507's template), the generation prompt already opens "<think>\n",
+  // so the reply starts inside the thinking and the model itself emits only "</think>".
+  await write(modelPath, { opensInThink: true, thinking: SCRIPT.thinking, answer: SCRIPT.answer });
+  const expected = { modelPath, thinking: SCRIPT.thinking.join('').trim(), answer: SCRIPT.answer.join('').trim(), architecture: 'qwen3', gpuType: 'cpu' };
   fs.writeFileSync(path.join(dir, 'expected.json'), JSON.stringify(expected, null, 2) + '\n');
   return expected;
 }
