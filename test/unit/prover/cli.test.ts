@@ -1,0 +1,181 @@
+// qed-nano end to end: the CLI bundle (built here from src/prover/cli.ts with esbuild, next to a link to
+// dist/worker.mjs, exactly as dist/cli.js will sit) spawned as a real process against generated GGUF fixtures.
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readRunRecord } from '../../../src/prover/record';
+import { writeRandomModel, writeScriptedModel } from '../../fixtures/gguf';
+import { ANSWER, EXPECTED_PROOF, EXPECTED_REASONING, THINKING, WORKER_PATH } from './helpers';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+describe('qed-nano CLI end to end (spawned, real runtime)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let cli: string;
+  let scripted: string;
+  let random: string;
+  let mdFile: string;
+
+  function run(args: string[], opts: { input?: string; onStderr?: (all: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, QED_NANO_MODEL: '' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', d => { stdout += d; });
+      child.stderr.setEncoding('utf8').on('data', d => { stderr += d; opts.onStderr?.(stderr, child); });
+      child.on('error', reject);
+      child.on('close', code => resolve({ code, stdout, stderr }));
+      child.stdin.end(opts.input ?? '');
+    });
+  }
+  const base = () => ['--model', scripted, '--gpu', 'off', '--threads', '1', '--temperature', '0', '--top-k', '0', '--top-p', '1', '--sampling-seed', '1', '--max-tokens', '400', '--summary-tokens', '300', '--summary-thinking', '200'];
+  /** stderr with numbers blanked, so lines can be compared exactly. */
+  const lines = (s: string) => s.trimEnd().split('\n').map(l => l.replace(/\d+(?:[.,]\d+)*/g, 'N'));
+
+  before(function () {
+    this.timeout(120_000);
+    if (!fs.existsSync(WORKER_PATH)) throw new Error(`${WORKER_PATH} is missing: run "node scripts/build.mjs" first.`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-cli-'));
+    cli = path.join(dir, 'bin', 'cli.js');
+    fs.mkdirSync(path.dirname(cli));
+    const esbuild = path.join(ROOT, 'node_modules', '.bin', 'esbuild');
+    const b = spawnSync(esbuild, [path.join(ROOT, 'src/prover/cli.ts'), '--bundle', '--platform=node', '--format=cjs', '--target=node20',
+      '--external:node-llama-cpp', `--outfile=${cli}`, '--banner:js=#!/usr/bin/env node', '--log-level=warning'], { encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(`building the CLI failed: ${b.stderr}`);
+    fs.symlinkSync(WORKER_PATH, path.join(dir, 'bin', 'worker.mjs'));
+    scripted = path.join(dir, 'scripted.gguf');
+    random = path.join(dir, 'random.gguf');
+    writeScriptedModel(scripted, { thinking: THINKING, answer: ANSWER });
+    writeRandomModel(random, { seed: 5 });
+    mdFile = path.join(dir, 'problems.md');
+    fs.writeFileSync(mdFile, '# Set\n\n**Theorem 1.** Every even square is divisible by $4$.\n\n**Problem 2 (odd sums).** Prove that $1 + 3 + \\dots + (2n-1) = n^2$.\n');
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('proves theorem N of a Markdown file: the proof on stdout, a line per phase on stderr, the record written', async () => {
+    const r = await run(['prove', mdFile, '--theorem', '2', '--cycles', '2', '--out', 'run.json', ...base()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, EXPECTED_PROOF + '\n');
+    assert.deepEqual(lines(r.stderr), [
+      '[qed-nano] loading scripted.gguf…',
+      '[qed-nano] loaded qwenN ?B all FN (cpu, context N, N thread(s)) in N s',
+      '[qed-nano] proving Problem N (odd sums); the run record goes to run.json',
+      '[qed-nano] cycle N/N: solving (prompt ~N tokens, up to N more)',
+      '[qed-nano] cycle N/N: solved in N s, N tokens, N tok/s (stop: eos)',
+      '[qed-nano] cycle N/N: summarising (prompt ~N tokens, up to N more)',
+      '[qed-nano] cycle N/N: summarised in N s, N tokens, N tok/s (stop: eos)',
+      '[qed-nano] cycle N/N: starting from the summary of cycle N',
+      '[qed-nano] cycle N/N: solving (prompt ~N tokens, up to N more)',
+      '[qed-nano] cycle N/N: solved in N s, N tokens, N tok/s (stop: eos)',
+      '[qed-nano] proof from cycle N of N; record: run.json',
+    ]);
+    const rec = readRunRecord(path.join(dir, 'run.json'));
+    assert.equal(rec.outcome.status, 'proved');
+    assert.equal(rec.cycles.length, 2);
+    assert.equal(rec.cycles[0]!.solve.reasoning, EXPECTED_REASONING);
+    assert.equal(rec.problem.text, 'Prove that $1 + 3 + \\dots + (2n-1) = n^2$.');
+    assert.deepEqual(rec.problem.source, { file: mdFile, range: { start: { line: 4, character: 0 }, end: { line: 4, character: 68 } }, label: 'Problem 2 (odd sums)' });
+  });
+
+  it('--extend adds a cycle (summarising the last one first) and rewrites the record', async () => {
+    const r = await run(['prove', '--extend', 'run.json', '--model', scripted, '--gpu', 'off', '--threads', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, EXPECTED_PROOF + '\n');
+    const rec = readRunRecord(path.join(dir, 'run.json'));
+    assert.equal(rec.cycles.length, 3);
+    assert.equal(rec.settings.cycles, 3);
+    assert.notEqual(rec.cycles[1]!.summary, null);
+    assert.deepEqual(rec.cycles[2]!.input.fromCycle, 2);
+    assert.ok(r.stderr.includes('[qed-nano] cycle 2/3: summarising'), r.stderr);
+  });
+
+  it('--extend --edit-summary uses the user\'s summary', async () => {
+    fs.writeFileSync(path.join(dir, 'mine.md'), 'I would use strong induction.\n');
+    const r = await run(['prove', '--extend', 'run.json', '--edit-summary', 'mine.md', '--out', 'run2.json', '--model', scripted, '--gpu', 'off', '--threads', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const rec = readRunRecord(path.join(dir, 'run2.json'));
+    assert.equal(rec.cycles.length, 4);
+    assert.deepEqual(rec.cycles[3]!.input, { origin: 'summary', fromCycle: 3, text: 'I would use strong induction.\n' });
+    assert.equal(rec.cycles[2]!.summary!.edited, true);
+  });
+
+  it('a file with several theorems and no --theorem lists them and exits 1', async () => {
+    const r = await run(['prove', mdFile, ...base()]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, `qed-nano: ${mdFile} holds 2 theorems:\n` +
+      '   1. Theorem 1 (line 3): Every even square is divisible by $4$.\n' +
+      '   2. Problem 2 (odd sums) (line 5): Prove that $1 + 3 + \\dots + (2n-1) = n^2$.\n' +
+      'Choose one with --theorem N.\n');
+  });
+
+  it('stdin is the problem itself; a seed attempt is recorded', async () => {
+    fs.writeFileSync(path.join(dir, 'attempt.txt'), 'Pair the terms.');
+    const r = await run(['prove', '-', '--cycles', '1', '--seed-attempt', 'attempt.txt', '--out', 'stdin.json', ...base()], { input: 'Prove that 2 + 2 = 4.\n' });
+    assert.equal(r.code, 0, r.stderr);
+    const rec = readRunRecord(path.join(dir, 'stdin.json'));
+    assert.equal(rec.problem.text, 'Prove that 2 + 2 = 4.');
+    assert.deepEqual(rec.seed, { text: 'Pair the terms.', file: path.join(dir, 'attempt.txt') });
+    assert.equal(rec.cycles[0]!.input.origin, 'seed');
+    assert.ok(r.stderr.includes('[qed-nano] cycle 1/1: starting from your seed attempt\n'));
+  });
+
+  it('no complete proof: exit 3 and a clear message', async () => {
+    const r = await run(['prove', mdFile, '--theorem', '1', '--cycles', '1', '--out', 'cut.json', ...base(), '--max-tokens', '4']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.ok(r.stderr.endsWith('qed-nano: no complete proof: the last cycle was cut off before its proof and no earlier cycle finished one. ' +
+      'Raise --max-tokens, or add a cycle with: qed-nano prove --extend cut.json\n'), r.stderr);
+  });
+
+  it('input errors exit 1 with a message naming the problem: corrupt record, bad template, bad option, missing model', async () => {
+    const rec = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+    rec.cycles[0].solve.truncated = 'no';
+    fs.writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(rec));
+    let r = await run(['prove', '--extend', 'bad.json', '--model', scripted]);
+    assert.deepEqual([r.code, r.stderr], [1, 'qed-nano: bad.json: field "cycles[0].solve.truncated" must be true or false, but it is the string "no".\n']);
+    fs.mkdirSync(path.join(dir, 'prompts'));
+    fs.writeFileSync(path.join(dir, 'prompts', 'solve.md'), 'Solve {problem}.');
+    r = await run(['prove', mdFile, '--theorem', '1', '--prompts', 'prompts', ...base()]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `qed-nano: The solve prompt template ${path.join(dir, 'prompts', 'solve.md')} is invalid: it lacks the placeholder {summary}. ` +
+      'It must contain exactly {problem}, {summary} (write {{name}} for a literal {name}).\n');
+    r = await run(['prove', mdFile, '--cycles', 'two']);
+    assert.deepEqual([r.code, r.stderr], [1, 'qed-nano: --cycles needs an integer ≥ 1, not "two".\nRun "qed-nano --help" for the options.\n']);
+    r = await run(['prove', mdFile, '--theorem', '1']);
+    assert.deepEqual([r.code, r.stderr], [1, 'qed-nano: No model: pass --model PATH (a QED-Nano GGUF file) or set QED_NANO_MODEL.\n']);
+    r = await run(['--help']);
+    assert.equal(r.code, 0);
+    assert.ok(r.stdout.startsWith('Usage:\n  qed-nano prove FILE|- [options]'));
+  });
+
+  it('a model error exits 2', async () => {
+    const r = await run(['prove', mdFile, '--theorem', '1', '--model', path.join(dir, 'missing.gguf'), '--gpu', 'off']);
+    assert.equal(r.code, 2);
+    assert.ok(r.stderr.endsWith(`qed-nano: The model file ${path.join(dir, 'missing.gguf')} does not exist. Check qedNano.modelPath, or use "QED-Nano: Select Model File…" or "QED-Nano: Download Model…".\n`), r.stderr);
+  });
+
+  it('Ctrl+C during cycle 2 stops the model, saves the record with cycle 1, and exits 130', async () => {
+    let sentAt = 0;
+    const r = await run(['prove', mdFile, '--theorem', '1', '--cycles', '3', '--out', 'cancel.json', '--model', random, '--gpu', 'off', '--threads', '1',
+      '--max-tokens', '600', '--summary-tokens', '40', '--summary-thinking', '20'], {
+      onStderr: (all, child) => {
+        if (!sentAt && all.includes('cycle 2/3: solving')) { sentAt = performance.now(); setTimeout(() => child.kill('SIGINT'), 100); }
+      },
+    });
+    const ms = performance.now() - sentAt - 100;
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(ms < 1500, `exit took ${ms.toFixed(0)} ms after Ctrl+C`);
+    assert.ok(r.stderr.includes('[qed-nano] stopping (Ctrl+C again to quit at once)…\n'));
+    assert.ok(r.stderr.endsWith('qed-nano: cancelled; 1 completed cycle saved in cancel.json.\n'), r.stderr);
+    const rec = readRunRecord(path.join(dir, 'cancel.json'));
+    assert.equal(rec.outcome.status, 'cancelled');
+    assert.equal(rec.cycles.length, 1);
+    assert.equal(rec.outcome.interrupted?.cycle, 2);
+  });
+});
