@@ -1,0 +1,134 @@
+// What does the prover cost on top of the model? Generation speed and time to first token of one RC solve through the
+// prover (prove() -> ModelClient -> dist/worker.mjs) against node-llama-cpp called directly in this process (LlamaChat
+// on the same model file, the same prompt, sampling, seed, token budget and thread count). Both models stay loaded;
+// rounds are interleaved (the order alternates each round) after one warm-up each; medians are compared.
+//
+//   node scripts/build.mjs && node out/bench/prover-overhead.js [--model PATH] [--tokens N] [--rounds N] [--threads N] [--gpu auto|off]
+//
+// Without --model it generates a tiny random-weight fixture (gibberish to the token budget) into a temp dir: fast.
+// A full-shape model: node out/test/fixtures/gguf.js /tmp/q4b.gguf --shape qwen3-4b --layers 2, then --model /tmp/q4b.gguf.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ChatHistoryItem, ChatWrapper, LlamaModel } from 'node-llama-cpp';
+import { ModelClient } from '../src/model/client';
+import { modelClientProverModel, type ProverModel } from '../src/prover/model';
+import { solveMessages } from '../src/prover/prompts';
+import { prove } from '../src/prover/rc';
+import { writeRandomModel } from '../test/fixtures/gguf';
+
+type NodeLlamaCpp = typeof import('node-llama-cpp');
+
+const args = process.argv.slice(2);
+const opt = (name: string): string | undefined => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
+const gpu = (opt('gpu') ?? 'off') as 'auto' | 'off';
+if (gpu !== 'auto' && gpu !== 'off') throw new Error('--gpu must be auto or off');
+const threads = Number(opt('threads') ?? 1);
+const tokens = Number(opt('tokens') ?? 256);
+const rounds = Number(opt('rounds') ?? 5);
+const WORKER = path.resolve(__dirname, '../../dist/worker.mjs');
+const PROBLEM = 'Prove that for every positive integer $n$, the number $n^3 - n$ is divisible by $6$.';
+const SAMPLING = { temperature: 0.7, topP: 0.95, topK: 20, seed: 1 };
+
+interface Sample { ttftMs: number; decodeTokPerSec: number; generated: number; reportedTokPerSec?: number }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+// node-llama-cpp is ESM-only and this bundle is CommonJS: a real dynamic import.
+const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<NodeLlamaCpp>;
+
+/** Time to first token from the call, and decode speed from the first token to the end, both seen from this process. */
+async function viaProver(model: ProverModel): Promise<Sample> {
+  let start = 0;
+  let first = 0;
+  let end = 0;
+  let generated = 0;
+  let reported = 0;
+  for await (const e of prove({ model, problem: PROBLEM, settings: { cycles: 1, maxTokensPerSolve: tokens, sampling: SAMPLING } })) {
+    if (e.type === 'phaseStarted') start = performance.now();
+    else if ((e.type === 'thought' || e.type === 'proof') && !first) first = performance.now();
+    else if (e.type === 'phaseDone') { end = performance.now(); generated = e.stats.generatedTokens; reported = e.stats.tokensPerSecond; }
+    else if (e.type === 'runFailed') throw e.error;
+  }
+  return { ttftMs: first - start, decodeTokPerSec: (generated - 1) / ((end - first) / 1000), generated, reportedTokPerSec: reported };
+}
+
+function chatWrapperFor(L: NodeLlamaCpp, model: LlamaModel): ChatWrapper {
+  const arch = String(model.fileInfo.metadata?.general?.architecture ?? '');
+  const template = model.fileInfo.metadata?.tokenizer?.chat_template;
+  if (arch === 'qwen3' || arch === 'qwen2' || (typeof template === 'string' && template.includes('<think>'))) return new L.QwenChatWrapper();
+  if (typeof template !== 'string') return new L.EmptyChatWrapper();
+  return L.resolveChatWrapper(model);
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(WORKER)) throw new Error(`${WORKER} is missing: run "node scripts/build.mjs" first.`);
+  let dir: string | undefined;
+  let modelPath = opt('model');
+  if (!modelPath) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-prover-bench-'));
+    modelPath = path.join(dir, 'random.gguf');
+    writeRandomModel(modelPath, { seed: 7 });
+  }
+  modelPath = path.resolve(modelPath);
+  const L = await importEsm('node-llama-cpp');
+  const client = new ModelClient({ workerPath: WORKER, log: (l, m) => { if (l === 'error') console.error(m); } });
+  const llama = await L.getLlama({ gpu: gpu === 'off' ? false : 'auto', build: 'never', skipDownload: true, maxThreads: threads, progressLogs: false, logLevel: L.LlamaLogLevel.error });
+  try {
+    const info = await client.ensureLoaded({ modelPath, gpu, threads, contextSize: 'auto' });
+    const prover = modelClientProverModel(client, info);
+    const model = await llama.loadModel({ modelPath, gpuLayers: llama.gpu === false ? 0 : 'auto' });
+    const context = await model.createContext({ contextSize: info.contextSize, sequences: 1, threads });
+    const sequence = context.getSequence();
+    const wrapper = chatWrapperFor(L, model);
+    const prompt = solveMessages(PROBLEM, undefined)[0]!.content;
+    const direct = async (): Promise<Sample> => {
+      await sequence.clearHistory();
+      const chat = new L.LlamaChat({ contextSequence: sequence, chatWrapper: wrapper, autoDisposeSequence: false });
+      const history: ChatHistoryItem[] = [{ type: 'user', text: prompt }];
+      let generated = 0;
+      let first = 0;
+      const start = performance.now();
+      await chat.generateResponse(history, {
+        maxTokens: tokens, ...SAMPLING,
+        onResponseChunk: c => { generated += c.tokens.length; if (!first && c.text !== '') first = performance.now(); },
+      });
+      const end = performance.now();
+      chat.dispose({ disposeSequence: false });
+      return { ttftMs: first - start, decodeTokPerSec: (generated - 1) / ((end - first) / 1000), generated };
+    };
+    console.log(`prover overhead: prove() -> ModelClient -> worker vs LlamaChat in-process; ${path.basename(modelPath)} (${info.typeDescription}), ` +
+      `gpu ${gpu} (${info.gpuType}), ${threads} thread(s), ${tokens} tokens, ${rounds} interleaved rounds + 1 warm-up, node ${process.version}, ${os.cpus().length} CPUs`);
+    await viaProver(prover);
+    await direct();
+    const p: Sample[] = [];
+    const d: Sample[] = [];
+    for (let r = 0; r < rounds; r++) {
+      if (r % 2 === 0) { p.push(await viaProver(prover)); d.push(await direct()); } else { d.push(await direct()); p.push(await viaProver(prover)); }
+    }
+    await context.dispose();
+    await model.dispose();
+    console.log(`per round, tok/s (prover | direct): ${p.map((s, i) => `${s.decodeTokPerSec.toFixed(0)} | ${d[i]!.decodeTokPerSec.toFixed(0)}`).join(';  ')}`);
+    console.log(`per round, TTFT ms (prover | direct): ${p.map((s, i) => `${s.ttftMs.toFixed(1)} | ${d[i]!.ttftMs.toFixed(1)}`).join(';  ')}`);
+    console.log(`load average at the end: ${os.loadavg().map(x => x.toFixed(2)).join(' ')} (other work on this machine skews both sides)`);
+    const pt = median(p.map(s => s.decodeTokPerSec));
+    const dt = median(d.map(s => s.decodeTokPerSec));
+    const row = (label: string, pv: string, dv: string, ratio: string) => console.log(`| ${label.padEnd(34)} | ${pv.padStart(12)} | ${dv.padStart(12)} | ${ratio.padStart(13)} |`);
+    row('metric (median)', 'prover', 'direct', 'prover/direct');
+    console.log(`|${'-'.repeat(36)}|${'-'.repeat(14)}|${'-'.repeat(14)}|${'-'.repeat(15)}|`);
+    row(`tokens generated`, String(median(p.map(s => s.generated))), String(median(d.map(s => s.generated))), '');
+    row('generation speed (tok/s)', pt.toFixed(1), dt.toFixed(1), (pt / dt).toFixed(3));
+    row('  as the worker reports it (tok/s)', median(p.map(s => s.reportedTokPerSec!)).toFixed(1), '', '');
+    row('time to first token (ms)', median(p.map(s => s.ttftMs)).toFixed(1), median(d.map(s => s.ttftMs)).toFixed(1), (median(p.map(s => s.ttftMs)) / median(d.map(s => s.ttftMs))).toFixed(2));
+    console.log(`generation speed ratio prover/direct = ${(pt / dt).toFixed(3)} (goal ≥ 0.98): ${pt / dt >= 0.98 ? 'met' : 'NOT met'}`);
+  } finally {
+    await client.dispose();
+    await llama.dispose();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch(err => { console.error(err); process.exitCode = 1; });
