@@ -153,7 +153,9 @@ async function main() {
   const shot = path.resolve(opts.shot || path.join(REPO, 'test-results', `host-${opts.vsix ? 'installed' : 'dev'}.png`));
   const resultFile = shot.replace(/\.png$/i, '') + '.json';
   const fixtures = path.resolve(opts.fixtures || path.join(REPO, 'test-results/fixtures'));
+  const failureShot = shot.replace(/\.png$/i, '') + '-failure.png';
   fs.mkdirSync(path.dirname(shot), { recursive: true });
+  fs.rmSync(failureShot, { force: true }); // a stale one from an earlier run would mislead
   fs.mkdirSync(fixtures, { recursive: true });
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-host-'));
@@ -284,7 +286,6 @@ async function main() {
       await page.screenshot({ path: shot });
       lap(`screenshot ${path.relative(process.cwd(), shot)}`);
       if (code !== 0) {
-        const failureShot = shot.replace(/\.png$/i, '') + '-failure.png';
         fs.copyFileSync(shot, failureShot);
         lap(`failure screenshot ${path.relative(process.cwd(), failureShot)}`);
       }
