@@ -158,6 +158,11 @@ async function main() {
   fs.rmSync(failureShot, { force: true }); // a stale one from an earlier run would mislead
   fs.mkdirSync(fixtures, { recursive: true });
 
+  // Before the temporary folder exists, so that a failure here leaves nothing behind.
+  const settings = { ...WORKBENCH_SETTINGS, ...MODEL_SETTINGS };
+  if (opts.scriptedModel) Object.assign(settings, await makeScriptedModel(fixtures));
+  if (opts.settings) Object.assign(settings, readJson(path.resolve(opts.settings)));
+
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-host-'));
   const dirs = { udd: path.join(work, 'user-data'), exts: path.join(work, 'extensions'), sdd: path.join(work, 'server-data') };
   for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
@@ -170,9 +175,6 @@ async function main() {
   const serverLog = path.join(work, 'server.log');
   const consoleLog = path.join(work, 'browser-console.log');
 
-  const settings = { ...WORKBENCH_SETTINGS, ...MODEL_SETTINGS };
-  if (opts.scriptedModel) Object.assign(settings, await makeScriptedModel(fixtures));
-  if (opts.settings) Object.assign(settings, readJson(path.resolve(opts.settings)));
   // User settings for the workbench; machine-scoped settings (qedNano.modelPath, qedNano.gpu) are read only from the
   // remote machine's settings in a remote window, so they go there too.
   writeJson(path.join(dirs.udd, 'User/settings.json'), settings);
