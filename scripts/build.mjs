@@ -28,15 +28,18 @@ const common = { bundle: true, sourcemap: production ? false : 'linked', minify:
 
 const configs = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternals },
+  // The qed-nano command line: plain Node, no VS Code.
+  { ...common, entryPoints: { cli: 'src/prover/cli.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternals, banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: { worker: 'src/model/worker.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' }, platform: 'node', format: 'esm', target: 'node20', external: nodeExternals },
   { ...common, entryPoints: filesUnder('media/src', /\.ts$/), outdir: 'dist/webview', outbase: 'media/src', platform: 'browser', format: 'iife', target: 'es2022' },
 ];
 if (!production) {
-  const tests = [...filesUnder('test', /\.test\.ts$/), ...filesUnder('test/host/suite', /^index\.ts$/), ...filesUnder('bench', /\.ts$/), ...filesUnder('test/fixtures', /\.ts$/)];
+  const tests = [...filesUnder('test', /\.test\.ts$/), ...filesUnder('test/host/suite', /^index\.ts$/), ...filesUnder('test/host', /^electron\.ts$/), ...filesUnder('bench', /\.ts$/), ...filesUnder('test/fixtures', /\.ts$/)];
   configs.push({ ...common, entryPoints: tests, outdir: 'out', outbase: '.', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternals });
 }
 
-if (!watch) rmSync(join(root, 'out'), { recursive: true, force: true });
+// A production build (packaging) leaves the test bundles in out/ alone.
+if (!watch && !production) rmSync(join(root, 'out'), { recursive: true, force: true });
 const live = configs.filter(c => (Array.isArray(c.entryPoints) ? c.entryPoints.length : Object.keys(c.entryPoints).length) > 0);
 if (watch) {
   for (const c of live) await (await esbuild.context(c)).watch();

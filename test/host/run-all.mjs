@@ -1,5 +1,5 @@
 // The extension-host suites for `npm test` / `npm run test:host`, in the offline harness (test/host/run.js):
-//   1. package the .vsix (scripts/package-vsix.mjs), then rebuild the dev bundles (every build empties out/);
+//   1. package the .vsix (scripts/package-vsix.mjs), then rebuild the dev bundles (packaging minifies dist/);
 //   2. dev run: the extension from the repository, suites activation, commands, generate;
 //   3. installed run: the .vsix installed with the server's CLI, suites activation, commands, installed.
 // Each run writes test-results/host-*.json; the totals go to test-results/host.json and a closing
@@ -53,7 +53,7 @@ if (installed && !vsix) {
   rmSync(vsix, { force: true });
   // A failed content check still leaves a .vsix: the installed run then shows whether it works anyway.
   step('package', ['scripts/package-vsix.mjs', '--out', vsix]);
-  // Packaging ran the production build, which emptied out/ and minified dist/: rebuild the dev bundles.
+  // Packaging ran the production build, which minified dist/ without source maps: rebuild the dev bundles.
   built = step('build', ['scripts/build.mjs']);
 }
 

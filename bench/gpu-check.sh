@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The GPU check, for a machine with an NVIDIA GPU but no npm access: unpacks a carried Node binary and the project's
+# runtime node_modules (prepared by bench/gpu-payload.sh into .device/), then runs the runtime tests with gpu 'auto'
+# and the worker-vs-direct benchmark on a random-weight model of QED-Nano's real shape (Qwen3-4B, Q8_0, 4.3 GB).
+# Writes everything to $OUT (or test-results/gpu) as log files.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+OUTDIR=${OUT:-test-results/gpu}; mkdir -p "$OUTDIR"
+exec > >(tee "$OUTDIR/gpu-check.log") 2>&1
+t0=$(date +%s); lap() { echo "[gpu-check $(( $(date +%s) - t0 ))s] $*"; }
+
+# Vulkan and GL loaders (Debian packages carried in .gl/); the NVIDIA driver provides the ICD.
+for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
+[ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] && export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+mkdir -p /tmp/nodebin
+python3 - <<'PY'
+import lzma, shutil, tarfile, os
+with lzma.open('.device/node.xz') as src, open('/tmp/nodebin/node', 'wb') as dst: shutil.copyfileobj(src, dst)
+os.chmod('/tmp/nodebin/node', 0o755)
+tarfile.open('.device/nm.tar.xz').extractall('.')
+PY
+export PATH=/tmp/nodebin:$PATH
+lap "node $(node -v); $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"
+
+# Which backends node-llama-cpp can use here.
+node --input-type=module -e "
+const { getLlama, getLlamaGpuTypes } = await import('node-llama-cpp');
+console.log('gpu types with prebuilt binaries:', JSON.stringify(await getLlamaGpuTypes('supported')));
+const llama = await getLlama({ gpu: 'auto', build: 'never', skipDownload: true });
+console.log('auto picked:', llama.gpu, 'devices:', JSON.stringify(await llama.getGpuDeviceNames()), 'vram:', JSON.stringify(await llama.getVramState()));
+await llama.dispose();
+" || lap "backend probe failed"
+
+lap "runtime tests with gpu auto"
+QED_TEST_GPU=auto node scripts/run-mocha.cjs out/test/unit/model "$OUTDIR/runtime-tests.json"
+cat "$OUTDIR/runtime-tests.json"; echo
+
+lap "full-shape random model (Qwen3-4B shape, Q8_0)"
+node out/test/fixtures/gguf.js /tmp/q4b.gguf --shape qwen3-4b
+ls -la /tmp/q4b.gguf
+lap "bench: worker vs direct, gpu auto, full shape"
+node out/bench/runtime-overhead.js --model /tmp/q4b.gguf --gpu auto --threads 4 --tokens 256 --rounds 3
+lap "bench: same model, CPU only (16 threads), for comparison"
+node out/bench/runtime-overhead.js --model /tmp/q4b.gguf --gpu off --threads 16 --tokens 32 --rounds 1
+lap done
