@@ -356,7 +356,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
   const client = new ModelClient({
     workerPath: io.workerPath,
-    log: (level, message) => { if (level === 'error') progress.info(message); },
+    // A terminal's Ctrl+C also reaches the worker (same process group) and ends it: not worth an error line then.
+    log: (level, message) => { if (level === 'error' && !abort.signal.aborted) progress.info(message); },
   });
   let lastRecord: RunRecord | undefined;
   const save = (r: RunRecord) => {
