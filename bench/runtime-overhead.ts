@@ -82,10 +82,11 @@ async function runDirect(L: NodeLlamaCpp, modelPath: string): Promise<Sample> {
   try {
     const chat = new L.LlamaChat({ contextSequence: context.getSequence(), chatWrapper: chatWrapperFor(L, model) });
     const history: ChatHistoryItem[] = [{ type: 'user', text: PROMPT }];
-    let generated = 0;
+    const before = chat.sequence.tokenMeter.usedOutputTokens;
     const t1 = performance.now();
-    await chat.generateResponse(history, { maxTokens: tokens, temperature: 0, topP: 1, topK: 0, seed: 1, onResponseChunk: c => { generated += c.tokens.length; } });
+    await chat.generateResponse(history, { maxTokens: tokens, temperature: 0, topP: 1, topK: 0, seed: 1, onResponseChunk: () => undefined });
     const genMs = performance.now() - t1;
+    const generated = chat.sequence.tokenMeter.usedOutputTokens - before;
     chat.dispose();
     return { loadMs, genMs, generated, tokPerSec: generated / (genMs / 1000) };
   } finally {

@@ -248,8 +248,11 @@ async function generate(id: number, req: GenerateRequest, abort: AbortController
   await l.sequence.clearHistory();
   const chat = new L.LlamaChat({ contextSequence: l.sequence, chatWrapper: l.chatWrapper, autoDisposeSequence: false });
   try {
+    // chunk.tokens are the chunk's text re-tokenized (trimmed thinking comes back as byte tokens), so count the
+    // tokens the model actually produced with the sequence's token meter instead
+    const outputBefore = l.sequence.tokenMeter.usedOutputTokens;
     const onResponseChunk = (c: LlamaChatResponseChunk) => {
-      generatedTokens += c.tokens.length;
+      generatedTokens = l.sequence.tokenMeter.usedOutputTokens - outputBefore;
       if (c.text === '') return;
       if (c.type === 'segment' && c.segmentType !== 'thought') return; // other segment kinds (e.g. comments) are not shown
       if (firstChunkAt === undefined) firstChunkAt = performance.now();
@@ -272,6 +275,7 @@ async function generate(id: number, req: GenerateRequest, abort: AbortController
       stopOnAbortSignal: true,
     });
     const end = performance.now();
+    generatedTokens = l.sequence.tokenMeter.usedOutputTokens - outputBefore;
     const genSeconds = (end - genStart) / 1000;
     return {
       stopReason: mapStop(res.metadata.stopReason),

@@ -70,7 +70,7 @@ describe('model/client + worker: scripted and random GGUF fixtures', function ()
     assert.equal(result.text, EXPECTED_TEXT);
     assert.equal(result.stopReason, 'eos');
     assert.equal(result.promptTokens, 25);
-    assert.ok(result.generatedTokens >= 13, `generatedTokens ${result.generatedTokens}`);
+    assert.equal(result.generatedTokens, 15); // <think>, 9 thinking pieces, </think>, "\n\n", 2 answer pieces, <|im_end|>
     assert.ok(result.tokensPerSecond > 0 && result.totalMs >= result.timeToFirstTokenMs);
   });
 
@@ -85,6 +85,7 @@ describe('model/client + worker: scripted and random GGUF fixtures', function ()
     assert.equal(chunks.filter(ch => ch.kind === 'thought').map(ch => ch.text).join(''), EXPECTED_THOUGHT);
     assert.equal(r.stopReason, 'eos');
     assert.equal(r.promptTokens, 27); // the 25 of the plain template + "<think>" + "\n"
+    assert.equal(r.generatedTokens, 14); // no <think>: the prompt opened it
   });
 
   it('serialises concurrent requests (a second generate waits its turn) and reports the generating state', async () => {
