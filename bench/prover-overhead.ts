@@ -1,7 +1,8 @@
 // What does the prover cost on top of the model? Generation speed and time to first token of one RC solve through the
 // prover (prove() -> ModelClient -> dist/worker.mjs) against node-llama-cpp called directly in this process (LlamaChat
-// on the same model file, the same prompt, sampling, seed, token budget and thread count). Both models stay loaded;
-// rounds are interleaved (the order alternates each round) after one warm-up each; medians are compared.
+// on the same model file, the same prompt, sampling, seed, token budget and thread count), plus ModelClient.generate
+// alone (the worker without the prover) to show the prover's own share. Both models stay loaded; rounds are
+// interleaved (the order rotates each round) after one warm-up each; medians and paired per-round ratios are printed.
 //
 //   node scripts/build.mjs && node out/bench/prover-overhead.js [--model PATH] [--tokens N] [--rounds N] [--threads N] [--gpu auto|off]
 //
@@ -100,30 +101,52 @@ async function main(): Promise<void> {
       chat.dispose({ disposeSequence: false });
       return { ttftMs: first - start, decodeTokPerSec: (generated - 1) / ((end - first) / 1000), generated };
     };
+    const client2 = async (): Promise<Sample> => {
+      // ModelClient.generate alone (no prover): separates the prover's own cost from the worker's.
+      let first = 0;
+      const start = performance.now();
+      const r = await client.generate({ messages: solveMessages(PROBLEM, undefined), sampling: SAMPLING, maxTokens: tokens }, {
+        onChunk: () => { if (!first) first = performance.now(); },
+      });
+      const end = performance.now();
+      return { ttftMs: first - start, decodeTokPerSec: (r.generatedTokens - 1) / ((end - first) / 1000), generated: r.generatedTokens, reportedTokPerSec: r.tokensPerSecond };
+    };
     console.log(`prover overhead: prove() -> ModelClient -> worker vs LlamaChat in-process; ${path.basename(modelPath)} (${info.typeDescription}), ` +
       `gpu ${gpu} (${info.gpuType}), ${threads} thread(s), ${tokens} tokens, ${rounds} interleaved rounds + 1 warm-up, node ${process.version}, ${os.cpus().length} CPUs`);
     await viaProver(prover);
+    await client2();
     await direct();
     const p: Sample[] = [];
+    const c: Sample[] = [];
     const d: Sample[] = [];
+    const arms: Array<[Sample[], () => Promise<Sample>]> = [[p, () => viaProver(prover)], [c, client2], [d, direct]];
     for (let r = 0; r < rounds; r++) {
-      if (r % 2 === 0) { p.push(await viaProver(prover)); d.push(await direct()); } else { d.push(await direct()); p.push(await viaProver(prover)); }
+      // rotate the order each round so that no arm always runs first or last
+      for (let i = 0; i < arms.length; i++) { const [into, fn] = arms[(i + r) % arms.length]!; into.push(await fn()); }
     }
     await context.dispose();
     await model.dispose();
-    console.log(`per round, tok/s (prover | direct): ${p.map((s, i) => `${s.decodeTokPerSec.toFixed(0)} | ${d[i]!.decodeTokPerSec.toFixed(0)}`).join(';  ')}`);
-    console.log(`per round, TTFT ms (prover | direct): ${p.map((s, i) => `${s.ttftMs.toFixed(1)} | ${d[i]!.ttftMs.toFixed(1)}`).join(';  ')}`);
-    console.log(`load average at the end: ${os.loadavg().map(x => x.toFixed(2)).join(' ')} (other work on this machine skews both sides)`);
-    const pt = median(p.map(s => s.decodeTokPerSec));
-    const dt = median(d.map(s => s.decodeTokPerSec));
-    const row = (label: string, pv: string, dv: string, ratio: string) => console.log(`| ${label.padEnd(34)} | ${pv.padStart(12)} | ${dv.padStart(12)} | ${ratio.padStart(13)} |`);
-    row('metric (median)', 'prover', 'direct', 'prover/direct');
-    console.log(`|${'-'.repeat(36)}|${'-'.repeat(14)}|${'-'.repeat(14)}|${'-'.repeat(15)}|`);
-    row(`tokens generated`, String(median(p.map(s => s.generated))), String(median(d.map(s => s.generated))), '');
-    row('generation speed (tok/s)', pt.toFixed(1), dt.toFixed(1), (pt / dt).toFixed(3));
-    row('  as the worker reports it (tok/s)', median(p.map(s => s.reportedTokPerSec!)).toFixed(1), '', '');
-    row('time to first token (ms)', median(p.map(s => s.ttftMs)).toFixed(1), median(d.map(s => s.ttftMs)).toFixed(1), (median(p.map(s => s.ttftMs)) / median(d.map(s => s.ttftMs))).toFixed(2));
-    console.log(`generation speed ratio prover/direct = ${(pt / dt).toFixed(3)} (goal ≥ 0.98): ${pt / dt >= 0.98 ? 'met' : 'NOT met'}`);
+    const f0 = (x: number) => x.toFixed(0);
+    console.log(`per round, tok/s (prover | client | direct): ${p.map((s, i) => `${f0(s.decodeTokPerSec)} | ${f0(c[i]!.decodeTokPerSec)} | ${f0(d[i]!.decodeTokPerSec)}`).join(';  ')}`);
+    console.log(`per round, TTFT ms (prover | client | direct): ${p.map((s, i) => `${s.ttftMs.toFixed(1)} | ${c[i]!.ttftMs.toFixed(1)} | ${d[i]!.ttftMs.toFixed(1)}`).join(';  ')}`);
+    console.log(`load average at the end: ${os.loadavg().map(x => x.toFixed(2)).join(' ')} (other work on this machine skews every arm)`);
+    const med = (xs: Sample[], k: keyof Sample) => median(xs.map(s => s[k] as number));
+    // Paired ratios (same round, adjacent runs) resist load that drifts during the bench better than a ratio of medians.
+    const paired = (a: Sample[], b: Sample[]) => median(a.map((s, i) => s.decodeTokPerSec / b[i]!.decodeTokPerSec));
+    const row = (label: string, pv: string, cv: string, dv: string, r1: string, r2: string) =>
+      console.log(`| ${label.padEnd(30)} | ${pv.padStart(9)} | ${cv.padStart(9)} | ${dv.padStart(9)} | ${r1.padStart(13)} | ${r2.padStart(13)} |`);
+    row('metric (median)', 'prover', 'client', 'direct', 'prover/direct', 'prover/client');
+    console.log(`|${'-'.repeat(32)}|${'-'.repeat(11)}|${'-'.repeat(11)}|${'-'.repeat(11)}|${'-'.repeat(15)}|${'-'.repeat(15)}|`);
+    row('tokens generated', String(med(p, 'generated')), String(med(c, 'generated')), String(med(d, 'generated')), '', '');
+    row('generation speed (tok/s)', med(p, 'decodeTokPerSec').toFixed(1), med(c, 'decodeTokPerSec').toFixed(1), med(d, 'decodeTokPerSec').toFixed(1),
+      (med(p, 'decodeTokPerSec') / med(d, 'decodeTokPerSec')).toFixed(3), (med(p, 'decodeTokPerSec') / med(c, 'decodeTokPerSec')).toFixed(3));
+    row('  paired per round (tok/s)', '', '', '', paired(p, d).toFixed(3), paired(p, c).toFixed(3));
+    row('  worker-reported (tok/s)', med(p, 'reportedTokPerSec').toFixed(1), med(c, 'reportedTokPerSec').toFixed(1), '', '', '');
+    row('time to first token (ms)', med(p, 'ttftMs').toFixed(1), med(c, 'ttftMs').toFixed(1), med(d, 'ttftMs').toFixed(1),
+      (med(p, 'ttftMs') / med(d, 'ttftMs')).toFixed(2), (med(p, 'ttftMs') / med(c, 'ttftMs')).toFixed(2));
+    const ratio = paired(p, d);
+    console.log(`generation speed ratio prover/direct (paired median) = ${ratio.toFixed(3)} (goal ≥ 0.98): ${ratio >= 0.98 ? 'met' : 'NOT met'}; ` +
+      `prover/client = ${paired(p, c).toFixed(3)} (the prover's own share)`);
   } finally {
     await client.dispose();
     await llama.dispose();

@@ -13,7 +13,7 @@ const ROOT = path.resolve(__dirname, '../../../..');
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
-describe('qed-nano CLI end to end (spawned, real runtime)', function () {
+describe('prover/cli: qed-nano end to end (spawned, real runtime)', function () {
   this.timeout(60_000);
   let dir: string;
   let cli: string;

@@ -5,7 +5,7 @@ import { documentKindOf, findLatexTheorems, findMarkdownTheorems } from '../../.
 
 const EXAMPLES = path.resolve(__dirname, '../../../../examples');
 
-describe('documents/theorems: minimal lister for the CLI', () => {
+describe('prover/theorems: the minimal theorem lister (src/documents/theorems.ts)', () => {
   it('lists the LaTeX example\'s theorem-like environments with titles, statements and ranges', () => {
     const t = findLatexTheorems(fs.readFileSync(path.join(EXAMPLES, 'number-theory.tex'), 'utf8'));
     assert.deepEqual(t.map(x => [x.kind, x.label, x.statement, x.range.start.line]), [
