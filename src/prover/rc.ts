@@ -468,14 +468,14 @@ export function prove(opts: ProveOptions): ProverStream {
 }
 
 /**
- * Adds cycles to a finished (or cancelled, or failed) run, from its latest summary. If the last completed cycle was
+ * Adds cycles to a finished (or cancelled, or failed) run, from its latest summary. A record still marked "running"
+ * is from a process that died mid-run (records are written after every step): it is extended the same way. If the last completed cycle was
  * never summarised (it was the last), it is summarised first. Steps cut off by a cancel are not resumed: the
  * extension starts after the last completed cycle.
  */
 export function extend(opts: ExtendOptions): ProverStream {
   const more = positiveInt('cycles', opts.cycles ?? 1);
   const record = structuredClone(opts.record);
-  if (record.outcome.status === 'running') throw ProverError.invalid('This run is still going (its record says "running"); wait for it or cancel it first.');
   if (!opts.allowModelChange && (record.model.fileName !== opts.model.info.fileName || record.model.fileSizeBytes !== opts.model.info.fileSizeBytes)) {
     throw new ProverError('modelMismatch', `The run was made with ${record.model.fileName} (${record.model.fileSizeBytes} bytes), but the model loaded is ` +
       `${opts.model.info.fileName} (${opts.model.info.fileSizeBytes} bytes). Load the same model, or allow a model change.`);
