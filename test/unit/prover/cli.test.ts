@@ -21,9 +21,9 @@ describe('prover/cli: qed-nano end to end (spawned, real runtime)', function () 
   let random: string;
   let mdFile: string;
 
-  function run(args: string[], opts: { input?: string; onStderr?: (all: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
+  function run(args: string[], opts: { input?: string; detached?: boolean; onStderr?: (all: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, QED_NANO_MODEL: '' } });
+      const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, QED_NANO_MODEL: '' }, detached: opts.detached === true });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', d => { stdout += d; });
@@ -177,5 +177,22 @@ describe('prover/cli: qed-nano end to end (spawned, real runtime)', function () 
     assert.equal(rec.outcome.status, 'cancelled');
     assert.equal(rec.cycles.length, 1);
     assert.equal(rec.outcome.interrupted?.cycle, 2);
+  });
+
+  it('Ctrl+C in a terminal (SIGINT to the whole process group, worker included) also exits 130 with the record saved', async () => {
+    let sent = false;
+    const r = await run(['prove', mdFile, '--theorem', '1', '--cycles', '3', '--out', 'cancel-group.json', '--model', random, '--gpu', 'off', '--threads', '1',
+      '--max-tokens', '600', '--summary-tokens', '40', '--summary-thinking', '20'], {
+      detached: true,
+      onStderr: (all, child) => {
+        if (!sent && all.includes('cycle 2/3: solving')) { sent = true; setTimeout(() => process.kill(-child.pid!, 'SIGINT'), 100); }
+      },
+    });
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(r.stderr.endsWith('qed-nano: cancelled; 1 completed cycle saved in cancel-group.json.\n'), r.stderr);
+    assert.ok(!r.stderr.includes('exited unexpectedly'), r.stderr);
+    const rec = readRunRecord(path.join(dir, 'cancel-group.json'));
+    assert.equal(rec.outcome.status, 'cancelled');
+    assert.equal(rec.cycles.length, 1);
   });
 });

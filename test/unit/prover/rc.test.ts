@@ -250,6 +250,18 @@ describe('prover/rc: the reasoning-cache loop (mock model)', () => {
     assert.deepEqual(record.outcome.error, { code: 'model:workerCrashed', message: 'Cycle 1 of 3, solving: The model process stopped unexpectedly (signal SIGKILL). The next request starts a fresh one.' });
   });
 
+  it('extend continues a record left "running" by a process that died, from its last completed cycle', async () => {
+    const { record } = await collect(prove({ model: new MockModel(standard), problem: PROBLEM, settings: { cycles: 2 } }));
+    const crashed = structuredClone(record);
+    crashed.cycles[1]!.summary = null;
+    crashed.outcome = { status: 'running', proof: null, proofCycle: null, fallback: null, error: null, interrupted: null };
+    const m = new MockModel(standard);
+    const { record: r } = await collect(extend({ model: m, record: crashed }));
+    assert.deepEqual(m.kinds, ['summarize', 'solve']);
+    assert.equal(r.outcome.status, 'proved');
+    assert.equal(r.cycles.length, 3);
+  });
+
   it('extend refuses a different model file unless allowed', async () => {
     const { record } = await collect(prove({ model: new MockModel(standard), problem: PROBLEM, settings: { cycles: 1 } }));
     assert.throws(() => extend({ model: new MockModel(standard, { fileName: 'other.gguf' }), record }),
