@@ -16,6 +16,7 @@ export interface QedNanoApi {
   modelInfo(): Promise<ModelInfo>;
   generate(messages: ChatMessage[], options?: Omit<GenerateOptions, 'onChunk'>): Promise<GenerateResult & { chunks: number }>;
   loadCount(): number;
+  lastError(): { code: string; message: string } | undefined;
   nodeLlamaLoadedInHost(): boolean;
 }
 
@@ -78,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
       return { ...result, chunks };
     },
     loadCount: () => service.loadCount,
+    lastError: () => service.lastError,
     nodeLlamaLoadedInHost,
   };
 }

@@ -78,7 +78,7 @@ export async function proveTheorem(service: ModelService): Promise<DraftResult |
     void vscode.window.showInformationMessage(`QED-Nano: ${note}`);
     return { ...parsed, problem, stopReason: result.stopReason, generatedTokens: result.generatedTokens, tokensPerSecond: result.tokensPerSecond, document };
   } catch (error) {
-    await service.reportError(error);
+    service.reportError(error);
     return undefined;
   }
 }
@@ -104,7 +104,7 @@ export async function showModelInfo(service: ModelService, extensionUri: vscode.
     return ModelInfoPanel.show(extensionUri, { info, settings }, output);
   } catch (error) {
     const panel = ModelInfoPanel.show(extensionUri, { error: error instanceof Error ? error.message : String(error), settings }, output);
-    await service.reportError(error);
+    service.reportError(error);
     return panel;
   }
 }

@@ -143,18 +143,24 @@ export class ModelService implements vscode.Disposable {
     return true;
   }
 
-  /** Shows an error with the action that fixes it; returns after the user's choice. */
-  async reportError(error: unknown): Promise<void> {
+  /** The last error shown to the user (tests and the model info view read it). */
+  lastError: ModelError | undefined;
+
+  /** Logs an error and shows it with the action that fixes it; never waits for the user to answer. */
+  reportError(error: unknown): ModelError {
     const err = ModelError.from(error);
+    this.lastError = err;
     this.output.error(`${err.code}: ${err.message}${err.detail ? `\n${err.detail}` : ''}`);
     const actions: string[] = [];
     if (err.code === 'modelMissing' || err.code === 'notGguf' || err.code === 'corruptModel') actions.push(SELECT_MODEL);
     if (err.code === 'contextOverflow' || err.code === 'outOfMemory') actions.push(OPEN_SETTINGS);
     actions.push(SHOW_OUTPUT);
-    const choice = await vscode.window.showErrorMessage(err.message, ...actions);
-    if (choice === SELECT_MODEL) await vscode.commands.executeCommand('qedNano.selectModel');
-    else if (choice === OPEN_SETTINGS) await vscode.commands.executeCommand('workbench.action.openSettings', 'qedNano');
-    else if (choice === SHOW_OUTPUT) this.output.show(true);
+    void vscode.window.showErrorMessage(err.message, ...actions).then(async choice => {
+      if (choice === SELECT_MODEL) await vscode.commands.executeCommand('qedNano.selectModel');
+      else if (choice === OPEN_SETTINGS) await vscode.commands.executeCommand('workbench.action.openSettings', 'qedNano');
+      else if (choice === SHOW_OUTPUT) this.output.show(true);
+    });
+    return err;
   }
 
   private emit(progress: RunProgress): void {

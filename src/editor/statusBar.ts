@@ -10,7 +10,7 @@ export function statusText(p: RunProgress, now = Date.now()): string {
   const elapsed = Math.max(0, Math.round((now - p.startedAt) / 1000));
   const clock = elapsed >= 60 ? `${Math.floor(elapsed / 60)}m ${String(elapsed % 60).padStart(2, '0')}s` : `${elapsed}s`;
   switch (p.phase) {
-    case 'idle': return '$(symbol-numeric) QED-Nano';
+    case 'idle': return '$(mortar-board) QED-Nano';
     case 'loading': return `$(loading~spin) QED-Nano: loading model ${clock}`;
     case 'thinking':
     case 'writing': {

@@ -36,6 +36,35 @@ const USAGE = 'usage: node test/host/run.js --suite <suite index.js> [--ext <dir
   + '[--workspace <dir>] [--settings <json>] [--shot <png>] [--scripted-model] [--fixtures <dir>] [--env K=V ...] '
   + '[--timeout <s>] [--host-dir <dir>] [--keep]';
 
+/**
+ * Screenshots taken while the extension is alive (the final one comes after the suite ended): a suite writes
+ * NAME.request into `dir`, this takes `<shot>-NAME.png` and answers with NAME.done (holding the path or an error).
+ */
+function servePageScreenshots(page, dir, shot) {
+  let busy = false;
+  const poll = setInterval(async () => {
+    if (busy) return;
+    const requests = fs.readdirSync(dir).filter((f) => f.endsWith('.request'));
+    if (!requests.length) return;
+    busy = true;
+    for (const request of requests) {
+      const name = request.slice(0, -'.request'.length).replace(/[^\w.-]/g, '_');
+      const file = shot.replace(/\.png$/i, '') + `-${name}.png`;
+      let answer;
+      try {
+        await page.waitForTimeout(300); // let the last edit, panel or notification paint
+        await page.screenshot({ path: file });
+        answer = file;
+        lap(`screenshot ${path.relative(process.cwd(), file)}`);
+      } catch (e) { answer = `error: ${e.message}`; }
+      fs.rmSync(path.join(dir, request), { force: true });
+      fs.writeFileSync(path.join(dir, `${name}.done`), answer);
+    }
+    busy = false;
+  }, 200);
+  return { stop: () => clearInterval(poll) };
+}
+
 function parseArgs(argv) {
   const o = { env: {} };
   const take = (i) => {
@@ -152,7 +181,8 @@ async function main() {
   const devPath = opts.vsix ? null : path.resolve(opts.ext || REPO);
   const shot = path.resolve(opts.shot || path.join(REPO, 'test-results', `host-${opts.vsix ? 'installed' : 'dev'}.png`));
   const resultFile = shot.replace(/\.png$/i, '') + '.json';
-  const fixtures = path.resolve(opts.fixtures || path.join(REPO, 'test-results/fixtures'));
+  // One fixtures folder per run name: two runs at once must never rewrite each other's model file.
+  const fixtures = path.resolve(opts.fixtures || path.join(REPO, 'test-results/fixtures', path.basename(shot, '.png')));
   const failureShot = shot.replace(/\.png$/i, '') + '-failure.png';
   fs.mkdirSync(path.dirname(shot), { recursive: true });
   fs.rmSync(failureShot, { force: true }); // a stale one from an earlier run would mislead
@@ -180,6 +210,8 @@ async function main() {
   writeJson(path.join(dirs.udd, 'User/settings.json'), settings);
   writeJson(path.join(dirs.udd, 'Machine/settings.json'), settings);
 
+  const shotRequests = path.join(work, 'shot-requests');
+  fs.mkdirSync(shotRequests, { recursive: true });
   const marker = `QED_HOST_RUN=${crypto.randomBytes(8).toString('hex')}`;
   const serverEnv = {
     ...process.env,
@@ -189,6 +221,8 @@ async function main() {
     QED_TEST_FIXTURES: fixtures,
     QED_TEST_REPO: REPO,
     QED_TEST_MODE: opts.vsix ? 'installed' : 'dev',
+    // A suite asks for a screenshot in the middle of a test by writing NAME.request here (helpers.screenshot).
+    QED_SHOT_REQUESTS: shotRequests,
     VSCODE_TELEMETRY_DISABLED: '1',
   };
   delete serverEnv.ELECTRON_RUN_AS_NODE;
@@ -274,9 +308,10 @@ async function main() {
     lap(`workbench loaded (${devPath ? `extension from ${devPath}` : 'installed extension'}); running ${rel(suite)}`);
     const timeoutS = opts.timeoutS || 300;
     let timer;
+    const shots = servePageScreenshots(page, shotRequests, shot);
     code = await Promise.race([exited, new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Error(`the suite did not finish within ${timeoutS}s`)), timeoutS * 1000);
-    })]).finally(() => clearTimeout(timer));
+    })]).finally(() => { clearTimeout(timer); shots.stop(); });
     lap(`codeAutomationExit(${code})`);
     await page.waitForTimeout(500); // let the last notifications/editors paint
   } catch (e) {

@@ -23,6 +23,7 @@ const WORKBENCH_SETTINGS = {
   'window.commandCenter': false,
 };
 
-const MODEL_SETTINGS = { 'qedNano.gpu': 'off', 'qedNano.threads': 1 };
+// The scripted fixture's context is 4,096 tokens: a cycle budget that fits it.
+const MODEL_SETTINGS = { 'qedNano.gpu': 'off', 'qedNano.threads': 1, 'qedNano.maxTokensPerCycle': 512 };
 
 module.exports = { WORKBENCH_SETTINGS, MODEL_SETTINGS };

@@ -25,6 +25,8 @@ export interface QedApi {
   modelInfo(): Promise<{ architecture: string; gpuType: string; loadTimeMs: number; modelPath: string } & Record<string, unknown>>;
   /** How many times the model has been loaded by the worker. */
   loadCount(): number;
+  /** The last error the extension showed the user. */
+  lastError(): { code: string; message: string } | undefined;
   nodeLlamaLoadedInHost(): boolean;
 }
 
@@ -70,4 +72,22 @@ export function assertNoNodeLlamaInHost(): void {
     const maps = fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('llama-addon.node'));
     assert.deepEqual(maps, [], 'llama-addon.node is mapped into the extension host process');
   }
+}
+
+/**
+ * A screenshot of the workbench taken now, while the extension is alive (test/host/run.js serves the request).
+ * Returns the PNG path; outside the harness (no QED_SHOT_REQUESTS) it does nothing.
+ */
+export async function screenshot(name: string): Promise<string | undefined> {
+  const dir = process.env.QED_SHOT_REQUESTS;
+  if (!dir) return undefined;
+  const done = path.join(dir, `${name}.done`);
+  fs.rmSync(done, { force: true });
+  fs.writeFileSync(path.join(dir, `${name}.request`), '');
+  for (let i = 0; i < 150 && !fs.existsSync(done); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(fs.existsSync(done), `the harness did not take screenshot "${name}" within 15 s`);
+  const answer = fs.readFileSync(done, 'utf8');
+  assert.ok(!answer.startsWith('error:'), `screenshot "${name}" failed: ${answer}`);
+  note(`screenshot: ${answer}`);
+  return answer;
 }

@@ -1,0 +1,115 @@
+// The commands as a user runs them, in the real extension host: prove at the cursor (the user's file untouched,
+// the draft in a side document), model info in its webview, recovery after the model worker is killed, clear
+// messages for a missing model and for what this version does not do yet.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { activateByMarkdown, expectedFixture, note, screenshot } from './helpers';
+
+interface Draft { problem: string; reasoning: string; proof: string; truncated: boolean; stopReason: string; document: vscode.Uri }
+interface ClientLike { workerPid: number | undefined; state: string }
+
+async function openTheorem(): Promise<vscode.TextEditor> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the harness opens a workspace folder');
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'theorem.md'));
+  const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+  const line = doc.getText().split('\n').findIndex(l => l.includes('is even'));
+  assert.ok(line >= 0, 'theorem.md holds the statement');
+  editor.selection = new vscode.Selection(line, 4, line, 4);
+  return editor;
+}
+
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  for (let t = 0; t < ms && !ok(); t += 50) await new Promise(r => setTimeout(r, 50));
+  assert.ok(ok(), `timed out waiting for ${what}`);
+}
+
+suite('prove and model commands (real extension host)', () => {
+  const modelPath = () => vscode.workspace.getConfiguration('qedNano').get<string>('modelPath');
+
+  test('Prove Theorem at Cursor drafts the proof in a side document and leaves the file untouched', async function () {
+    this.timeout(120_000);
+    const expected = expectedFixture();
+    await activateByMarkdown();
+    const editor = await openTheorem();
+    const before = editor.document.getText();
+    const draft = await vscode.commands.executeCommand<Draft | undefined>('qedNano.proveTheorem');
+    assert.ok(draft, 'the command returned no draft');
+    assert.equal(draft.problem, 'For every integer $n$, $n^2 - n$ is even.');
+    assert.equal(draft.reasoning.trim(), expected.thinking);
+    assert.equal(draft.proof, expected.answer);
+    assert.equal(draft.truncated, false);
+    assert.equal(draft.stopReason, 'eos');
+    assert.equal(editor.document.getText(), before, 'the user\'s document changed');
+    assert.equal(editor.document.isDirty, false, 'the user\'s document is dirty');
+    const draftDoc = vscode.workspace.textDocuments.find(d => d.uri.toString() === draft.document.toString());
+    assert.ok(draftDoc, 'the draft document is not open');
+    assert.equal(draftDoc.languageId, 'markdown');
+    assert.ok(draftDoc.getText().includes(`## Proof\n\n${expected.answer}\n`), draftDoc.getText());
+    assert.ok(draftDoc.getText().includes('> For every integer $n$, $n^2 - n$ is even.'));
+    await screenshot('draft');
+  });
+
+  test('Show Model Info opens its webview with the loaded model', async function () {
+    this.timeout(60_000);
+    await vscode.commands.executeCommand('qedNano.showModelInfo');
+    await until('the model info tab', () => vscode.window.tabGroups.all.some(g => g.tabs.some(t => t.label === 'QED-Nano Model')));
+    await new Promise(r => setTimeout(r, 1000)); // the webview's script renders after its ready handshake
+    await screenshot('model-info');
+  });
+
+  test('after the model worker is killed (SIGKILL), the next command starts a fresh one', async function () {
+    this.timeout(120_000);
+    const expected = expectedFixture();
+    const api = await activateByMarkdown();
+    const client = api.client() as ClientLike;
+    const pid = client.workerPid;
+    assert.ok(pid, 'no worker is running after the previous tests');
+    process.kill(pid, 'SIGKILL');
+    await until('the client to notice the dead worker', () => client.state === 'stopped');
+    await openTheorem();
+    const draft = await vscode.commands.executeCommand<Draft | undefined>('qedNano.proveTheorem');
+    assert.ok(draft, 'no draft after the worker was killed');
+    assert.equal(draft.reasoning.trim(), expected.thinking);
+    assert.equal(draft.proof, expected.answer);
+    assert.ok(client.workerPid && client.workerPid !== pid, `expected a new worker, pid ${client.workerPid} (was ${pid})`);
+    note(`worker ${pid} killed; new worker ${client.workerPid}`);
+  });
+
+  test('a missing model file gives a clear error and leaves the document as it was', async function () {
+    this.timeout(60_000);
+    const api = await activateByMarkdown();
+    const config = vscode.workspace.getConfiguration('qedNano');
+    const original = modelPath();
+    const missing = path.join(path.dirname(original ?? '/tmp'), 'no-such-model.gguf');
+    assert.ok(!fs.existsSync(missing));
+    await config.update('modelPath', missing, vscode.ConfigurationTarget.Global);
+    try {
+      await until('the setting to change', () => modelPath() === missing);
+      const editor = await openTheorem();
+      const before = editor.document.getText();
+      const draft = await vscode.commands.executeCommand<Draft | undefined>('qedNano.proveTheorem');
+      assert.equal(draft, undefined);
+      const error = api.lastError();
+      assert.ok(error, 'no error was reported');
+      assert.equal(error.code, 'modelMissing');
+      assert.ok(error.message.includes(missing), error.message);
+      assert.equal(editor.document.getText(), before);
+      await screenshot('missing-model');
+    } finally {
+      await config.update('modelPath', original, vscode.ConfigurationTarget.Global);
+      await until('the setting to be restored', () => modelPath() === original);
+    }
+  });
+
+  test('commands of later versions say what is not available yet', async () => {
+    for (const id of ['qedNano.refineProof', 'qedNano.showReasoningCache', 'qedNano.previewMath', 'qedNano.downloadModel']) {
+      const r = await vscode.commands.executeCommand<{ available: boolean; message: string }>(id);
+      assert.equal(r?.available, false, id);
+      assert.match(r.message, /not available in this version yet/, id);
+    }
+    assert.equal(await vscode.commands.executeCommand('qedNano.cancel'), false, 'Stop with nothing running');
+  });
+});
