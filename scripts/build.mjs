@@ -24,7 +24,7 @@ function filesUnder(dir, pattern) {
 
 // node-llama-cpp is ESM-only with native prebuilt binaries: it is never bundled, only imported at run time.
 const nodeExternals = ['vscode', 'node-llama-cpp', 'mocha', 'playwright-core', '@vscode/test-electron'];
-const common = { bundle: true, sourcemap: production ? false : 'linked', minify: production, logLevel: 'info', absWorkingDir: root };
+const common = { bundle: true, sourcemap: production ? false : 'linked', minify: production, logLevel: 'warning', absWorkingDir: root };
 
 const configs = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternals },

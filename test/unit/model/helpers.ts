@@ -43,8 +43,11 @@ export function assertWorkerBuilt(): void {
   if (!fs.existsSync(WORKER_PATH)) throw new Error(`${WORKER_PATH} is missing: run "node scripts/build.mjs" first.`);
 }
 
+/** The GPU choice for these tests: 'off' here (CI has no GPU); QED_TEST_GPU=auto runs them on a GPU machine. */
+export const TEST_GPU: LoadRequest['gpu'] = (process.env.QED_TEST_GPU as LoadRequest['gpu'] | undefined) ?? 'off';
+
 export function loadRequest(modelPath: string, extra: Partial<LoadRequest> = {}): LoadRequest {
-  return { modelPath, gpu: 'off', threads: 1, contextSize: 'auto', ...extra };
+  return { modelPath, gpu: TEST_GPU, threads: 1, contextSize: 'auto', ...extra };
 }
 
 export function userRequest(content: string, maxTokens: number, extra: Partial<GenerateRequest> = {}): GenerateRequest {
