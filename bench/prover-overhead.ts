@@ -26,12 +26,24 @@ const gpu = (opt('gpu') ?? 'off') as 'auto' | 'off';
 if (gpu !== 'auto' && gpu !== 'off') throw new Error('--gpu must be auto or off');
 const threads = Number(opt('threads') ?? 1);
 const tokens = Number(opt('tokens') ?? 256);
-const rounds = Number(opt('rounds') ?? 5);
+const rounds = Number(opt('rounds') ?? 11);
 const WORKER = path.resolve(__dirname, '../../dist/worker.mjs');
 const PROBLEM = 'Prove that for every positive integer $n$, the number $n^3 - n$ is divisible by $6$.';
 const SAMPLING = { temperature: 0.7, topP: 0.95, topK: 20, seed: 1 };
 
-interface Sample { ttftMs: number; decodeTokPerSec: number; generated: number; reportedTokPerSec?: number }
+interface Sample {
+  ttftMs: number;
+  decodeTokPerSec: number;
+  generated: number;
+  reportedTokPerSec?: number;
+  /** CPU time of THIS process per generated token (µs): what the prover and the client add on the host side. */
+  hostCpuUsPerToken?: number;
+}
+
+function cpuUs(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -48,13 +60,15 @@ async function viaProver(model: ProverModel): Promise<Sample> {
   let end = 0;
   let generated = 0;
   let reported = 0;
+  const cpu0 = cpuUs();
   for await (const e of prove({ model, problem: PROBLEM, settings: { cycles: 1, maxTokensPerSolve: tokens, sampling: SAMPLING } })) {
     if (e.type === 'phaseStarted') start = performance.now();
     else if ((e.type === 'thought' || e.type === 'proof') && !first) first = performance.now();
     else if (e.type === 'phaseDone') { end = performance.now(); generated = e.stats.generatedTokens; reported = e.stats.tokensPerSecond; }
     else if (e.type === 'runFailed') throw e.error;
   }
-  return { ttftMs: first - start, decodeTokPerSec: (generated - 1) / ((end - first) / 1000), generated, reportedTokPerSec: reported };
+  const cpu = cpuUs() - cpu0;
+  return { ttftMs: first - start, decodeTokPerSec: (generated - 1) / ((end - first) / 1000), generated, reportedTokPerSec: reported, hostCpuUsPerToken: cpu / generated };
 }
 
 function chatWrapperFor(L: NodeLlamaCpp, model: LlamaModel): ChatWrapper {
@@ -104,12 +118,14 @@ async function main(): Promise<void> {
     const client2 = async (): Promise<Sample> => {
       // ModelClient.generate alone (no prover): separates the prover's own cost from the worker's.
       let first = 0;
+      const cpu0 = cpuUs();
       const start = performance.now();
       const r = await client.generate({ messages: solveMessages(PROBLEM, undefined), sampling: SAMPLING, maxTokens: tokens }, {
         onChunk: () => { if (!first) first = performance.now(); },
       });
       const end = performance.now();
-      return { ttftMs: first - start, decodeTokPerSec: (r.generatedTokens - 1) / ((end - first) / 1000), generated: r.generatedTokens, reportedTokPerSec: r.tokensPerSecond };
+      const cpu = cpuUs() - cpu0;
+      return { ttftMs: first - start, decodeTokPerSec: (r.generatedTokens - 1) / ((end - first) / 1000), generated: r.generatedTokens, reportedTokPerSec: r.tokensPerSecond, hostCpuUsPerToken: cpu / r.generatedTokens };
     };
     console.log(`prover overhead: prove() -> ModelClient -> worker vs LlamaChat in-process; ${path.basename(modelPath)} (${info.typeDescription}), ` +
       `gpu ${gpu} (${info.gpuType}), ${threads} thread(s), ${tokens} tokens, ${rounds} interleaved rounds + 1 warm-up, node ${process.version}, ${os.cpus().length} CPUs`);
@@ -142,6 +158,7 @@ async function main(): Promise<void> {
       (med(p, 'decodeTokPerSec') / med(d, 'decodeTokPerSec')).toFixed(3), (med(p, 'decodeTokPerSec') / med(c, 'decodeTokPerSec')).toFixed(3));
     row('  paired per round (tok/s)', '', '', '', paired(p, d).toFixed(3), paired(p, c).toFixed(3));
     row('  worker-reported (tok/s)', med(p, 'reportedTokPerSec').toFixed(1), med(c, 'reportedTokPerSec').toFixed(1), '', '', '');
+    row('host-process CPU per token (µs)', med(p, 'hostCpuUsPerToken').toFixed(1), med(c, 'hostCpuUsPerToken').toFixed(1), '(in-proc)', '', '');
     row('time to first token (ms)', med(p, 'ttftMs').toFixed(1), med(c, 'ttftMs').toFixed(1), med(d, 'ttftMs').toFixed(1),
       (med(p, 'ttftMs') / med(d, 'ttftMs')).toFixed(2), (med(p, 'ttftMs') / med(c, 'ttftMs')).toFixed(2));
     const ratio = paired(p, d);
