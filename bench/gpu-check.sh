@@ -38,6 +38,8 @@ cat "$OUTDIR/runtime-tests.json"; echo
 lap "full-shape random model (Qwen3-4B shape, Q8_0)"
 node out/test/fixtures/gguf.js /tmp/q4b.gguf --shape qwen3-4b
 ls -la /tmp/q4b.gguf
+lap "model info through the worker, gpu auto, full context"
+node out/bench/model-info.js /tmp/q4b.gguf --gpu auto --threads 4 --tokens 256
 lap "bench: worker vs direct, gpu auto, full shape"
 node out/bench/runtime-overhead.js --model /tmp/q4b.gguf --gpu auto --threads 4 --tokens 256 --rounds 3 --context 4096
 lap "bench: same model, CPU only (16 threads), for comparison"
