@@ -1,7 +1,7 @@
 // The extension-host suites for `npm test` / `npm run test:host`, in the offline harness (test/host/run.js):
 //   1. package the .vsix (scripts/package-vsix.mjs), then rebuild the dev bundles (packaging minifies dist/);
-//   2. dev run: the extension from the repository, suites activation, commands, generate;
-//   3. installed run: the .vsix installed with the server's CLI, suites activation, commands, installed.
+//   2. dev run: the extension from the repository, suites activation, commands, generate, prove;
+//   3. installed run: the .vsix installed with the server's CLI, suites activation, commands, installed, prove.
 // Each run writes test-results/host-*.json; the totals go to test-results/host.json and a closing
 // `N passed, N failed, N skipped` line.
 // env: QED_HOST_VSIX=<file>    use this .vsix instead of packaging one
@@ -58,9 +58,9 @@ if (installed && !vsix) {
 }
 
 if (built) {
-  suiteRun('host-dev', ['--env', 'QED_HOST_SUITES=activation,commands,generate']);
+  suiteRun('host-dev', ['--env', 'QED_HOST_SUITES=activation,commands,generate,prove']);
   if (installed && vsix && existsSync(vsix)) {
-    suiteRun('host-installed', ['--installed-vsix', vsix, '--env', 'QED_HOST_SUITES=activation,commands,installed']);
+    suiteRun('host-installed', ['--installed-vsix', vsix, '--env', 'QED_HOST_SUITES=activation,commands,installed,prove']);
   }
 }
 

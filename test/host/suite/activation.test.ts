@@ -17,7 +17,10 @@ suite('activation (real extension host)', () => {
   });
 
   test('opening a Markdown document activates it and returns the API', async () => {
+    const wasActive = extension().isActive;
+    const t0 = performance.now();
     const api = await activateByMarkdown();
+    if (!wasActive) note(`markdown document opened -> extension active: ${(performance.now() - t0).toFixed(0)} ms`);
     assert.ok(api, 'activate() returned no API');
     assert.equal(typeof api.activationMs, 'number', 'API has no activationMs');
     assert.ok(api.activationMs >= 0 && api.activationMs < 5000, `activation took ${api.activationMs} ms`);
