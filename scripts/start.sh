@@ -28,7 +28,8 @@ mkdir -p "$DATA/user/User" "$DATA/extensions"
   "telemetry.telemetryLevel": "off",
   "update.mode": "none",
   "extensions.autoCheckUpdates": false,
-  "workbench.startupEditor": "none"
+  "workbench.startupEditor": "none",
+  "workbench.secondarySideBar.defaultVisibility": "hidden"
 }
 JSON
 COMMON=(--user-data-dir "$DATA/user" --server-data-dir "$DATA/server" --extensions-dir "$DATA/extensions")
