@@ -60,6 +60,18 @@ describe('model/client + worker: scripted and random GGUF fixtures', function ()
     assert.deepEqual(states.filter((s, i) => states.indexOf(s) === i), ['starting', 'loading', 'idle']);
   });
 
+  it('the scripted fixture stays on its script under the extension\'s default sampling (temperature 0.7, top-k 20)', async () => {
+    // Host tests drive the fixture through the extension's real settings: a fixture that drifts under sampling
+    // makes them flaky (it did, in 22% of replies, before the script logits were raised).
+    const { client: c } = client();
+    await c.ensureLoaded(loadRequest(fx.scripted));
+    for (let i = 0; i < 40; i++) {
+      const r = await c.generate(userRequest(PROMPT, 200, { sampling: { temperature: 0.7, topP: 0.95, topK: 20 } }));
+      assert.equal(r.thought, EXPECTED_THOUGHT, `reply ${i + 1} drifted in its thinking`);
+      assert.equal(r.text, EXPECTED_TEXT, `reply ${i + 1} drifted in its answer`);
+    }
+  });
+
   it('streams thinking as thought chunks and the answer as text chunks, exactly', async () => {
     const { client: c } = client();
     await c.ensureLoaded(loadRequest(fx.scripted));
