@@ -5,6 +5,7 @@ import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelError } from '../../../src/model/errors';
+import { writeScriptedModel } from '../../fixtures/gguf';
 import type { GenerateChunk, ModelInfo } from '../../../src/model/protocol';
 import {
   EXPECTED_TEXT, EXPECTED_THOUGHT, type Fixtures, type TestClient, assertWorkerBuilt, loadRequest, makeClient, makeFixtures,
@@ -60,15 +61,21 @@ describe('model/client + worker: scripted and random GGUF fixtures', function ()
     assert.deepEqual(states.filter((s, i) => states.indexOf(s) === i), ['starting', 'loading', 'idle']);
   });
 
-  it('the scripted fixture stays on its script under the extension\'s default sampling (temperature 0.7, top-k 20)', async () => {
-    // Host tests drive the fixture through the extension's real settings: a fixture that drifts under sampling
-    // makes them flaky (it did, in 22% of replies, before the script logits were raised).
+  it('a scripted fixture stays on its script under the extension\'s default sampling (temperature 0.7, top-k 20)', async () => {
+    // Host tests drive scripted fixtures through the extension's real settings: a fixture that drifts under sampling
+    // makes them flaky. This one (the host suites' proof script) drifted in 22% of replies before the script
+    // logits were raised.
+    const thinking = ['Check parity:', ' n^2 - n = n(n-1),', ' a product of two consecutive integers.\n'];
+    const answer = ['Proof.', ' Write $n^2 - n = n(n-1)$.', ' One of two consecutive integers is even,', ' so the product is even.', ' $\\blacksquare$'];
+    const model = path.join(fx.dir, 'host-script.gguf');
+    writeScriptedModel(model, { thinking, answer, opensInThink: true });
     const { client: c } = client();
-    await c.ensureLoaded(loadRequest(fx.scripted));
-    for (let i = 0; i < 40; i++) {
-      const r = await c.generate(userRequest(PROMPT, 200, { sampling: { temperature: 0.7, topP: 0.95, topK: 20 } }));
-      assert.equal(r.thought, EXPECTED_THOUGHT, `reply ${i + 1} drifted in its thinking`);
-      assert.equal(r.text, EXPECTED_TEXT, `reply ${i + 1} drifted in its answer`);
+    await c.ensureLoaded(loadRequest(model));
+    const problem = 'Generate a rigorous proof to the following question:\n\nFor every integer $n$, $n^2 - n$ is even.';
+    for (let i = 0; i < 60; i++) {
+      const r = await c.generate(userRequest(problem, 64, { sampling: { temperature: 0.7, topP: 0.95, topK: 20 } }));
+      assert.equal(r.thought.trim(), thinking.join('').trim(), `reply ${i + 1} drifted in its thinking`);
+      assert.equal(r.text.trim(), answer.join('').trim(), `reply ${i + 1} drifted in its answer`);
     }
   });
 
