@@ -1,0 +1,470 @@
+// Theorems, proofs and macro definitions of a LaTeX document, found by a linear scan (no full parse).
+//   1. mask: comments, verbatim-like environments (verbatim, Verbatim, lstlisting, minted, comment, filecontents),
+//      \verb|…|, \url{…}/\href{…} arguments and \iffalse … \fi become spaces (offsets and newlines kept);
+//   2. declarations: \newtheorem, \newtheorem*, \declaretheorem, \numberwithin, and the document class (beamer);
+//   3. one pass over \begin/\end/sectioning tokens with an environment stack: theorem-like environments, proof
+//      environments, section counters for numbering. A missing \end is inferred (the theorem is marked incomplete)
+//      at the next theorem or proof at its top level, the next sectioning command, the \end of an enclosing
+//      environment, or the end of the text.
+import type { MacroDefinition, MacroKind, Proof, Range, Theorem } from './model';
+import { BASE_KINDS, LineIndex, capitalize, displayLabel } from './text';
+
+const VERBATIM_ENVS = new Set(['verbatim', 'verbatim*', 'Verbatim', 'Verbatim*', 'BVerbatim', 'LVerbatim', 'lstlisting', 'minted', 'comment', 'filecontents', 'filecontents*', 'alltt*']);
+/** Proof-like environments: what follows a theorem and proves it. */
+const PROOF_ENVS = new Set(['proof', 'proof*', 'solution', 'solution*']);
+/** Kinds that commonly sit inside a proof; their \begin does not end an unterminated proof. */
+const NESTABLE_IN_PROOF = new Set(['claim', 'fact', 'observation', 'step', 'case', 'subclaim']);
+/** Environments beamer declares (unnumbered unless \setbeamertemplate{theorems}[numbered]). */
+const BEAMER_KINDS = ['theorem', 'corollary', 'fact', 'lemma', 'problem', 'definition', 'definitions', 'example', 'examples'];
+
+export interface MaskedLatex {
+  /** The text with comments and verbatim material replaced by spaces. */
+  masked: string;
+  /** [start, end) of each % comment, in order. */
+  comments: Array<[number, number]>;
+}
+
+/** Spaces for every character but newlines (fast on long lines, unlike a per-character replace). */
+export function blank(s: string): string {
+  return s.indexOf('\n') < 0 ? ' '.repeat(s.length) : s.split('\n').map(x => ' '.repeat(x.length)).join('\n');
+}
+
+/** Blanks comments and verbatim material, keeping every offset and newline. */
+export function maskLatex(text: string): MaskedLatex {
+  const parts: string[] = [];
+  const comments: Array<[number, number]> = [];
+  let copied = 0;
+  const cut = (a: number, b: number): void => {
+    parts.push(text.slice(copied, a), blank(text.slice(a, b)));
+    copied = b;
+  };
+  const n = text.length;
+  const beginVerb = /\\begin\s*\{([A-Za-z]+\*?)\}/y;
+  const ifFalse = /\\iffalse(?![A-Za-z])/y;
+  const ifOrFi = /\\(if[A-Za-z]*|fi)(?![A-Za-z])/g;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 37 /* % */) {
+      let e = text.indexOf('\n', i);
+      if (e < 0) e = n;
+      comments.push([i, e]);
+      cut(i, e);
+      i = e;
+      continue;
+    }
+    if (c !== 92 /* \ */) { i++; continue; }
+    const next = text.charCodeAt(i + 1);
+    const isLetter = (next >= 65 && next <= 90) || (next >= 97 && next <= 122);
+    if (!isLetter) { i += 2; continue; }
+    let j = i + 1;
+    while (j < n) {
+      const d = text.charCodeAt(j);
+      if ((d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 64 /* @ */) j++; else break;
+    }
+    const name = text.slice(i + 1, j);
+    if (name === 'begin') {
+      beginVerb.lastIndex = i;
+      const m = beginVerb.exec(text);
+      if (m && VERBATIM_ENVS.has(m[1]!)) {
+        const endMarker = `\\end{${m[1]!}}`;
+        const e = text.indexOf(endMarker, i + m[0].length);
+        const stop = e < 0 ? n : e + endMarker.length;
+        cut(i, stop);
+        i = stop;
+        continue;
+      }
+    } else if (name === 'verb' || name === 'lstinline') {
+      let k = j;
+      if (text[k] === '*') k++;
+      const delim = text[k];
+      if (delim !== undefined && delim !== '\n' && delim !== ' ' && delim !== '{' && !/[A-Za-z]/.test(delim)) {
+        let e = text.indexOf(delim, k + 1);
+        const eol = text.indexOf('\n', k + 1);
+        if (e < 0 || (eol >= 0 && eol < e)) e = (eol < 0 ? n : eol) - 1;
+        cut(i, e + 1);
+        i = e + 1;
+        continue;
+      }
+    } else if (name === 'url' || name === 'href') {
+      // % inside a URL is not a comment: skip the (brace-balanced) first argument untouched.
+      let k = j;
+      while (text[k] === ' ') k++;
+      if (text[k] === '{') {
+        const e = matchBrace(text, k, '{', '}');
+        if (e > 0) { i = e; continue; }
+      }
+    } else if (name === 'iffalse') {
+      ifFalse.lastIndex = i;
+      if (ifFalse.exec(text)) {
+        let depth = 1;
+        ifOrFi.lastIndex = j;
+        let m: RegExpExecArray | null;
+        let stop = n;
+        while ((m = ifOrFi.exec(text)) !== null) {
+          if (m[1] === 'fi') { if (--depth === 0) { stop = m.index + m[0].length; break; } } else depth++;
+        }
+        cut(i, stop);
+        i = stop;
+        continue;
+      }
+    }
+    i = j;
+  }
+  parts.push(text.slice(copied));
+  return { masked: parts.join(''), comments };
+}
+
+/** Index just past the group that opens at `open` (text[at] must be `open`), or -1 when it never closes. */
+function matchBrace(text: string, at: number, open: string, close: string): number {
+  let depth = 0;
+  for (let i = at; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\\') { i++; continue; }
+    if (ch === '{' && open !== '{') { const e = matchBrace(text, i, '{', '}'); if (e < 0) return -1; i = e - 1; continue; }
+    if (ch === open) depth++;
+    else if (ch === close && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+interface Group { content: string; start: number; end: number }
+
+/** Reads a group (optional [..] or mandatory {..}) at `pos` after whitespace (no blank line); null if absent. */
+function readGroup(src: string, pos: number, open: '[' | '{', maxSpace = 200): Group | null {
+  let k = pos;
+  let newlines = 0;
+  while (k < src.length && k - pos < maxSpace && /\s/.test(src[k]!)) { if (src[k] === '\n' && ++newlines > 1) return null; k++; }
+  if (src[k] !== open) return null;
+  const e = matchBrace(src, k, open, open === '[' ? ']' : '}');
+  if (e < 0) return null;
+  return { content: src.slice(k + 1, e - 1), start: k, end: e };
+}
+
+interface TheoremDef { name: string; counter: string | null }
+/** A theorem counter; `within` is a sectioning level or another counter (\\newtheorem{cor}{Corollary}[theorem]). */
+interface Counter { value: number; within?: string; printed?: string }
+
+const LEVELS = ['chapter', 'section', 'subsection', 'subsubsection'];
+
+function keyvals(s: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const part of s.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) { if (part.trim()) m.set(part.trim(), ''); continue; }
+    m.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim().replace(/^\{(.*)\}$/s, '$1'));
+  }
+  return m;
+}
+
+function alpha(n: number): string {
+  let s = '';
+  for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
+  return s || '0';
+}
+
+interface Declarations { defs: Map<string, TheoremDef>; counters: Map<string, Counter>; beamer: boolean; beamerNumbered: boolean }
+
+function readDeclarations(src: string): Declarations {
+  const defs = new Map<string, TheoremDef>();
+  const counters = new Map<string, Counter>();
+  let beamer = false;
+  let beamerNumbered = false;
+  const decl = /\\(newtheorem|declaretheorem|numberwithin|documentclass|setbeamertemplate|spnewtheorem)(?![A-Za-z@])(\*?)/g;
+  let m: RegExpExecArray | null;
+  while ((m = decl.exec(src)) !== null) {
+    let p = m.index + m[0].length;
+    const cmd = m[1]!;
+    if (cmd === 'newtheorem' || cmd === 'spnewtheorem') {
+      const env = readGroup(src, p, '{');
+      if (!env) continue;
+      p = env.end;
+      const shared = m[2] ? null : readGroup(src, p, '[');
+      if (shared) p = shared.end;
+      const printed = readGroup(src, p, '{');
+      if (!printed) continue;
+      p = printed.end;
+      const within = m[2] || shared ? null : readGroup(src, p, '[');
+      const envName = env.content.trim();
+      const counterName = m[2] ? null : shared ? shared.content.trim() : envName;
+      if (counterName === envName) counters.set(envName, { value: 0, ...(within ? { within: within.content.trim() } : {}) });
+      defs.set(envName, { name: printed.content.trim() || capitalize(envName), counter: counterName });
+      decl.lastIndex = (within ?? printed).end;
+    } else if (cmd === 'declaretheorem') {
+      const before = readGroup(src, p, '[');
+      if (before) p = before.end;
+      const env = readGroup(src, p, '{');
+      if (!env) continue;
+      const after = readGroup(src, env.end, '[');
+      const kv = keyvals([before?.content, after?.content].filter(Boolean).join(','));
+      for (const raw of env.content.split(',')) {
+        const envName = raw.trim();
+        if (!envName) continue;
+        const name = kv.get('name') ?? kv.get('title') ?? capitalize(envName);
+        const numbered = kv.get('numbered');
+        const sibling = kv.get('sibling') ?? kv.get('numberlike') ?? kv.get('sharenumber');
+        const within = kv.get('numberwithin') ?? kv.get('parent') ?? kv.get('within');
+        let counter: string | null = envName;
+        if (numbered === 'no' || m[2]) counter = null;
+        else if (sibling) counter = sibling;
+        else counters.set(envName, { value: 0, ...(within ? { within } : {}) });
+        defs.set(envName, { name, counter });
+      }
+    } else if (cmd === 'numberwithin') {
+      const a = readGroup(src, p, '{');
+      const b = a && readGroup(src, a.end, '{');
+      if (a && b) counters.set(a.content.trim(), { value: 0, within: b.content.trim() });
+    } else if (cmd === 'documentclass') {
+      const opt = readGroup(src, p, '[');
+      const cls = readGroup(src, opt ? opt.end : p, '{');
+      if (cls?.content.trim() === 'beamer') beamer = true;
+    } else if (cmd === 'setbeamertemplate') {
+      const a = readGroup(src, p, '{');
+      const b = a && readGroup(src, a.end, '[');
+      if (a?.content.trim() === 'theorems' && b?.content.trim() === 'numbered') beamerNumbered = true;
+    }
+  }
+  return { defs, counters, beamer, beamerNumbered };
+}
+
+interface Frame {
+  env: string;
+  start: number;          // offset of \begin
+  contentStart: number;   // after \begin{..}, overlay and optional title
+  theorem?: { def: TheoremDef; kindName: string; number?: string; title?: string };
+  proof?: { title?: string };
+}
+
+interface LatexResult { theorems: Theorem[]; macros: MacroDefinition[] }
+
+export function scanLatex(text: string): LatexResult {
+  const { masked: src, comments } = maskLatex(text);
+  const lines = new LineIndex(text);
+  const { defs, counters, beamer, beamerNumbered } = readDeclarations(src);
+
+  const theoremDef = (env: string): { def: TheoremDef; kindName: string } | null => {
+    const d = defs.get(env);
+    if (d) return { def: d, kindName: env.replace(/\*$/, '') };
+    const base = env.replace(/\*$/, '');
+    const starred = base !== env;
+    const bd = defs.get(base);
+    if (bd) return { def: { name: bd.name, counter: starred ? null : bd.counter }, kindName: base };
+    if (beamer && BEAMER_KINDS.includes(base)) return { def: { name: capitalize(base), counter: beamerNumbered && !starred ? 'theorem' : null }, kindName: base };
+    if (BASE_KINDS.includes(base)) {
+      if (!starred && !counters.has(base)) counters.set(base, { value: 0 });
+      return { def: { name: capitalize(base), counter: starred ? null : base }, kindName: base };
+    }
+    return null;
+  };
+  if (beamer && beamerNumbered && !counters.has('theorem')) counters.set('theorem', { value: 0 });
+
+  // Section counters, as \thechapter, \thesection, … would print them.
+  const sect = new Map<string, number>(LEVELS.map(l => [l, 0]));
+  let chaptersUsed = /\\chapter\*?\s*[{[]/.test(src);
+  let appendix = false;
+  const theLevel = (level: string): string => {
+    const idx = LEVELS.indexOf(level);
+    if (idx < 0) return '';
+    const v = sect.get(level)!;
+    const own = appendix && ((level === 'chapter' && chaptersUsed) || (level === 'section' && !chaptersUsed)) ? alpha(v) : String(v);
+    if (idx === 0) return own;
+    if (idx === 1 && !chaptersUsed) return own;
+    return `${theLevel(LEVELS[idx - 1]!)}.${own}`;
+  };
+  const step = (counterName: string): string | undefined => {
+    const c = counters.get(counterName);
+    if (!c) return undefined;
+    c.value++;
+    for (const d of counters.values()) if (d.within === counterName) d.value = 0;
+    const w = c.within;
+    c.printed = !w ? String(c.value) : LEVELS.includes(w) ? `${theLevel(w)}.${c.value}` : `${counters.get(w)?.printed ?? '0'}.${c.value}`;
+    return c.printed;
+  };
+
+  const theorems: Theorem[] = [];
+  const proofs = new Map<number, Proof>();
+  const stack: Frame[] = [];
+
+  const statementOf = (a: number, b: number): string => {
+    // The original text with comments and \label{…} left out; lines that held only a comment are dropped.
+    let out = '';
+    let pos = a;
+    for (const [cs, ce] of commentsIn(comments, a, b)) { out += text.slice(pos, cs) + '\uE000'; pos = ce; }
+    out += text.slice(pos, b);
+    out = out.replace(/\\label\s*\{[^{}]*\}/g, '');
+    return out.split('\n').filter(l => !/^\s*\uE000\s*$/.test(l)).map(l => l.replace(/\uE000/g, '').replace(/[ \t\r]+$/, '')).join('\n').trim();
+  };
+
+  // Trimmed over the masked text: a trailing comment is not part of a statement or proof body.
+  const trimmed = (a: number, b: number): Range => {
+    while (a < b && /\s/.test(src[a]!)) a++;
+    return lines.range(a, trimEnd(b, a));
+  };
+  const trimEnd = (e: number, floor: number): number => {
+    while (e > floor && /\s/.test(src[e - 1]!)) e--;
+    return e;
+  };
+
+  // Close the frame at stack[idx] (and everything above it); `at` is where its \end starts (or the inferred end).
+  const close = (idx: number, at: number, endTokenEnd: number | null): void => {
+    while (stack.length > idx) {
+      const f = stack.pop()!;
+      const complete = stack.length === idx && endTokenEnd !== null;
+      const contentEnd = complete ? at : trimEnd(at, f.contentStart);
+      const end = complete ? endTokenEnd : contentEnd;
+      if (f.theorem) {
+        let s = f.contentStart;
+        const lead = /\s*(?:\\label\s*\{[^{}]*\}\s*)*/y;
+        lead.lastIndex = s;
+        const lm = lead.exec(src);
+        if (lm) s += lm[0].length;
+        const label = /\\label\s*\{([^{}]*)\}/.exec(src.slice(f.contentStart, contentEnd))?.[1]?.trim();
+        const t = f.theorem;
+        theorems.push({
+          kind: t.kindName.toLowerCase(), name: t.def.name, ...(t.number ? { number: t.number } : {}), ...(t.title ? { title: t.title } : {}),
+          label: displayLabel(t.def.name, t.number, t.title), ...(label ? { latexLabel: label } : {}),
+          statement: statementOf(f.contentStart, contentEnd), syntax: 'environment', environment: f.env,
+          range: lines.range(f.start, end), statementRange: trimmed(Math.min(s, contentEnd), contentEnd), complete,
+        });
+      } else if (f.proof) {
+        const bodyRange = trimmed(f.contentStart, contentEnd);
+        proofs.set(f.start, {
+          range: lines.range(f.start, end), bodyRange, body: text.slice(bodyRange.startOffset, bodyRange.endOffset),
+          style: { kind: 'latex-environment', environment: f.env }, ...(f.proof.title ? { title: f.proof.title } : {}), complete,
+        });
+      }
+    }
+  };
+
+  const token = /\\(begin|end)\s*\{([^{}\n]*)\}|\\(chapter|section|subsection|subsubsection|appendix)(?![A-Za-z@])(\*?)/g;
+  let m: RegExpExecArray | null;
+  while ((m = token.exec(src)) !== null) {
+    const at = m.index;
+    if (m[3]) {
+      // Sectioning: nothing theorem-like spans it.
+      const firstOpen = stack.findIndex(f => f.theorem || f.proof);
+      if (firstOpen >= 0) close(firstOpen, at, null);
+      if (m[3] === 'appendix') {
+        appendix = true;
+        sect.set(chaptersUsed ? 'chapter' : 'section', 0);
+        continue;
+      }
+      if (m[4]) continue;
+      if (m[3] === 'chapter') chaptersUsed = true;
+      const li = LEVELS.indexOf(m[3]);
+      sect.set(m[3], sect.get(m[3])! + 1);
+      for (const l of LEVELS.slice(li + 1)) sect.set(l, 0);
+      for (const c of counters.values()) if (c.within && LEVELS.indexOf(c.within) >= li) c.value = 0;
+      continue;
+    }
+    const env = m[2]!.trim();
+    if (m[1] === 'end') {
+      let idx = stack.length - 1;
+      while (idx >= 0 && stack[idx]!.env !== env) idx--;
+      if (idx >= 0) close(idx, at, at + m[0].length);
+      continue;
+    }
+    const top = stack[stack.length - 1];
+    const td = theoremDef(env);
+    const isProof = PROOF_ENVS.has(env);
+    if (top && (td || isProof)) {
+      // A missing \end: a theorem does not directly contain another theorem or a proof; a proof ends at a new
+      // top-level kind of theorem (but may contain claims and the proofs of those).
+      if (top.theorem || (top.proof && td && !NESTABLE_IN_PROOF.has(td.kindName))) close(stack.length - 1, at, null);
+    }
+    let p = at + m[0].length;
+    const overlay = /[ \t]*<[^<>\n]*>/y;
+    overlay.lastIndex = p;
+    const om = overlay.exec(src);
+    if (om) p += om[0].length;
+    if (td || isProof) {
+      const opt = readGroup(src, p, '[');
+      const title = opt ? text.slice(opt.start + 1, opt.end - 1).trim() : undefined;
+      if (opt) p = opt.end;
+      if (td) {
+        const number = td.def.counter ? step(td.def.counter) : undefined;
+        stack.push({ env, start: at, contentStart: p, theorem: { ...td, ...(number ? { number } : {}), ...(title ? { title } : {}) } });
+      } else stack.push({ env, start: at, contentStart: p, proof: { ...(title ? { title } : {}) } });
+    } else {
+      stack.push({ env, start: at, contentStart: p });
+    }
+  }
+  if (stack.length) close(0, src.length, null);
+
+  theorems.sort((a, b) => a.range.startOffset - b.range.startOffset);
+  for (const t of theorems) {
+    const p = proofs.get(skipFiller(src, t.range.endOffset));
+    if (p) t.proof = p;
+  }
+  return { theorems, macros: scanMacros(text, src, lines) };
+}
+
+function* commentsIn(comments: Array<[number, number]>, a: number, b: number): Generator<[number, number]> {
+  let lo = 0;
+  let hi = comments.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (comments[mid]![1] <= a) lo = mid + 1; else hi = mid; }
+  for (let i = lo; i < comments.length && comments[i]![0] < b; i++) {
+    const [s, e] = comments[i]!;
+    yield [Math.max(s, a), Math.min(e, b)];
+  }
+}
+
+/** Skips whitespace (comments are already blank) and spacing commands between a theorem and its proof. */
+function skipFiller(src: string, from: number): number {
+  const filler = /(?:\s+|\\(?:medskip|smallskip|bigskip|noindent|par|pause|nopagebreak|vspace\*?\s*\{[^{}]*\})(?![A-Za-z]))*/y;
+  filler.lastIndex = from;
+  const m = filler.exec(src);
+  return from + (m ? m[0].length : 0);
+}
+
+/** \newcommand, \renewcommand, \providecommand (starred or not), \DeclareMathOperator(*), \def in simple forms. */
+export function scanMacros(text: string, src: string, lines: LineIndex): MacroDefinition[] {
+  const out: MacroDefinition[] = [];
+  const re = /\\(newcommand|renewcommand|providecommand|DeclareMathOperator|def)(?![A-Za-z@])(\*?)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(src)) !== null) {
+    const kind = m[1] as MacroKind;
+    let p = m.index + m[0].length;
+    let name: string | undefined;
+    let args = 0;
+    let optionalDefault: string | undefined;
+    if (kind === 'def') {
+      const nm = /\s*(\\(?:[A-Za-z@]+|.))((?:#\d)*)\s*/y;
+      nm.lastIndex = p;
+      const x = nm.exec(src);
+      if (!x) continue;
+      name = x[1];
+      args = (x[2]!.match(/#/g) ?? []).length;
+      p += x[0].length;
+    } else {
+      const g = readGroup(src, p, '{');
+      if (g) { name = g.content.trim(); p = g.end; } else {
+        const nm = /\s*(\\(?:[A-Za-z@]+|.))/y;
+        nm.lastIndex = p;
+        const x = nm.exec(src);
+        if (!x) continue;
+        name = x[1];
+        p += x[0].length;
+      }
+      if (kind !== 'DeclareMathOperator') {
+        const a = readGroup(src, p, '[');
+        if (a) {
+          args = Number.parseInt(a.content.trim(), 10) || 0;
+          p = a.end;
+          const d = readGroup(src, p, '[');
+          if (d) { optionalDefault = text.slice(d.start + 1, d.end - 1); p = d.end; }
+        }
+      }
+    }
+    if (!name || !name.startsWith('\\')) continue;
+    const body = readGroup(src, p, '{');
+    if (!body) continue;
+    out.push({
+      kind, name, arguments: args, ...(optionalDefault !== undefined ? { optionalDefault } : {}),
+      body: text.slice(body.start + 1, body.end - 1), starred: m[2] === '*',
+      source: text.slice(m.index, body.end), range: lines.range(m.index, body.end),
+    });
+    re.lastIndex = body.end;
+  }
+  return out;
+}

@@ -1,0 +1,385 @@
+// Theorems and proofs of a Markdown document (also Quarto .qmd, MyST, .mdx), found line by line.
+//   Theorems: bold/italic lead-ins (**Theorem 2 (AM-GM).** …, *Lemma.*, __Problem 3.__), also inside blockquotes;
+//             headings (### Theorem (AM-GM): the statement runs to the next heading or proof);
+//             fenced divs (::: theorem, ::: {.lemma}, Quarto ::: {#thm-x}, MyST :::{prf:theorem} Title and
+//             ```{prf:theorem}).
+//   Proofs:   right after a theorem (blank lines between): *Proof.* … ∎ (any end marker, or none), ### Proof,
+//             ::: proof / ::: {.proof} / :::{prf:proof}.
+//   Nothing inside fenced code blocks (``` and ~~~), HTML comments or YAML front matter counts.
+import type { Proof, ProofStyle, Theorem, TheoremSyntax } from './model';
+import { BASE_KINDS, KIND_ALIASES, LineIndex, capitalize, displayLabel } from './text';
+
+const KIND_WORDS = BASE_KINDS.map(capitalize).join('|');
+const NUM = String.raw`(?:\d+(?:\.\d+)*[a-z]?|[A-Z](?:\.\d+)*)`;
+/** **Theorem 2 (AM-GM).** / *Lemma.* / __Problem 3.__ / **Theorem 2** (AM-GM). — groups: delimiter, kind, number, title, title after. */
+const LEAD_IN = new RegExp(
+  String.raw`^(\*\*|__|\*|_)(${KIND_WORDS})(?:[ \t]+(${NUM}))?[ \t]*(?:[(\[]([^)\]\n]*)[)\]])?[ \t]*[.:]?\1(?![*_])[ \t]*(?:[(\[]([^)\]\n]*)[)\]])?[ \t]*[.:]?[ \t]*`, 'i');
+const PROOF_LEAD_IN = /^(\*\*|__|\*|_)(Proof|Solution)(?![A-Za-z])([^*_\n]*?)[ \t]*[.:]?\1(?![*_])[ \t]*[.:]?[ \t]*/i;
+const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*(?:#+[ \t]*)?$/;
+const HEADING_THEOREM = new RegExp(String.raw`^(${KIND_WORDS})(?:[ \t]+(${NUM}))?[ \t]*(?:[(\[]([^)\]\n]*)[)\]])?[ \t]*(?:[.:—–-][ \t]*(.*?))?[ \t]*\.?$`, 'i');
+const HEADING_PROOF = /^(Proof|Solution)(?![A-Za-z])[ \t]*(.*?)[ \t]*\.?$/i;
+const END_MARKER = /(?:^|\s)(\$\\(?:blacksquare|square|Box|qed|qedsymbol|boxtimes)\$|\\qed|∎|□|■|◻|◼|Q\.E\.D\.?|QED)[ \t]*$/;
+const QUOTE = /^(?: {0,3}>[ \t]?)+/;
+const COLON_FENCE = /^ {0,3}(:{3,})[ \t]*(.*?)[ \t]*$/;
+const CODE_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*(.*)$/;
+/** Quarto cross-reference ids that number a div: #thm-x, #lem-x, … */
+const QUARTO_PREFIX = /^(thm|lem|cor|prp|cnj|def|exm|exr)-/;
+const HR = /^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$/;
+
+interface Div { open: number; close: number; kind?: string; proof: boolean; flavor: 'pandoc' | 'myst'; title?: string; id?: string; nonumber: boolean; fence: string }
+
+interface Line { start: number; masked: string; code: boolean; div?: Div; closesDiv: boolean }
+
+function kindOfWord(w: string): string | undefined {
+  const k = w.toLowerCase();
+  if (BASE_KINDS.includes(k)) return k;
+  return KIND_ALIASES[k];
+}
+
+/** Parses a div's attributes: "theorem", "{.lemma #lem-x title=\"…\"}", "{prf:theorem} Title", "{#thm-x}". */
+function parseDivInfo(info: string): Omit<Div, 'open' | 'close' | 'fence'> | null {
+  const myst = /^\{prf:([A-Za-z]+)\}[ \t]*(.*)$/.exec(info) ?? /^\{(solution|exercise)\}[ \t]*(.*)$/.exec(info);
+  if (myst) {
+    const d = myst[1]!.toLowerCase();
+    const title = myst[2]!.trim();
+    return { flavor: 'myst', proof: d === 'proof' || d === 'solution', ...(kindOfWord(d) ? { kind: kindOfWord(d)! } : {}), ...(title ? { title } : {}), nonumber: false };
+  }
+  let classes: string[] = [];
+  let id: string | undefined;
+  let title: string | undefined;
+  const braces = /^\{(.*)\}$/.exec(info);
+  if (braces) {
+    const attrs = braces[1]!;
+    for (const m of attrs.matchAll(/([.#]?)([\w:-]+)(?:=(?:"([^"]*)"|'([^']*)'|(\S+)))?/g)) {
+      if (m[1] === '.') classes.push(m[2]!.toLowerCase());
+      else if (m[1] === '#') id = m[2]!;
+      else if (/^(title|name)$/i.test(m[2]!)) title = m[3] ?? m[4] ?? m[5];
+    }
+  } else {
+    classes = info.split(/\s+/).filter(Boolean).map(s => s.toLowerCase());
+  }
+  const proof = classes.includes('proof') || classes.includes('solution');
+  let kind = classes.map(kindOfWord).find(Boolean);
+  if (!kind && id) kind = kindOfWord(id.split('-')[0]!);
+  if (!kind && !proof) return null;
+  return { flavor: 'pandoc', proof, ...(kind ? { kind } : {}), ...(title ? { title } : {}), ...(id ? { id } : {}), nonumber: false };
+}
+
+export interface MarkdownResult {
+  theorems: Theorem[];
+  /** The text with code blocks, front matter and HTML comments replaced by spaces (offsets kept). */
+  masked: string;
+}
+
+export function scanMarkdown(text: string): MarkdownResult {
+  const idx = new LineIndex(text);
+  const raw = text.split('\n');
+  const lines: Line[] = [];
+
+  // Pass 1: code, comments, front matter, and which fence closes which div.
+  let code: { ch: string; len: number } | null = null;
+  let inComment = false;
+  const divStack: Div[] = [];
+  let frontMatter = raw[0]?.replace(/\r$/, '') === '---';
+  for (let i = 0; i < raw.length; i++) {
+    const r = raw[i]!.replace(/\r$/, '');
+    const line: Line = { start: idx.starts[i]!, masked: r, code: false, closesDiv: false };
+    lines.push(line);
+    if (frontMatter) {
+      line.code = true;
+      if (i > 0 && /^(---|\.\.\.)\s*$/.test(r)) frontMatter = false;
+      continue;
+    }
+    if (code) {
+      line.code = true;
+      const c = CODE_FENCE.exec(r);
+      if (c && c[1]![0] === code.ch && c[1]!.length >= code.len && c[2]!.trim() === '') code = null;
+      continue;
+    }
+    // HTML comments become spaces.
+    let masked = '';
+    let pos = 0;
+    while (pos <= r.length) {
+      if (inComment) {
+        const e = r.indexOf('-->', pos);
+        if (e < 0) { masked += ' '.repeat(r.length - pos); break; }
+        masked += ' '.repeat(e + 3 - pos);
+        pos = e + 3;
+        inComment = false;
+      } else {
+        const s = r.indexOf('<!--', pos);
+        if (s < 0) { masked += r.slice(pos); break; }
+        masked += r.slice(pos, s);
+        pos = s;
+        inComment = true;
+      }
+    }
+    line.masked = masked;
+    const body = masked.replace(QUOTE, '');
+    const cf = CODE_FENCE.exec(body);
+    if (cf) {
+      const info = cf[2]!.trim();
+      const close = divStack.length && divStack[divStack.length - 1]!.fence[0] === cf[1]![0] && cf[1]!.length >= divStack[divStack.length - 1]!.fence.length && info === '';
+      if (close) { divStack.pop()!.close = i; line.closesDiv = true; continue; }
+      const d = /^\{[^}]*\}/.test(info) ? parseDivInfo(info) : null;
+      if (d) { line.div = { ...d, open: i, close: -1, fence: cf[1]! }; divStack.push(line.div); continue; }
+      if (/^\{/.test(info) && cf[1]![0] === '`') { divStack.push({ open: i, close: -1, proof: false, flavor: 'myst', nonumber: false, fence: cf[1]! }); continue; }
+      code = { ch: cf[1]![0]!, len: cf[1]!.length };
+      line.code = true;
+      continue;
+    }
+    const colon = COLON_FENCE.exec(body);
+    if (colon) {
+      if (colon[2] === '') {
+        for (let k = divStack.length - 1; k >= 0; k--) {
+          if (divStack[k]!.fence[0] === ':') { divStack[k]!.close = i; divStack.length = k; line.closesDiv = true; break; }
+        }
+      } else {
+        const d = parseDivInfo(colon[2]!);
+        const div: Div = { ...(d ?? { flavor: 'pandoc', proof: false, nonumber: false }), open: i, close: -1, fence: colon[1]! };
+        if (d) line.div = div;
+        divStack.push(div);
+      }
+    }
+  }
+
+  const quoteDepth = (i: number): number => (QUOTE.exec(lines[i]!.masked)?.[0].match(/>/g) ?? []).length;
+  const content = (i: number): string => lines[i]!.masked.replace(QUOTE, '');
+  const contentStart = (i: number): number => lines[i]!.start + (QUOTE.exec(lines[i]!.masked)?.[0].length ?? 0);
+  const lineEnd = (i: number): number => lines[i]!.start + lines[i]!.masked.length;
+  const blank = (i: number): boolean => !lines[i]!.code && content(i).trim() === '';
+  const nonBlankFrom = (i: number): number => { while (i < lines.length && blank(i)) i++; return i; };
+
+  type Opener = 'theorem' | 'proof' | 'heading' | 'fence' | 'hr' | null;
+  const openerAt = (i: number): Opener => {
+    const l = lines[i]!;
+    if (l.code) return null;
+    if (l.div) return l.div.proof ? 'proof' : 'theorem';
+    if (l.closesDiv || COLON_FENCE.test(content(i))) return 'fence';
+    const c = content(i).trimStart();
+    if (HEADING.test(c)) return 'heading';
+    if (HR.test(c)) return 'hr';
+    if (LEAD_IN.test(c)) return 'theorem';
+    if (PROOF_LEAD_IN.test(c)) return 'proof';
+    return null;
+  };
+
+  const theorems: Theorem[] = [];
+  const autoNumbers = new Map<string, number>();
+  let i = 0;
+  while (i < lines.length) {
+    const l = lines[i]!;
+    if (l.code) { i++; continue; }
+    const c = content(i);
+    const lead = c.length - c.trimStart().length;
+    const ct = c.trimStart();
+    let found: { syntax: TheoremSyntax; kind: string; number?: string; title?: string; id?: string; stmtStart: number; stmtEnd: number; lastLine: number; end: number; complete: boolean; text: string } | null = null;
+
+    if (l.div && !l.div.proof && l.div.kind) {
+      const d = l.div;
+      const last = d.close >= 0 ? d.close : lastFilled(inferredEnd(i + 1), i);
+      let s = i + 1;
+      let id = d.id;
+      let title = d.title;
+      // MyST options (:label: x, :nonumber:) and a Quarto heading as the title.
+      for (; s < (d.close >= 0 ? d.close : last + 1); s++) {
+        const o = /^[ \t]*:([A-Za-z-]+):[ \t]*(.*?)[ \t]*$/.exec(content(s));
+        if (!o || d.flavor !== 'myst') break;
+        if (o[1] === 'label') id = o[2]!;
+        if (o[1] === 'nonumber') d.nonumber = true;
+      }
+      s = nonBlankFrom(s);
+      const h = s < lines.length && s <= last ? HEADING.exec(content(s)) : null;
+      if (h && d.flavor === 'pandoc') { title ??= h[2]!; s++; }
+      const bodyEndLine = d.close >= 0 ? d.close - 1 : last;
+      const a = s <= bodyEndLine ? contentStart(s) : lineEnd(i);
+      const b = Math.max(a, bodyEndLine >= s ? lineEnd(bodyEndLine) : a);
+      let number: string | undefined;
+      if ((d.flavor === 'myst' && !d.nonumber) || (d.flavor === 'pandoc' && id && QUARTO_PREFIX.test(id))) {
+        const key = d.flavor === 'myst' ? d.kind! : id!.split('-')[0]!;
+        autoNumbers.set(key, (autoNumbers.get(key) ?? 0) + 1);
+        number = String(autoNumbers.get(key));
+      }
+      found = {
+        syntax: 'fenced-div', kind: d.kind!, ...(number ? { number } : {}), ...(title ? { title } : {}), ...(id ? { id } : {}),
+        stmtStart: a, stmtEnd: b, lastLine: last, end: d.close >= 0 ? lineEnd(d.close) : lineEnd(last), complete: d.close >= 0,
+        text: linesText(a, b),
+      };
+    } else if (HEADING.test(ct) && HEADING_THEOREM.test(HEADING.exec(ct)![2]!)) {
+      const hm = HEADING_THEOREM.exec(HEADING.exec(ct)![2]!)!;
+      let j = i + 1;
+      let last = i;
+      for (; j < lines.length; j++) {
+        if (lines[j]!.code) { last = j; continue; }
+        const o = openerAt(j);
+        if (o) break;
+        if (!blank(j)) last = j;
+      }
+      const s = nonBlankFrom(i + 1);
+      const a = s <= last ? contentStart(s) : lineEnd(i);
+      const b = Math.max(a, lineEnd(last));
+      const title = hm[3]?.trim() || hm[4]?.trim();
+      found = {
+        syntax: 'heading', kind: hm[1]!.toLowerCase(), ...(hm[2] ? { number: hm[2] } : {}), ...(title ? { title } : {}),
+        stmtStart: a, stmtEnd: b, lastLine: last, end: lineEnd(last), complete: true, text: linesText(a, b),
+      };
+    } else if (LEAD_IN.test(ct)) {
+      const m = LEAD_IN.exec(ct)!;
+      const depth = quoteDepth(i);
+      const a0 = contentStart(i) + lead + m[0].length;
+      let last = i;
+      let inDisplay = ((ct.slice(m[0].length).match(/\$\$/g)?.length) ?? 0) % 2 === 1;
+      for (let j = i + 1; j < lines.length; j++) {
+        if (lines[j]!.code) break;
+        const cj = content(j);
+        if (depth > 0) {
+          // A blockquoted theorem runs over the whole quote (up to a proof inside it).
+          if (quoteDepth(j) < depth) break;
+          if (openerAt(j)) break;
+          if (cj.trim() !== '') last = j;
+          continue;
+        }
+        if (openerAt(j) || quoteDepth(j) > 0) break;
+        if (!inDisplay && cj.trim() === '') {
+          // A blank line ends the statement unless display math or a list continues it.
+          const k = nonBlankFrom(j);
+          if (k < lines.length && !lines[k]!.code && quoteDepth(k) === 0 && /^\s*(\$\$|\\\[|\\begin\{|[-*+] |\d+[.)] )/.test(content(k)) && !openerAt(k)) { j = k - 1; continue; }
+          break;
+        }
+        if (((cj.match(/\$\$/g)?.length) ?? 0) % 2 === 1) inDisplay = !inDisplay;
+        last = j;
+      }
+      const a = Math.min(a0, lineEnd(i));
+      const b = Math.max(a, lineEnd(last));
+      const title = m[4]?.trim() || m[5]?.trim();
+      found = {
+        syntax: 'lead-in', kind: m[2]!.toLowerCase(), ...(m[3] ? { number: m[3] } : {}), ...(title ? { title } : {}),
+        stmtStart: a, stmtEnd: b, lastLine: last, end: lineEnd(last), complete: true, text: linesText(a, b),
+      };
+    }
+    if (!found) { i++; continue; }
+
+    const start = blockStart(i, lead);
+    const stmtRange = idx.trimmedRange(found.stmtStart, found.stmtEnd);
+    const name = capitalize(found.kind);
+    const t: Theorem = {
+      kind: found.kind, name, ...(found.number ? { number: found.number } : {}), ...(found.title ? { title: found.title } : {}),
+      label: displayLabel(name, found.number, found.title), ...(found.id ? { latexLabel: found.id } : {}),
+      statement: found.text.trim(), syntax: found.syntax,
+      range: idx.range(start, found.end), statementRange: stmtRange, complete: found.complete,
+    };
+    let next = found.lastLine + 1;
+    const pl = nonBlankFrom(next);
+    if (pl < lines.length && openerAt(pl) === 'proof' && quoteDepth(pl) <= Math.max(quoteDepth(i), 0)) {
+      const p = proofAt(pl);
+      if (p) { t.proof = p.proof; next = p.lastLine + 1; }
+    } else if (pl < lines.length && HEADING.test(content(pl).trimStart()) && HEADING_PROOF.test(HEADING.exec(content(pl).trimStart())![2]!)) {
+      const p = proofAt(pl);
+      if (p) { t.proof = p.proof; next = p.lastLine + 1; }
+    }
+    theorems.push(t);
+    i = Math.max(next, i + 1);
+  }
+  const masked = lines.map((l, k) => (l.code ? ' '.repeat(raw[k]!.length) : l.masked + (raw[k]!.endsWith('\r') ? ' ' : ''))).join('\n');
+  return { theorems, masked };
+
+  /** The line after an unclosed div's inferred end: the next theorem, proof or heading, or the end. */
+  function inferredEnd(from: number): number {
+    for (let j = from; j < lines.length; j++) {
+      const o = openerAt(j);
+      if (o === 'theorem' || o === 'proof' || o === 'heading') return j;
+    }
+    return lines.length;
+  }
+
+  /** The last line before `j` that is not blank (but not before `floor`). */
+  function lastFilled(j: number, floor: number): number {
+    let k = j - 1;
+    while (k > floor && blank(k)) k--;
+    return k;
+  }
+
+  /** The source text of [a, b) with each line's blockquote prefix left out, lines trimmed at the end. */
+  function linesText(a: number, b: number): string {
+    const la = idx.lineOf(a);
+    const lb = idx.lineOf(b);
+    const out: string[] = [];
+    for (let k = la; k <= lb; k++) {
+      const s = k === la ? a : contentStart(k);
+      const e = k === lb ? b : lineEnd(k);
+      out.push(lines[k]!.masked.slice(Math.max(0, s - lines[k]!.start), Math.max(0, e - lines[k]!.start)).replace(/[ \t]+$/, ''));
+    }
+    return out.join('\n').replace(/^\n+|\n+$/g, '');
+  }
+
+  function proofAt(i: number): { proof: Proof; lastLine: number } | null {
+    const l = lines[i]!;
+    const c = content(i);
+    const ct = c.trimStart();
+    const lead = c.length - ct.length;
+    const start = blockStart(i, lead);
+    if (l.div?.proof) {
+      const d = l.div;
+      const last = d.close >= 0 ? d.close : lastFilled(inferredEnd(i + 1), i);
+      const bodyEnd = d.close >= 0 ? lines[d.close]!.start : lineEnd(last);
+      const bodyRange = idx.trimmedRange(lineEnd(i), Math.max(lineEnd(i), bodyEnd));
+      const opener = lines[i]!.masked.replace(QUOTE, '').trim();
+      const closer = d.close >= 0 ? content(d.close).trim() : d.fence;
+      const style: ProofStyle = { kind: 'fenced-div', flavor: d.flavor, opener, closer };
+      return {
+        proof: {
+          range: idx.range(start, d.close >= 0 ? lineEnd(d.close) : lineEnd(last)), bodyRange, body: text.slice(bodyRange.startOffset, bodyRange.endOffset),
+          style, ...(d.title ? { title: d.title } : {}), complete: d.close >= 0,
+        },
+        lastLine: last,
+      };
+    }
+    const h = HEADING.exec(ct);
+    const hp = h ? HEADING_PROOF.exec(h[2]!) : null;
+    const pm = h ? null : PROOF_LEAD_IN.exec(ct);
+    if (!hp && !pm) return null;
+    const depth = quoteDepth(i);
+    const bodyStart = hp ? lineEnd(i) : contentStart(i) + lead + pm![0].length;
+    let last = i;
+    let marker: { text: string; at: number; end: number } | null = null;
+    for (let j = i; j < lines.length; j++) {
+      if (j > i) {
+        if (lines[j]!.code) { last = j; continue; }
+        if (quoteDepth(j) < depth) break;
+        const o = openerAt(j);
+        if (o && (o !== 'heading' || !hp || headingLevel(j) <= headingLevel(i))) break;
+      }
+      const cj = j === i && pm ? lines[j]!.masked.slice(bodyStart - lines[j]!.start) : content(j);
+      if (cj.trim() !== '') last = j;
+      const em = j === i && hp ? null : END_MARKER.exec(cj);
+      if (em) {
+        const mEnd = lineEnd(j) - (cj.length - cj.trimEnd().length);
+        marker = { text: em[1]!, at: mEnd - em[1]!.length, end: mEnd };
+        last = j;
+        break;
+      }
+    }
+    const bodyRange = idx.trimmedRange(Math.min(bodyStart, marker ? marker.at : lineEnd(last)), marker ? marker.at : lineEnd(last));
+    const title = (hp ? hp[2] : pm![3])?.trim().replace(/[.:]$/, '');
+    const style: ProofStyle = hp
+      ? { kind: 'heading', level: headingLevel(i), heading: ct.trim(), endMarker: marker?.text ?? null }
+      : { kind: 'lead-in', leadIn: pm![0].trim(), endMarker: marker?.text ?? null };
+    return {
+      proof: {
+        range: idx.range(start, marker ? marker.end : lineEnd(last)), bodyRange, body: text.slice(bodyRange.startOffset, bodyRange.endOffset),
+        style, ...(title ? { title } : {}), complete: true,
+      },
+      lastLine: last,
+    };
+  }
+
+  /** Where a block opened at line j starts: at its first '>' when quoted, else after its indentation. */
+  function blockStart(j: number, lead: number): number {
+    const m = lines[j]!.masked;
+    return quoteDepth(j) > 0 ? lines[j]!.start + (m.length - m.trimStart().length) : contentStart(j) + lead;
+  }
+
+  function headingLevel(j: number): number {
+    return HEADING.exec(content(j).trimStart())?.[1]!.length ?? 7;
+  }
+}

@@ -1,0 +1,124 @@
+import * as assert from 'node:assert/strict';
+import { DEFAULT_MARKDOWN_PROOF_STYLE, languageOf, macrosUsedIn, outlineDocument, proofStyle, theoremAt } from '../../../src/documents/outline';
+import { fixture } from './helpers';
+
+/** A lecture-notes-like LaTeX document of `sections` × 13 lines (with comments, lists, verbatim, proofs). */
+function longLatex(sections: number): string {
+  const parts = ['\\documentclass{article}', '\\newtheorem{theorem}{Theorem}[section]', '\\newtheorem{lemma}[theorem]{Lemma}', '\\newcommand{\\R}{\\mathbb{R}}', '\\begin{document}'];
+  for (let s = 1; s <= sections; s++) {
+    parts.push(
+      `\\section{Section ${s}}`,
+      `% notes for section ${s}: \\begin{theorem} is commented out`,
+      `\\begin{theorem}[Result ${s}]\\label{thm:${s}}`,
+      `For every $x \\in \\R$ and $n = ${s}$ we have $x^{2n} \\ge 0$, that is 100\\% sure.`,
+      '\\begin{enumerate}\\item one \\item two\\end{enumerate}',
+      '\\end{theorem}',
+      '\\begin{proof}',
+      `Square of $x^n$; see \\verb|\\end{proof}| and Lemma~\\ref{thm:${s}}.`,
+      '\\end{proof}',
+      '\\begin{verbatim}',
+      '\\begin{lemma} not one \\end{lemma}',
+      '\\end{verbatim}',
+      '\\begin{lemma}Small.\\end{lemma}',
+    );
+  }
+  parts.push('\\end{document}');
+  return parts.join('\n');
+}
+
+function longMarkdown(sections: number): string {
+  const parts = ['# Notes', ''];
+  for (let s = 1; s <= sections; s++) {
+    parts.push(
+      `## Part ${s}`, '',
+      `**Theorem ${s} (Result).** For every $x$ we have $x^{2} \\ge 0$`, 'and more.', '',
+      '*Proof.* Squares. ∎', '',
+      '```', `**Lemma ${s}.** in code`, '```', '',
+    );
+  }
+  return parts.join('\n');
+}
+
+function fastest(runs: number, f: () => void): number {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    f();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+describe('documents/outline: the public API (theoremAt, proofStyle, macros, languages, speed)', () => {
+  it('languageOf: .tex/.latex/.ltx and .md/.markdown/.qmd/.mdx/.rmd', () => {
+    assert.deepEqual(['a.tex', 'b.LaTeX', 'c.ltx', 'd.md', 'e.markdown', 'f.qmd', 'g.mdx', 'h.Rmd', 'i.txt', 'tex'].map(languageOf),
+      ['latex', 'latex', 'latex', 'markdown', 'markdown', 'markdown', 'markdown', 'markdown', undefined, undefined]);
+  });
+
+  it('theoremAt: inside a statement, on \\begin, inside its proof, the innermost for a claim in a proof, none between', () => {
+    const text = fixture('handout.tex');
+    const doc = outlineDocument(text, 'latex');
+    const label = (needle: string, delta = 0): string | undefined => theoremAt(doc, text.indexOf(needle) + delta)?.label;
+    assert.equal(label('divides $ab$'), 'Lemma 2 (Euclid)');
+    assert.equal(label('\\begin{lemma}[Euclid]'), 'Lemma 2 (Euclid)');
+    assert.equal(label('Suppose $p \\nmid a$'), 'Lemma 2 (Euclid)');
+    assert.equal(label('Assume finitely many'), 'Theorem 3');
+    assert.equal(label('has a prime factor'), 'Claim 4');
+    assert.equal(label('No $p_i$ divides'), 'Claim 4');
+    assert.equal(label('Hence a contradiction'), 'Theorem 3');
+    assert.equal(label('\\maketitle'), undefined);
+    assert.equal(label('a comment between the theorem'), undefined);
+    assert.equal(label('This is not a theorem.'), undefined);
+    const md = fixture('handout.md');
+    const mdoc = outlineDocument(md, 'markdown');
+    assert.equal(theoremAt(mdoc, md.indexOf('Expand'))?.label, 'Theorem 1 (AM-GM)');
+    assert.equal(theoremAt(mdoc, md.indexOf('Quoted proof'))?.label, 'Theorem 4');
+    assert.equal(theoremAt(mdoc, md.indexOf('inside a code block')), undefined);
+  });
+
+  it('proofStyle: the most frequent style, the earliest on a tie, defaults without proofs', () => {
+    const md = (s: string) => proofStyle(outlineDocument(s, 'markdown'));
+    assert.deepEqual(md('**Lemma 1.** A.\n\n**Proof.** B. $\\square$\n\n**Lemma 2.** C.\n\n*Proof.* D. ∎\n\n**Lemma 3.** E.\n\n*Proof.* F. ∎\n'),
+      { kind: 'lead-in', leadIn: '*Proof.*', endMarker: '∎' });
+    assert.deepEqual(md('**Lemma 1.** A.\n\n**Proof.** B. $\\square$\n\n**Lemma 2.** C.\n\n*Proof.* D. ∎\n'),
+      { kind: 'lead-in', leadIn: '**Proof.**', endMarker: '$\\square$' });
+    assert.deepEqual(proofStyle(outlineDocument(fixture('divs.md'), 'markdown')), { kind: 'fenced-div', flavor: 'pandoc', opener: '::: proof', closer: ':::' });
+    assert.deepEqual(md('No theorems.'), DEFAULT_MARKDOWN_PROOF_STYLE);
+    assert.deepEqual(proofStyle(outlineDocument('\\begin{problem}x\\end{problem}\\begin{solution}y\\end{solution}', 'latex')), { kind: 'latex-environment', environment: 'solution' });
+    assert.deepEqual(proofStyle(outlineDocument('', 'latex')), { kind: 'latex-environment', environment: 'proof' });
+  });
+
+  it('macrosUsedIn: the definitions a statement needs, through other macros, in definition order', () => {
+    const text = fixture('notes.tex');
+    const doc = outlineDocument(text, 'latex');
+    const lemma = doc.theorems.find(t => t.latexLabel === 'lem:cs')!;
+    assert.deepEqual(macrosUsedIn(lemma.statement, doc.macros).map(m => m.source), [
+      '\\newcommand{\\norm}[2][2]{\\lVert #2 \\rVert_{#1}}',
+      '\\newcommand{\\unit}{\\norm{x} = 1}',
+    ]);
+    assert.deepEqual(macrosUsedIn('$\\Real$ is not $\\R$', doc.macros).map(m => m.name), ['\\R']);
+    assert.deepEqual(macrosUsedIn('no macros', doc.macros), []);
+    // Markdown documents define macros for MathJax/KaTeX too.
+    const md = outlineDocument(fixture('handout.md'), 'markdown');
+    assert.deepEqual(md.macros.map(m => [m.name, m.body]), [['\\R', '\\mathbb{R}']]);
+  });
+
+  it('a 5,200-line LaTeX document and a 5,500-line Markdown document are outlined in well under 50 ms', function () {
+    const tex = longLatex(400);
+    const md = longMarkdown(500);
+    assert.ok(tex.split('\n').length >= 5200 && md.split('\n').length >= 5500);
+    const doc = outlineDocument(tex, 'latex');
+    assert.equal(doc.theorems.length, 800);
+    assert.deepEqual([doc.theorems[798]!.label, doc.theorems[799]!.label], ['Theorem 400.1 (Result 400)', 'Lemma 400.2']);
+    assert.equal(doc.theorems.filter(t => t.proof).length, 400);
+    assert.equal(doc.theorems[0]!.proof!.body, 'Square of $x^n$; see \\verb|\\end{proof}| and Lemma~\\ref{thm:1}.');
+    const mdoc = outlineDocument(md, 'markdown');
+    assert.equal(mdoc.theorems.length, 500);
+    assert.equal(mdoc.theorems.filter(t => t.proof?.style.kind === 'lead-in').length, 500);
+    const texMs = fastest(5, () => outlineDocument(tex, 'latex'));
+    const mdMs = fastest(5, () => outlineDocument(md, 'markdown'));
+    this.test!.title += ` (LaTeX ${texMs.toFixed(1)} ms, Markdown ${mdMs.toFixed(1)} ms)`;
+    assert.ok(texMs < 50, `LaTeX took ${texMs} ms`);
+    assert.ok(mdMs < 50, `Markdown took ${mdMs} ms`);
+  });
+});
