@@ -132,9 +132,9 @@ export function markdownProofBlock(proof: string, style: MarkdownProofStyle): st
 /** Whether the Markdown opens and closes with a plain text paragraph (not a list, heading, code, quote or display). */
 function blockShape(markdown: string): { startsWithText: boolean; endsWithText: boolean } {
   const { protectedText, spans } = protectSpans(markdown, false);
-  const tokens = markdownParser().parse(protectedText, {}).filter(tok => tok.level === 0);
+  const tokens = markdownParser().parse(protectedText, {});
   const isDisplay = (k: string) => { const s: Span = spans[Number(k)]; return s.kind === 'math' && s.display; };
-  const firstSpan = (content: string, atEnd: boolean) => {
+  const edgeIsDisplay = (content: string, atEnd: boolean) => {
     const re = atEnd ? /\uE000(\d+)\uE001\s*$/ : /^\s*\uE000(\d+)\uE001/;
     const m = re.exec(content);
     return m !== null && isDisplay(m[1]);
@@ -144,7 +144,7 @@ function blockShape(markdown: string): { startsWithText: boolean; endsWithText: 
   const firstInline = first?.type === 'paragraph_open' ? tokens[1] : undefined;
   const lastInline = last?.type === 'paragraph_close' ? tokens[tokens.length - 2] : undefined;
   return {
-    startsWithText: firstInline !== undefined && !firstSpan(firstInline.content, false),
-    endsWithText: lastInline !== undefined && !firstSpan(lastInline.content, true),
+    startsWithText: firstInline !== undefined && !edgeIsDisplay(firstInline.content, false),
+    endsWithText: lastInline !== undefined && !edgeIsDisplay(lastInline.content, true),
   };
 }

@@ -142,6 +142,17 @@ By Cauchy–Schwarz,
   });
 });
 
+describe('render/proofText: no Markdown left behind', () => {
+  it('in any realistic proof, under every option', () => {
+    for (const [name, md] of Object.entries(REAL)) {
+      for (const options of [{}, { inlineMath: 'dollar' as const, hyperref: true }, { inlineMath: 'paren' as const, stripLeadIn: false, stripQed: false }]) {
+        const { latex } = markdownProofToLatex(md, options);
+        assert.deepEqual(findMarkdownLeftovers(latex), [], `${name} ${JSON.stringify(options)}`);
+      }
+    }
+  });
+});
+
 describe('render/proofText: Markdown constructs', () => {
   it('bold, italics (both spellings), nested emphasis', () => {
     assert.equal(latexOf('**a** *b* _c_ **bold *and italic***'), String.raw`\textbf{a} \emph{b} \emph{c} \textbf{bold \emph{and italic}}`);
