@@ -13,6 +13,7 @@
 //  - 'keep': unchanged.
 // Code spans and code blocks are never touched; currency dollars stay text (see ./mathSpans for the rule).
 import { markdownParser, protectSpans, stripProofLeadIn, stripQedMarker } from './markdownCore';
+import type { ProofStyle } from '../documents/model';
 import { isDisplayEnv, scanMath, type MathSpan, type Span } from './mathSpans';
 
 export type MarkdownMathTarget = 'dollars' | 'brackets' | 'keep';
@@ -111,22 +112,45 @@ export type MarkdownProofStyle =
   /** A fenced div (Pandoc `::: proof`, MyST `:::{prf:proof}`) closed by `:::`; the renderer adds lead-in and end mark. */
   | { kind: 'fencedDiv'; open: string; close: string };
 
+/** The Markdown proof styles that src/documents finds in a document (its ProofStyle, less the LaTeX one). */
+export type DocumentMarkdownProofStyle = Exclude<ProofStyle, { kind: 'latex-environment' }>;
+
 /**
  * The proof in the document's Markdown proof style. The model's own lead-in ("**Proof.**") and end marker (∎,
  * $\blacksquare$, Q.E.D.) are removed first, so they are not doubled. The lead-in shares the first paragraph's
  * line (or stands alone when the proof opens with a list, heading, display or code); the end marker ends the
  * last paragraph's line (or stands alone after a list, display or code block). No trailing newline.
+ * Accepts this module's style objects and the ones src/documents reports (`lead-in`, `heading`, `fenced-div`).
  */
-export function markdownProofBlock(proof: string, style: MarkdownProofStyle): string {
+export function markdownProofBlock(proof: string, style: MarkdownProofStyle | DocumentMarkdownProofStyle): string {
   let body = proof.replace(/\r\n?/g, '\n').trim();
   body = stripProofLeadIn(body).text;
   body = stripQedMarker(body).text.trim();
-  if (style.kind === 'fencedDiv') return `${style.open}\n${body === '' ? '' : body + '\n'}${style.close}`;
-  if (body === '') return [style.leadIn, style.end].filter(Boolean).join(' ');
-  const shape = blockShape(body);
-  let out = shape.startsWithText ? `${style.leadIn} ${body}` : `${style.leadIn}\n\n${body}`;
-  if (style.end) out += shape.endsWithText ? ` ${style.end}` : `\n\n${style.end}`;
-  return out;
+  switch (style.kind) {
+    case 'fencedDiv': return fenced(body, style.open, style.close);
+    case 'fenced-div': return fenced(body, style.opener, style.closer);
+    case 'leadIn': return leadIn(body, style.leadIn, style.end);
+    case 'lead-in': return leadIn(body, style.leadIn, style.endMarker ?? '');
+    case 'heading': {
+      const heading = style.heading.startsWith('#') ? style.heading : `${'#'.repeat(Math.min(Math.max(style.level, 1), 6))} ${style.heading}`;
+      return withEnd(body === '' ? heading : `${heading}\n\n${body}`, body, style.endMarker ?? '');
+    }
+  }
+}
+
+function fenced(body: string, open: string, close: string): string {
+  return `${open}\n${body === '' ? '' : body + '\n'}${close}`;
+}
+
+function leadIn(body: string, lead: string, end: string): string {
+  if (body === '') return [lead, end].filter(Boolean).join(' ');
+  return withEnd(blockShape(body).startsWithText ? `${lead} ${body}` : `${lead}\n\n${body}`, body, end);
+}
+
+function withEnd(out: string, body: string, end: string): string {
+  if (!end) return out;
+  if (body === '') return `${out}\n\n${end}`;
+  return blockShape(body).endsWithText ? `${out} ${end}` : `${out}\n\n${end}`;
 }
 
 /** Whether the Markdown opens and closes with a plain text paragraph (not a list, heading, code, quote or display). */

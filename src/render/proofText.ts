@@ -38,7 +38,7 @@ export { scanMath, isMathEnv, isDisplayEnv, DISPLAY_ENVS, INNER_ENVS } from './m
 export type { MathSpan, CommandSpan, Span, ScanResult, MathDelim } from './mathSpans';
 export { stripProofLeadIn, stripQedMarker } from './markdownCore';
 export { normaliseMarkdownMath, markdownProofBlock } from './markdownMath';
-export type { MarkdownMathTarget, MarkdownProofStyle } from './markdownMath';
+export type { DocumentMarkdownProofStyle, MarkdownMathTarget, MarkdownProofStyle } from './markdownMath';
 
 export interface ProofToLatexOptions {
   /** 'keep' (default): inline math stays as written; 'dollar': `\(…\)` -> `$…$`; 'paren': `$…$` -> `\(…\)`. */

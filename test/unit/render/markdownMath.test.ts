@@ -103,6 +103,13 @@ so by Euclid's lemma \(p \mid a\), hence $p^2 \mid a^2$.
 :::`);
     assert.equal(markdownProofBlock('', { kind: 'fencedDiv', open: '::: proof', close: ':::' }), '::: proof\n:::');
   });
+  it("accepts src/documents' proof styles: lead-in, heading, fenced div", () => {
+    assert.equal(markdownProofBlock('**Proof.** Easy. ∎', { kind: 'lead-in', leadIn: '*Proof.*', endMarker: '□' }), '*Proof.* Easy. □');
+    assert.equal(markdownProofBlock('Easy.', { kind: 'lead-in', leadIn: '**Proof.**', endMarker: null }), '**Proof.** Easy.');
+    assert.equal(markdownProofBlock('## Proof\nEasy. ∎', { kind: 'heading', level: 3, heading: '### Proof', endMarker: '∎' }), '### Proof\n\nEasy. ∎');
+    assert.equal(markdownProofBlock('Easy.', { kind: 'heading', level: 4, heading: 'Proof', endMarker: null }), '#### Proof\n\nEasy.');
+    assert.equal(markdownProofBlock('*Proof.* Easy. Q.E.D.', { kind: 'fenced-div', flavor: 'pandoc', opener: '::: {.proof}', closer: ':::' }), '::: {.proof}\nEasy.\n:::');
+  });
   it('is idempotent (its own lead-in and end marker are recognised)', () => {
     for (const style of [bold, { kind: 'leadIn', leadIn: '*Proof.*', end: '∎' }, { kind: 'leadIn', leadIn: '_Proof._', end: '□' }] as MarkdownProofStyle[]) {
       for (const [name, md] of Object.entries(REAL)) {
