@@ -22,14 +22,16 @@ PY
 export PATH=/tmp/nodebin:$PATH
 lap "node $(node -v); $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"
 
-# Which backends node-llama-cpp can use here.
-node --input-type=module -e "
-const { getLlama, getLlamaGpuTypes } = await import('node-llama-cpp');
+# Which backends node-llama-cpp can use here. (A file, not `node -e`: node-llama-cpp tests each binary in a child
+# process started with this process's arguments, which an inline script breaks.)
+cat > /tmp/gpu-probe.mjs <<'JS'
+const { getLlama, getLlamaGpuTypes } = await import(process.cwd() + '/node_modules/node-llama-cpp/dist/index.js');
 console.log('gpu types with prebuilt binaries:', JSON.stringify(await getLlamaGpuTypes('supported')));
 const llama = await getLlama({ gpu: 'auto', build: 'never', skipDownload: true });
 console.log('auto picked:', llama.gpu, 'devices:', JSON.stringify(await llama.getGpuDeviceNames()), 'vram:', JSON.stringify(await llama.getVramState()));
 await llama.dispose();
-" || lap "backend probe failed"
+JS
+node /tmp/gpu-probe.mjs || lap "backend probe failed"
 
 lap "runtime tests with gpu auto"
 QED_TEST_GPU=auto node scripts/run-mocha.cjs out/test/unit/model "$OUTDIR/runtime-tests.json"
