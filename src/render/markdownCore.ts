@@ -13,7 +13,7 @@ let parser: MarkdownIt | undefined;
 export function markdownParser(): MarkdownIt {
   if (!parser) {
     parser = markdownit('default', { html: false, linkify: true, typographer: false });
-    parser.disable(['table', 'strikethrough']);
+    parser.disable(['strikethrough']);
     parser.linkify.set({ fuzzyLink: false, fuzzyEmail: false });
   }
   return parser;

@@ -12,6 +12,7 @@
 //    starts at N != 1 gets `\setcounter{enumi}{N-1}` right after `\begin{enumerate}`, enumii… when nested).
 //  - Every heading level becomes `\paragraph{Title.}` (a run-in heading: \section inside a proof would break
 //    the document's numbering); a period is added unless the title already ends in . : ! or ?.
+//  - GFM tables become tabular (column alignment kept, \hline under the header row).
 //  - Links keep their text only, bare URLs their address as text; with `hyperref: true`, `\href{url}{text}`
 //    and `\url{…}` (with % # \ { } escaped by a backslash, as hyperref reads them).
 //    Images keep their alt text (with a warning). Horizontal rules are dropped.
@@ -238,11 +239,44 @@ function renderNode(node: Node, ctx: Ctx): Block | null {
       return { kind: 'para', text: tidyParagraph(renderText(tok.content, ctx)) };
     case 'hr':
       return null;
+    case 'table_open':
+      return renderTable(node, ctx);
     default: {
       if (node.children.length) return { kind: 'other', text: joinBlocks(renderNodes(node.children, ctx), '\n\n') };
       return tok.content ? { kind: 'para', text: tidyParagraph(renderText(tok.content, ctx)) } : null;
     }
   }
+}
+
+/** A GFM table: tabular with the columns' alignment, a rule under the header row. */
+function renderTable(node: Node, ctx: Ctx): Block | null {
+  const rows: { cells: string[]; header: boolean }[] = [];
+  let aligns: string[] = [];
+  const walk = (nodes: Node[], header: boolean) => {
+    for (const n of nodes) {
+      if (n.tok.type === 'thead_open' || n.tok.type === 'tbody_open') walk(n.children, n.tok.type === 'thead_open');
+      else if (n.tok.type === 'tr_open') {
+        const cells = n.children.filter(c => c.tok.type === 'th_open' || c.tok.type === 'td_open');
+        if (aligns.length === 0) aligns = cells.map(c => ({ 'text-align:right': 'r', 'text-align:center': 'c' })[String(c.tok.attrGet('style') ?? '')] ?? 'l');
+        rows.push({
+          header,
+          cells: cells.map(c => {
+            const inline = c.children.find(i => i.tok.type === 'inline');
+            return inline ? tidyParagraph(renderInline(inline.tok.children ?? [], ctx)).replace(/\s*\n\s*/g, ' ') : '';
+          }),
+        });
+      }
+    }
+  };
+  walk(node.children, false);
+  if (rows.length === 0) return null;
+  const lines = [`\\begin{tabular}{${aligns.join('')}}`];
+  rows.forEach((r, k) => {
+    lines.push(`  ${r.cells.join(' & ')} \\\\`);
+    if (r.header && !rows[k + 1]?.header) lines.push('  \\hline');
+  });
+  lines.push('\\end{tabular}');
+  return { kind: 'other', text: lines.join('\n') };
 }
 
 /** True when a paragraph's source is nothing but display math placeholders. */
@@ -396,24 +430,42 @@ export interface ProofEnvironmentOptions {
 /** A last line that closes display math: `\\]` or an unnumbered display environment (a numbered one keeps its tag). */
 const QEDHERE_END = /^(.*?)(\s*(?:\\\]|\\end\{(?:equation\*|align\*|gather\*|multline\*|flalign\*|alignat\*|displaymath)\}))\s*$/;
 
+const prevNonBlank = (lines: string[], k: number) => {
+  while (k >= 0 && lines[k].trim() === '') k--;
+  return k;
+};
+const withQedhere = (line: string) => `${line.replace(/\s*(?:\\\\)?\s*$/, '')} \\qedhere`;
+
+/** Puts `\qedhere` where the proof's last line of content is: in a final display, or a final list's last item. */
+function placeQedhere(lines: string[], at: number, inList: boolean): void {
+  if (at < 0) return;
+  const line = lines[at];
+  if (/^\s*\\end\{(?:itemize|enumerate)\}\s*$/.test(line)) {
+    placeQedhere(lines, prevNonBlank(lines, at - 1), true);
+    return;
+  }
+  const m = QEDHERE_END.exec(line);
+  if (m) {
+    if (m[1].trim() !== '') {
+      lines[at] = `${withQedhere(m[1])}${m[2]}`;
+    } else {
+      const k = prevNonBlank(lines, at - 1);
+      if (k >= 0 && !/^\s*(?:\\\[|\\begin\{[^}]*\})\s*$/.test(lines[k])) lines[k] = withQedhere(lines[k]);
+    }
+    return;
+  }
+  // The last item's text (not a verbatim, quote or table ending it).
+  if (inList && !/^\s*\\(?:end|begin)\{/.test(line) && line.trim() !== '\\item') lines[at] = withQedhere(line);
+}
+
 /**
  * `\begin{proof}` … `\end{proof}`. When the body ends with display math (`\]` or an unnumbered display
  * environment), `\qedhere` goes at the end of its last line, so amsthm puts the end mark beside the display
- * instead of on an empty line below it.
+ * instead of on an empty line below it; likewise at the end of the last item when the body ends with a list.
  */
 export function latexProofEnvironment(latex: string, options: ProofEnvironmentOptions = {}): string {
   const lines = latex.replace(/\s+$/, '').replace(/^\s*\n/, '').split('\n');
-  const last = lines.length - 1;
-  const m = QEDHERE_END.exec(lines[last]);
-  if (m && !/\\qedhere(?![A-Za-z])/.test(latex)) {
-    if (m[1].trim() !== '') {
-      lines[last] = `${m[1].replace(/\s*(?:\\\\)?\s*$/, '')} \\qedhere${m[2]}`;
-    } else {
-      let k = last - 1;
-      while (k >= 0 && lines[k].trim() === '') k--;
-      if (k >= 0 && !/^\s*(?:\\\[|\\begin\{[^}]*\})\s*$/.test(lines[k])) lines[k] = `${lines[k].replace(/\s*(?:\\\\)?\s*$/, '')} \\qedhere`;
-    }
-  }
+  if (!/\\qedhere(?![A-Za-z])/.test(latex)) placeQedhere(lines, lines.length - 1, false);
   const body = lines.join('\n');
   const indent = options.indent ?? '';
   return `\\begin{proof}\n${indent ? indentLatex(body, indent) : body}\n\\end{proof}`;
