@@ -41,9 +41,15 @@ export function maskLatex(text: string): MaskedLatex {
   const n = text.length;
   const beginVerb = /\\begin\s*\{([A-Za-z]+\*?)\}/y;
   const ifFalse = /\\iffalse(?![A-Za-z])/y;
+  const controlWord = /[A-Za-z@]*/y;
   const ifOrFi = /\\(if[A-Za-z]*|fi)(?![A-Za-z])/g;
+  // Jump from one % or \ to the next with a regex (native code even before the JIT warms up).
+  const special = /[%\\]/g;
   let i = 0;
   while (i < n) {
+    special.lastIndex = i;
+    if (!special.exec(text)) break;
+    i = special.lastIndex - 1;
     const c = text.charCodeAt(i);
     if (c === 37 /* % */) {
       let e = text.indexOf('\n', i);
@@ -53,15 +59,12 @@ export function maskLatex(text: string): MaskedLatex {
       i = e;
       continue;
     }
-    if (c !== 92 /* \ */) { i++; continue; }
     const next = text.charCodeAt(i + 1);
     const isLetter = (next >= 65 && next <= 90) || (next >= 97 && next <= 122);
     if (!isLetter) { i += 2; continue; }
-    let j = i + 1;
-    while (j < n) {
-      const d = text.charCodeAt(j);
-      if ((d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 64 /* @ */) j++; else break;
-    }
+    controlWord.lastIndex = i + 1;
+    controlWord.exec(text);
+    const j = controlWord.lastIndex;
     const name = text.slice(i + 1, j);
     if (name === 'begin') {
       beginVerb.lastIndex = i;
@@ -91,7 +94,7 @@ export function maskLatex(text: string): MaskedLatex {
       let k = j;
       while (text[k] === ' ') k++;
       if (text[k] === '{') {
-        const e = matchBrace(text, k, '{', '}');
+        const e = matchBraceBounded(text, k, 1000);
         if (e > 0) { i = e; continue; }
       }
     } else if (name === 'iffalse') {
@@ -115,15 +118,40 @@ export function maskLatex(text: string): MaskedLatex {
   return { masked: parts.join(''), comments };
 }
 
-/** Index just past the group that opens at `open` (text[at] must be `open`), or -1 when it never closes. */
-function matchBrace(text: string, at: number, open: string, close: string): number {
+/** For each '{' of the text, the index just past its matching '}' (-1 when it never closes), in one pass. */
+export function braceTable(src: string): Int32Array {
+  const table = new Int32Array(src.length).fill(-1);
+  const stack: number[] = [];
+  const special = /\\[^]|[{}]/g;
+  let m: RegExpExecArray | null;
+  while ((m = special.exec(src)) !== null) {
+    const c = m[0];
+    if (c === '{') stack.push(m.index);
+    else if (c === '}' && stack.length) table[stack.pop()!] = m.index + 1;
+  }
+  return table;
+}
+
+/** Index just past the bracket group opening at `at` ('[' … ']', braces inside skipped), or -1; at most `limit` characters. */
+function matchBracket(src: string, braces: Int32Array, at: number, limit = 4000): number {
+  const stop = Math.min(src.length, at + limit);
+  for (let i = at + 1; i < stop; i++) {
+    const ch = src[i];
+    if (ch === '\\') i++;
+    else if (ch === '{') { const e = braces[i]!; if (e < 0) return -1; i = e - 1; } else if (ch === ']') return i + 1;
+  }
+  return -1;
+}
+
+/** Index just past the brace group opening at `at` by a bounded scan (before a brace table exists), or -1. */
+function matchBraceBounded(text: string, at: number, limit: number): number {
   let depth = 0;
-  for (let i = at; i < text.length; i++) {
+  const stop = Math.min(text.length, at + limit);
+  for (let i = at; i < stop; i++) {
     const ch = text[i];
     if (ch === '\\') { i++; continue; }
-    if (ch === '{' && open !== '{') { const e = matchBrace(text, i, '{', '}'); if (e < 0) return -1; i = e - 1; continue; }
-    if (ch === open) depth++;
-    else if (ch === close && --depth === 0) return i + 1;
+    if (ch === '{') depth++;
+    else if (ch === '}' && --depth === 0) return i + 1;
   }
   return -1;
 }
@@ -131,12 +159,12 @@ function matchBrace(text: string, at: number, open: string, close: string): numb
 interface Group { content: string; start: number; end: number }
 
 /** Reads a group (optional [..] or mandatory {..}) at `pos` after whitespace (no blank line); null if absent. */
-function readGroup(src: string, pos: number, open: '[' | '{', maxSpace = 200): Group | null {
+function readGroup(src: string, braces: Int32Array, pos: number, open: '[' | '{', maxSpace = 200): Group | null {
   let k = pos;
   let newlines = 0;
   while (k < src.length && k - pos < maxSpace && /\s/.test(src[k]!)) { if (src[k] === '\n' && ++newlines > 1) return null; k++; }
   if (src[k] !== open) return null;
-  const e = matchBrace(src, k, open, open === '[' ? ']' : '}');
+  const e = open === '{' ? braces[k]! : matchBracket(src, braces, k);
   if (e < 0) return null;
   return { content: src.slice(k + 1, e - 1), start: k, end: e };
 }
@@ -165,7 +193,7 @@ function alpha(n: number): string {
 
 interface Declarations { defs: Map<string, TheoremDef>; counters: Map<string, Counter>; beamer: boolean; beamerNumbered: boolean }
 
-function readDeclarations(src: string): Declarations {
+function readDeclarations(src: string, br: Int32Array): Declarations {
   const defs = new Map<string, TheoremDef>();
   const counters = new Map<string, Counter>();
   let beamer = false;
@@ -176,26 +204,26 @@ function readDeclarations(src: string): Declarations {
     let p = m.index + m[0].length;
     const cmd = m[1]!;
     if (cmd === 'newtheorem' || cmd === 'spnewtheorem') {
-      const env = readGroup(src, p, '{');
+      const env = readGroup(src, br, p, '{');
       if (!env) continue;
       p = env.end;
-      const shared = m[2] ? null : readGroup(src, p, '[');
+      const shared = m[2] ? null : readGroup(src, br, p, '[');
       if (shared) p = shared.end;
-      const printed = readGroup(src, p, '{');
+      const printed = readGroup(src, br, p, '{');
       if (!printed) continue;
       p = printed.end;
-      const within = m[2] || shared ? null : readGroup(src, p, '[');
+      const within = m[2] || shared ? null : readGroup(src, br, p, '[');
       const envName = env.content.trim();
       const counterName = m[2] ? null : shared ? shared.content.trim() : envName;
       if (counterName === envName) counters.set(envName, { value: 0, ...(within ? { within: within.content.trim() } : {}) });
       defs.set(envName, { name: printed.content.trim() || capitalize(envName), counter: counterName });
       decl.lastIndex = (within ?? printed).end;
     } else if (cmd === 'declaretheorem') {
-      const before = readGroup(src, p, '[');
+      const before = readGroup(src, br, p, '[');
       if (before) p = before.end;
-      const env = readGroup(src, p, '{');
+      const env = readGroup(src, br, p, '{');
       if (!env) continue;
-      const after = readGroup(src, env.end, '[');
+      const after = readGroup(src, br, env.end, '[');
       const kv = keyvals([before?.content, after?.content].filter(Boolean).join(','));
       for (const raw of env.content.split(',')) {
         const envName = raw.trim();
@@ -211,16 +239,16 @@ function readDeclarations(src: string): Declarations {
         defs.set(envName, { name, counter });
       }
     } else if (cmd === 'numberwithin') {
-      const a = readGroup(src, p, '{');
-      const b = a && readGroup(src, a.end, '{');
+      const a = readGroup(src, br, p, '{');
+      const b = a && readGroup(src, br, a.end, '{');
       if (a && b) counters.set(a.content.trim(), { value: 0, within: b.content.trim() });
     } else if (cmd === 'documentclass') {
-      const opt = readGroup(src, p, '[');
-      const cls = readGroup(src, opt ? opt.end : p, '{');
+      const opt = readGroup(src, br, p, '[');
+      const cls = readGroup(src, br, opt ? opt.end : p, '{');
       if (cls?.content.trim() === 'beamer') beamer = true;
     } else if (cmd === 'setbeamertemplate') {
-      const a = readGroup(src, p, '{');
-      const b = a && readGroup(src, a.end, '[');
+      const a = readGroup(src, br, p, '{');
+      const b = a && readGroup(src, br, a.end, '[');
       if (a?.content.trim() === 'theorems' && b?.content.trim() === 'numbered') beamerNumbered = true;
     }
   }
@@ -240,7 +268,8 @@ interface LatexResult { theorems: Theorem[]; macros: MacroDefinition[] }
 export function scanLatex(text: string): LatexResult {
   const { masked: src, comments } = maskLatex(text);
   const lines = new LineIndex(text);
-  const { defs, counters, beamer, beamerNumbered } = readDeclarations(src);
+  const br = braceTable(src);
+  const { defs, counters, beamer, beamerNumbered } = readDeclarations(src, br);
 
   const theoremDef = (env: string): { def: TheoremDef; kindName: string } | null => {
     const d = defs.get(env);
@@ -284,6 +313,9 @@ export function scanLatex(text: string): LatexResult {
   const theorems: Theorem[] = [];
   const proofs = new Map<number, Proof>();
   const stack: Frame[] = [];
+  /** How many frames of each environment are on the stack (a stray \end then costs no search). */
+  const open = new Map<string, number>();
+  const push = (f: Frame): void => { stack.push(f); open.set(f.env, (open.get(f.env) ?? 0) + 1); };
 
   const statementOf = (a: number, b: number): string => {
     // The original text with comments and \label{…} left out; lines that held only a comment are dropped.
@@ -292,7 +324,7 @@ export function scanLatex(text: string): LatexResult {
     for (const [cs, ce] of commentsIn(comments, a, b)) { out += text.slice(pos, cs) + '\uE000'; pos = ce; }
     out += text.slice(pos, b);
     out = out.replace(/\\label\s*\{[^{}]*\}/g, '');
-    return out.split('\n').filter(l => !/^\s*\uE000\s*$/.test(l)).map(l => l.replace(/\uE000/g, '').replace(/[ \t\r]+$/, '')).join('\n').trim();
+    return out.split('\n').filter(l => !/^\s*\uE000\s*$/.test(l)).map(l => trimEndSpaces(l.replace(/\uE000/g, ''))).join('\n').trim();
   };
 
   // Trimmed over the masked text: a trailing comment is not part of a statement or proof body.
@@ -309,6 +341,7 @@ export function scanLatex(text: string): LatexResult {
   const close = (idx: number, at: number, endTokenEnd: number | null): void => {
     while (stack.length > idx) {
       const f = stack.pop()!;
+      open.set(f.env, open.get(f.env)! - 1);
       const complete = stack.length === idx && endTokenEnd !== null;
       const contentEnd = complete ? at : trimEnd(at, f.contentStart);
       const end = complete ? endTokenEnd : contentEnd;
@@ -359,6 +392,7 @@ export function scanLatex(text: string): LatexResult {
     }
     const env = m[2]!.trim();
     if (m[1] === 'end') {
+      if (!open.get(env)) continue; // a stray \end
       let idx = stack.length - 1;
       while (idx >= 0 && stack[idx]!.env !== env) idx--;
       if (idx >= 0) close(idx, at, at + m[0].length);
@@ -378,15 +412,15 @@ export function scanLatex(text: string): LatexResult {
     const om = overlay.exec(src);
     if (om) p += om[0].length;
     if (td || isProof) {
-      const opt = readGroup(src, p, '[');
+      const opt = readGroup(src, br, p, '[');
       const title = opt ? text.slice(opt.start + 1, opt.end - 1).trim() : undefined;
       if (opt) p = opt.end;
       if (td) {
         const number = td.def.counter ? step(td.def.counter) : undefined;
-        stack.push({ env, start: at, contentStart: p, theorem: { ...td, ...(number ? { number } : {}), ...(title ? { title } : {}) } });
-      } else stack.push({ env, start: at, contentStart: p, proof: { ...(title ? { title } : {}) } });
+        push({ env, start: at, contentStart: p, theorem: { ...td, ...(number ? { number } : {}), ...(title ? { title } : {}) } });
+      } else push({ env, start: at, contentStart: p, proof: { ...(title ? { title } : {}) } });
     } else {
-      stack.push({ env, start: at, contentStart: p });
+      push({ env, start: at, contentStart: p });
     }
   }
   if (stack.length) close(0, src.length, null);
@@ -396,7 +430,14 @@ export function scanLatex(text: string): LatexResult {
     const p = proofs.get(skipFiller(src, t.range.endOffset));
     if (p) t.proof = p;
   }
-  return { theorems, macros: scanMacros(text, src, lines) };
+  return { theorems, macros: scanMacros(text, src, lines, br) };
+}
+
+/** Trailing spaces, tabs and \r removed (a loop: a regex like /[ \t]+$/ is quadratic on long runs of spaces). */
+export function trimEndSpaces(s: string): string {
+  let e = s.length;
+  while (e > 0) { const c = s.charCodeAt(e - 1); if (c === 32 || c === 9 || c === 13) e--; else break; }
+  return e === s.length ? s : s.slice(0, e);
 }
 
 function* commentsIn(comments: Array<[number, number]>, a: number, b: number): Generator<[number, number]> {
@@ -411,14 +452,14 @@ function* commentsIn(comments: Array<[number, number]>, a: number, b: number): G
 
 /** Skips whitespace (comments are already blank) and spacing commands between a theorem and its proof. */
 function skipFiller(src: string, from: number): number {
-  const filler = /(?:\s+|\\(?:medskip|smallskip|bigskip|noindent|par|pause|nopagebreak|vspace\*?\s*\{[^{}]*\})(?![A-Za-z]))*/y;
+  const filler = /(?:\s|\\(?:medskip|smallskip|bigskip|noindent|par|pause|nopagebreak|vspace\*?\s*\{[^{}]*\})(?![A-Za-z]))*/y;
   filler.lastIndex = from;
   const m = filler.exec(src);
   return from + (m ? m[0].length : 0);
 }
 
 /** \newcommand, \renewcommand, \providecommand (starred or not), \DeclareMathOperator(*), \def in simple forms. */
-export function scanMacros(text: string, src: string, lines: LineIndex): MacroDefinition[] {
+export function scanMacros(text: string, src: string, lines: LineIndex, br: Int32Array = braceTable(src)): MacroDefinition[] {
   const out: MacroDefinition[] = [];
   const re = /\\(newcommand|renewcommand|providecommand|DeclareMathOperator|def)(?![A-Za-z@])(\*?)/g;
   let m: RegExpExecArray | null;
@@ -437,7 +478,7 @@ export function scanMacros(text: string, src: string, lines: LineIndex): MacroDe
       args = (x[2]!.match(/#/g) ?? []).length;
       p += x[0].length;
     } else {
-      const g = readGroup(src, p, '{');
+      const g = readGroup(src, br, p, '{');
       if (g) { name = g.content.trim(); p = g.end; } else {
         const nm = /\s*(\\(?:[A-Za-z@]+|.))/y;
         nm.lastIndex = p;
@@ -447,17 +488,17 @@ export function scanMacros(text: string, src: string, lines: LineIndex): MacroDe
         p += x[0].length;
       }
       if (kind !== 'DeclareMathOperator') {
-        const a = readGroup(src, p, '[');
+        const a = readGroup(src, br, p, '[');
         if (a) {
           args = Number.parseInt(a.content.trim(), 10) || 0;
           p = a.end;
-          const d = readGroup(src, p, '[');
+          const d = readGroup(src, br, p, '[');
           if (d) { optionalDefault = text.slice(d.start + 1, d.end - 1); p = d.end; }
         }
       }
     }
     if (!name || !name.startsWith('\\')) continue;
-    const body = readGroup(src, p, '{');
+    const body = readGroup(src, br, p, '{');
     if (!body) continue;
     out.push({
       kind, name, arguments: args, ...(optionalDefault !== undefined ? { optionalDefault } : {}),

@@ -7,20 +7,21 @@
 //             ::: proof / ::: {.proof} / :::{prf:proof}.
 //   Nothing inside fenced code blocks (``` and ~~~), HTML comments or YAML front matter counts.
 import type { Proof, ProofStyle, Theorem, TheoremSyntax } from './model';
+import { trimEndSpaces } from './latex';
 import { BASE_KINDS, KIND_ALIASES, LineIndex, capitalize, displayLabel } from './text';
 
 const KIND_WORDS = BASE_KINDS.map(capitalize).join('|');
 const NUM = String.raw`(?:\d+(?:\.\d+)*[a-z]?|[A-Z](?:\.\d+)*)`;
 /** **Theorem 2 (AM-GM).** / *Lemma.* / __Problem 3.__ / **Theorem 2** (AM-GM). — groups: delimiter, kind, number, title, title after. */
+// Whitespace and titles have bounded lengths in these patterns, so that no line makes them backtrack for long.
 const LEAD_IN = new RegExp(
-  String.raw`^(\*\*|__|\*|_)(${KIND_WORDS})(?:[ \t]+(${NUM}))?[ \t]*(?:[(\[]([^)\]\n]*)[)\]])?[ \t]*[.:]?\1(?![*_])[ \t]*(?:[(\[]([^)\]\n]*)[)\]])?[ \t]*[.:]?[ \t]*`, 'i');
-const PROOF_LEAD_IN = /^(\*\*|__|\*|_)(Proof|Solution)(?![A-Za-z])([^*_\n]*?)[ \t]*[.:]?\1(?![*_])[ \t]*[.:]?[ \t]*/i;
-const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*(?:#+[ \t]*)?$/;
-const HEADING_THEOREM = new RegExp(String.raw`^(${KIND_WORDS})(?:[ \t]+(${NUM}))?[ \t]*(?:[(\[]([^)\]\n]*)[)\]])?[ \t]*(?:[.:—–-][ \t]*(.*?))?[ \t]*\.?$`, 'i');
-const HEADING_PROOF = /^(Proof|Solution)(?![A-Za-z])[ \t]*(.*?)[ \t]*\.?$/i;
+  String.raw`^(\*\*|__|\*|_)(${KIND_WORDS})(?:[ \t]{1,8}(${NUM}))?[ \t]{0,8}(?:[(\[]([^)\]\n]{0,300})[)\]])?[ \t]{0,8}[.:]?\1(?![*_])[ \t]{0,8}(?:[(\[]([^)\]\n]{0,300})[)\]])?[ \t]{0,8}[.:]?[ \t]{0,8}`, 'i');
+const PROOF_LEAD_IN = /^(\*\*|__|\*|_)(Proof|Solution)(?![A-Za-z])([^*_\n]{0,300}?)[ \t]{0,8}[.:]?\1(?![*_])[ \t]{0,8}[.:]?[ \t]{0,8}/i;
+const HEADING_THEOREM = new RegExp(String.raw`^(${KIND_WORDS})(?:[ \t]{1,8}(${NUM}))?[ \t]{0,8}(?:[(\[]([^)\]\n]{0,300})[)\]])?[ \t]{0,8}(?:[.:—–-](.*))?$`, 'i');
+const HEADING_PROOF = /^(Proof|Solution)(?![A-Za-z])(.*)$/i;
 const END_MARKER = /(?:^|\s)(\$\\(?:blacksquare|square|Box|qed|qedsymbol|boxtimes)\$|\\qed|∎|□|■|◻|◼|Q\.E\.D\.?|QED)[ \t]*$/;
 const QUOTE = /^(?: {0,3}>[ \t]?)+/;
-const COLON_FENCE = /^ {0,3}(:{3,})[ \t]*(.*?)[ \t]*$/;
+const COLON_FENCE = /^ {0,3}(:{3,})(.*)$/;
 const CODE_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*(.*)$/;
 /** Quarto cross-reference ids that number a div: #thm-x, #lem-x, … */
 const QUARTO_PREFIX = /^(thm|lem|cor|prp|cnj|def|exm|exr)-/;
@@ -29,6 +30,23 @@ const HR = /^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$/;
 interface Div { open: number; close: number; kind?: string; proof: boolean; flavor: 'pandoc' | 'myst'; title?: string; id?: string; nonumber: boolean; fence: string }
 
 interface Line { start: number; masked: string; code: boolean; div?: Div; closesDiv: boolean }
+
+/** An ATX heading: its level and text (without the closing #s), in linear time; null if the line is none. */
+function heading(line: string): { level: number; text: string } | null {
+  const m = /^ {0,3}(#{1,6})(?:[ \t]|$)/.exec(line);
+  if (!m) return null;
+  let text = line.slice(m[0].length).trim();
+  let k = text.length;
+  while (k > 0 && text[k - 1] === '#') k--;
+  if (k === 0) text = '';
+  else if (k < text.length && (text[k - 1] === ' ' || text[k - 1] === '\t')) text = text.slice(0, k).trimEnd();
+  return { level: m[1]!.length, text };
+}
+
+/** Heading text without a final period: "Theorem 3 (AM-GM)." → "Theorem 3 (AM-GM)". */
+function headingCore(text: string): string {
+  return text.endsWith('.') ? text.slice(0, -1).trimEnd() : text;
+}
 
 function kindOfWord(w: string): string | undefined {
   const k = w.toLowerCase();
@@ -63,6 +81,11 @@ function parseDivInfo(info: string): Omit<Div, 'open' | 'close' | 'fence'> | nul
   if (!kind && id) kind = kindOfWord(id.split('-')[0]!);
   if (!kind && !proof) return null;
   return { flavor: 'pandoc', proof, ...(kind ? { kind } : {}), ...(title ? { title } : {}), ...(id ? { id } : {}), nonumber: false };
+}
+
+/** A div record of one shape (object spreads here made pass 1 several times slower on div-heavy documents). */
+function makeDiv(d: Omit<Div, 'open' | 'close' | 'fence'> | null, open: number, fence: string, flavor: Div['flavor'] = 'pandoc'): Div {
+  return { open, close: -1, kind: d?.kind, proof: d?.proof ?? false, flavor: d?.flavor ?? flavor, title: d?.title, id: d?.id, nonumber: d?.nonumber ?? false, fence };
 }
 
 export interface MarkdownResult {
@@ -122,42 +145,58 @@ export function scanMarkdown(text: string): MarkdownResult {
       const close = divStack.length && divStack[divStack.length - 1]!.fence[0] === cf[1]![0] && cf[1]!.length >= divStack[divStack.length - 1]!.fence.length && info === '';
       if (close) { divStack.pop()!.close = i; line.closesDiv = true; continue; }
       const d = /^\{[^}]*\}/.test(info) ? parseDivInfo(info) : null;
-      if (d) { line.div = { ...d, open: i, close: -1, fence: cf[1]! }; divStack.push(line.div); continue; }
-      if (/^\{/.test(info) && cf[1]![0] === '`') { divStack.push({ open: i, close: -1, proof: false, flavor: 'myst', nonumber: false, fence: cf[1]! }); continue; }
+      if (d) { line.div = makeDiv(d, i, cf[1]!); divStack.push(line.div); continue; }
+      if (/^\{/.test(info) && cf[1]![0] === '`') { divStack.push(makeDiv(null, i, cf[1]!, 'myst')); continue; }
       code = { ch: cf[1]![0]!, len: cf[1]!.length };
       line.code = true;
       continue;
     }
     const colon = COLON_FENCE.exec(body);
     if (colon) {
+      colon[2] = colon[2]!.trim();
       if (colon[2] === '') {
         for (let k = divStack.length - 1; k >= 0; k--) {
           if (divStack[k]!.fence[0] === ':') { divStack[k]!.close = i; divStack.length = k; line.closesDiv = true; break; }
         }
       } else {
         const d = parseDivInfo(colon[2]!);
-        const div: Div = { ...(d ?? { flavor: 'pandoc', proof: false, nonumber: false }), open: i, close: -1, fence: colon[1]! };
+        const div = makeDiv(d, i, colon[1]!);
         if (d) line.div = div;
         divStack.push(div);
       }
     }
   }
 
-  const quoteDepth = (i: number): number => (QUOTE.exec(lines[i]!.masked)?.[0].match(/>/g) ?? []).length;
-  const content = (i: number): string => lines[i]!.masked.replace(QUOTE, '');
-  const contentStart = (i: number): number => lines[i]!.start + (QUOTE.exec(lines[i]!.masked)?.[0].length ?? 0);
+  // Per line, computed once: the blockquote prefix's length and depth.
+  const prefixLen = new Int32Array(lines.length).fill(-1);
+  const depths = new Int32Array(lines.length);
+  const prefix = (i: number): number => {
+    if (prefixLen[i]! < 0) {
+      const q = QUOTE.exec(lines[i]!.masked)?.[0] ?? '';
+      prefixLen[i] = q.length;
+      let d = 0;
+      for (let k = 0; k < q.length; k++) if (q[k] === '>') d++;
+      depths[i] = d;
+    }
+    return prefixLen[i]!;
+  };
+  const quoteDepth = (i: number): number => { prefix(i); return depths[i]!; };
+  const content = (i: number): string => { const n = prefix(i); return n ? lines[i]!.masked.slice(n) : lines[i]!.masked; };
+  const contentStart = (i: number): number => lines[i]!.start + prefix(i);
   const lineEnd = (i: number): number => lines[i]!.start + lines[i]!.masked.length;
   const blank = (i: number): boolean => !lines[i]!.code && content(i).trim() === '';
   const nonBlankFrom = (i: number): number => { while (i < lines.length && blank(i)) i++; return i; };
 
   type Opener = 'theorem' | 'proof' | 'heading' | 'fence' | 'hr' | null;
-  const openerAt = (i: number): Opener => {
+  const openers = new Array<Opener | undefined>(lines.length);
+  const openerAt = (i: number): Opener => (openers[i] ??= classify(i));
+  const classify = (i: number): Opener => {
     const l = lines[i]!;
     if (l.code) return null;
     if (l.div) return l.div.proof ? 'proof' : 'theorem';
     if (l.closesDiv || COLON_FENCE.test(content(i))) return 'fence';
     const c = content(i).trimStart();
-    if (HEADING.test(c)) return 'heading';
+    if (heading(c)) return 'heading';
     if (HR.test(c)) return 'hr';
     if (LEAD_IN.test(c)) return 'theorem';
     if (PROOF_LEAD_IN.test(c)) return 'proof';
@@ -183,14 +222,14 @@ export function scanMarkdown(text: string): MarkdownResult {
       let title = d.title;
       // MyST options (:label: x, :nonumber:) and a Quarto heading as the title.
       for (; s < (d.close >= 0 ? d.close : last + 1); s++) {
-        const o = /^[ \t]*:([A-Za-z-]+):[ \t]*(.*?)[ \t]*$/.exec(content(s));
+        const o = /^[ \t]*:([A-Za-z-]+):(.*)$/.exec(content(s));
         if (!o || d.flavor !== 'myst') break;
-        if (o[1] === 'label') id = o[2]!;
+        if (o[1] === 'label') id = o[2]!.trim();
         if (o[1] === 'nonumber') d.nonumber = true;
       }
       s = nonBlankFrom(s);
-      const h = s < lines.length && s <= last ? HEADING.exec(content(s)) : null;
-      if (h && d.flavor === 'pandoc') { title ??= h[2]!; s++; }
+      const h = s < lines.length && s <= last ? heading(content(s)) : null;
+      if (h && d.flavor === 'pandoc') { title ??= h.text; s++; }
       const bodyEndLine = d.close >= 0 ? d.close - 1 : last;
       const a = s <= bodyEndLine ? contentStart(s) : lineEnd(i);
       const b = Math.max(a, bodyEndLine >= s ? lineEnd(bodyEndLine) : a);
@@ -205,8 +244,8 @@ export function scanMarkdown(text: string): MarkdownResult {
         stmtStart: a, stmtEnd: b, lastLine: last, end: d.close >= 0 ? lineEnd(d.close) : lineEnd(last), complete: d.close >= 0,
         text: linesText(a, b),
       };
-    } else if (HEADING.test(ct) && HEADING_THEOREM.test(HEADING.exec(ct)![2]!)) {
-      const hm = HEADING_THEOREM.exec(HEADING.exec(ct)![2]!)!;
+    } else if (heading(ct) && HEADING_THEOREM.test(headingCore(heading(ct)!.text))) {
+      const hm = HEADING_THEOREM.exec(headingCore(heading(ct)!.text))!;
       let j = i + 1;
       let last = i;
       for (; j < lines.length; j++) {
@@ -273,7 +312,7 @@ export function scanMarkdown(text: string): MarkdownResult {
     if (pl < lines.length && openerAt(pl) === 'proof' && quoteDepth(pl) <= Math.max(quoteDepth(i), 0)) {
       const p = proofAt(pl);
       if (p) { t.proof = p.proof; next = p.lastLine + 1; }
-    } else if (pl < lines.length && HEADING.test(content(pl).trimStart()) && HEADING_PROOF.test(HEADING.exec(content(pl).trimStart())![2]!)) {
+    } else if (pl < lines.length && HEADING_PROOF.test(heading(content(pl).trimStart())?.text ?? '')) {
       const p = proofAt(pl);
       if (p) { t.proof = p.proof; next = p.lastLine + 1; }
     }
@@ -307,9 +346,11 @@ export function scanMarkdown(text: string): MarkdownResult {
     for (let k = la; k <= lb; k++) {
       const s = k === la ? a : contentStart(k);
       const e = k === lb ? b : lineEnd(k);
-      out.push(lines[k]!.masked.slice(Math.max(0, s - lines[k]!.start), Math.max(0, e - lines[k]!.start)).replace(/[ \t]+$/, ''));
+      out.push(trimEndSpaces(lines[k]!.masked.slice(Math.max(0, s - lines[k]!.start), Math.max(0, e - lines[k]!.start))));
     }
-    return out.join('\n').replace(/^\n+|\n+$/g, '');
+    while (out.length && out[0] === '') out.shift();
+    while (out.length && out[out.length - 1] === '') out.pop();
+    return out.join('\n');
   }
 
   function proofAt(i: number): { proof: Proof; lastLine: number } | null {
@@ -334,8 +375,8 @@ export function scanMarkdown(text: string): MarkdownResult {
         lastLine: last,
       };
     }
-    const h = HEADING.exec(ct);
-    const hp = h ? HEADING_PROOF.exec(h[2]!) : null;
+    const h = heading(ct);
+    const hp = h ? HEADING_PROOF.exec(headingCore(h.text)) : null;
     const pm = h ? null : PROOF_LEAD_IN.exec(ct);
     if (!hp && !pm) return null;
     const depth = quoteDepth(i);
@@ -360,7 +401,7 @@ export function scanMarkdown(text: string): MarkdownResult {
       }
     }
     const bodyRange = idx.trimmedRange(Math.min(bodyStart, marker ? marker.at : lineEnd(last)), marker ? marker.at : lineEnd(last));
-    const title = (hp ? hp[2] : pm![3])?.trim().replace(/[.:]$/, '');
+    const title = (hp ? hp[2] : pm![3])?.trim().replace(/^[.:]\s*/, '').replace(/[.:]$/, '');
     const style: ProofStyle = hp
       ? { kind: 'heading', level: headingLevel(i), heading: ct.trim(), endMarker: marker?.text ?? null }
       : { kind: 'lead-in', leadIn: pm![0].trim(), endMarker: marker?.text ?? null };
@@ -380,6 +421,6 @@ export function scanMarkdown(text: string): MarkdownResult {
   }
 
   function headingLevel(j: number): number {
-    return HEADING.exec(content(j).trimStart())?.[1]!.length ?? 7;
+    return heading(content(j).trimStart())?.level ?? 7;
   }
 }

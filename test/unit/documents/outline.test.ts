@@ -121,4 +121,28 @@ describe('documents/outline: the public API (theoremAt, proofStyle, macros, lang
     assert.ok(texMs < 50, `LaTeX took ${texMs} ms`);
     assert.ok(mdMs < 50, `Markdown took ${mdMs} ms`);
   });
+
+  it('pathological lines (long runs of spaces, unclosed groups, stray \\end) stay linear: each case well under 100 ms', () => {
+    const sp = ' '.repeat(100_000);
+    const cases: Array<[string, string, 'latex' | 'markdown']> = [
+      ['lead-in then spaces', `**Theorem 1${sp}x`, 'markdown'],
+      ['heading then spaces', `# Theorem 1 (x)${sp}.${sp}b`, 'markdown'],
+      ['proof lead-in then spaces', `**Theorem.** a\n\n*Proof.${sp}x${sp}y`, 'markdown'],
+      ['fence then spaces', `:::${sp}x\n:::{prf:theorem}\n:label:${sp}x\n:::`, 'markdown'],
+      ['statement lines of spaces', `**Theorem.** a${sp}b${sp}\n${'\n'.repeat(50_000)}x`, 'markdown'],
+      ['10,000 div openers', '::: foo\nx\n:::\n::: bar\n'.repeat(10_000), 'markdown'],
+      ['\\newtheorem{ unclosed ×10,000', '\\newtheorem{'.repeat(10_000), 'latex'],
+      ['\\newcommand{\\a}{ unclosed ×10,000', '\\newcommand{\\a}{'.repeat(10_000), 'latex'],
+      ['\\url{ unclosed ×20,000', '\\url{'.repeat(20_000), 'latex'],
+      ['spaces after \\begin{theorem}', `\\begin{theorem}${sp}x${sp}`, 'latex'],
+      ['11,000 \\begin then 14,000 stray \\end', '\\begin{a}'.repeat(11_000) + '\\end{b}'.repeat(14_000), 'latex'],
+      ['\\medskip ×12,000 after a theorem', `\\begin{theorem}x\\end{theorem}${'\\medskip '.repeat(12_000)}`, 'latex'],
+    ];
+    for (const [name, src, language] of cases) {
+      const t0 = performance.now();
+      outlineDocument(src, language);
+      const ms = performance.now() - t0;
+      assert.ok(ms < 100, `${name}: ${ms.toFixed(0)} ms`);
+    }
+  });
 });
