@@ -7,7 +7,7 @@
 //    left as written if the result would not read back as math (a digit right after it, a `$` inside, a blank
 //    line inside). `\[x\]` -> `$$` / x / `$$` on their own lines, with the indentation or `>` of the line it was
 //    on, so it stays in its list item or quote. A bare math environment (`\begin{align*}…`) is put in `$$ … $$`,
-//    which KaTeX renders (it does not render a bare environment).
+//    which KaTeX renders (it does not render a bare environment), unless it contains a blank line.
 //  - 'brackets': `$x$` -> `\(x\)`, `$$x$$` -> `\[x\]` in place (same lines), and `$$` around a single display
 //    environment is removed (MathJax renders the bare environment).
 //  - 'keep': unchanged.
@@ -87,6 +87,8 @@ function toDollars(text: string, s: MathSpan): string | { lines: string[] } | nu
       return { lines: ['$$', ...lines, '$$'] };
     }
     case 'env':
+      // `$$` may not cross a blank line: an environment with one inside is left as it is.
+      if (/\n[ \t>]*\n/.test(s.body)) return null;
       return { lines: ['$$', ...bodyWithoutContinuationPrefix(s.body, linePrefixes(text, s.start).cont), '$$'] };
     default:
       return null;

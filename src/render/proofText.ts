@@ -32,7 +32,7 @@
 //    `\hfill`) are removed: the proof environment prints its own. `strippedLeadIn` / `endedWithQed` say so.
 //  - Leftover delimiters that markdown-it leaves as text (an unclosed `**`) are dropped, with a warning.
 import type { Token } from 'markdown-it';
-import { markdownParser, PLACEHOLDER, protectSpans, stripProofLeadIn, stripQedMarker } from './markdownCore';
+import { markdownParser, placeholder, PLACEHOLDER, protectSpans, stripProofLeadIn, stripQedMarker } from './markdownCore';
 import { isDisplayEnv, scanMath, type MathSpan, type Span } from './mathSpans';
 
 export { scanMath, isMathEnv, isDisplayEnv, DISPLAY_ENVS, INNER_ENVS } from './mathSpans';
@@ -302,7 +302,7 @@ function tidyParagraph(s: string): string {
     .replace(/\n[ \t]*(?=\n)/g, '')
     .replace(/\n+/g, '\n')
     .replace(/\n[ \t]+/g, '\n')
-    .replace(/\n(?=\d+[.)](?:[ \t]|$))/g, ' ')
+    .replace(/\n(?=(?:[-*+]|\d+[.)])(?:[ \t]|$))/g, ' ')
     .trim()
     .replace(/\uE002(\d+)\uE003/g, (_m, k: string) => displays[Number(k)]);
 }
@@ -321,7 +321,8 @@ function renderInline(tokens: Token[], ctx: Ctx): string {
       case 'em_close': out += '}'; break;
       case 'code_inline': out += `\\texttt{${escapeLatexText(restoreRaw(t.content, ctx))}}`; break;
       case 'link_open': {
-        const href = String(t.attrGet('href') ?? '');
+        // A URL that runs into math or a command (`http://x.org/$n$`) took placeholders in: put them back.
+        const href = String(t.attrGet('href') ?? '').replace(/%EE%80%80(\d+)%EE%80%81/g, (_m, k: string) => restoreRaw(placeholder(Number(k)), ctx));
         const bare = t.markup === 'linkify' || t.markup === 'autolink';
         let close = k + 1;
         while (close < tokens.length && tokens[close].type !== 'link_close') close++;
@@ -481,7 +482,7 @@ export function findMarkdownLeftovers(latex: string): string[] {
   const { spans } = scanMath(noVerbatim);
   let text = '';
   let at = 0;
-  for (const s of spans) { text += noVerbatim.slice(at, s.start) + ' '; at = s.end; }
+  for (const s of spans) { text += noVerbatim.slice(at, s.start) + 'M'; at = s.end; } // math reads as a word
   text += noVerbatim.slice(at);
   text.split('\n').forEach((line, k) => {
     const where = `line ${k + 1}: ${line.trim()}`;

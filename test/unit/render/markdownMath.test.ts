@@ -58,6 +58,10 @@ which is the claim for \(n+1\). This completes the induction. ∎`);
       assert.equal(normaliseMarkdownMath(normaliseMarkdownMath(b, 'dollars'), 'brackets'), b, name);
     }
   });
+  it("'dollars' leaves an environment with a blank line inside bare ($$ may not cross a blank line)", () => {
+    const md = '\\begin{align*}\na &= b\n\nc &= d\n\\end{align*}';
+    assert.equal(normaliseMarkdownMath(md, 'dollars'), md);
+  });
   it('leaves an unterminated \\[ as it is (no closing delimiter is invented in a Markdown file)', () => {
     assert.equal(normaliseMarkdownMath('We have \\[ a = b\n\nand so on.', 'dollars'), 'We have \\[ a = b\n\nand so on.');
   });

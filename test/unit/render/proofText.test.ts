@@ -155,6 +155,8 @@ Both are checked directly.`);
     assert.equal(latexOf('See https://example.org/a_b%20c and [the notes](https://x.org/p#s).', { hyperref: true }),
       String.raw`See \url{https://example.org/a_b\%20c} and \href{https://x.org/p\#s}{the notes}.`);
     assert.equal(latexOf('See [the notes](https://x.org/p#s).'), 'See the notes.');
+    // linkify takes math that touches a URL into it; the math's source comes back as part of the address.
+    assert.equal(latexOf('Go to http://x.org/$n$ now.'), 'Go to http://x.org/\\$n\\$ now.');
   });
   it('a proof ending in a display gets \\qedhere inside it', () => {
     const r = markdownProofToLatex(REAL.endsInDisplay);
@@ -185,8 +187,9 @@ describe('render/proofText: Markdown constructs', () => {
   it('bold, italics (both spellings), nested emphasis', () => {
     assert.equal(latexOf('**a** *b* _c_ **bold *and italic***'), String.raw`\textbf{a} \emph{b} \emph{c} \textbf{bold \emph{and italic}}`);
   });
-  it('hard breaks become \\\\; a soft break before "2." is joined so no line looks like a list item', () => {
+  it('hard breaks become \\\\; a soft break before "2." (or "- " after a display) is joined so no line looks like a list item', () => {
     assert.equal(latexOf('one  \ntwo\n2. three'), 'one\\\\\ntwo 2. three');
+    assert.equal(latexOf('Then $$a = b$$ - as claimed, and $$c$$ 2. too.'), 'Then\n\\[\na = b\n\\] - as claimed, and\n\\[\nc\n\\] 2. too.');
   });
   it('escapes every LaTeX special outside math, and Markdown escapes give the plain character', () => {
     assert.equal(latexOf('# % & _ { } ~ ^ \\\\ < > | and \\* \\_ \\$ \\#'.replace(/^# /, '\\# ')),
