@@ -315,7 +315,12 @@ export function scanLatex(text: string): LatexResult {
   const stack: Frame[] = [];
   /** How many frames of each environment are on the stack (a stray \end then costs no search). */
   const open = new Map<string, number>();
-  const push = (f: Frame): void => { stack.push(f); open.set(f.env, (open.get(f.env) ?? 0) + 1); };
+  let openTheoremLike = 0;
+  const push = (f: Frame): void => {
+    stack.push(f);
+    open.set(f.env, (open.get(f.env) ?? 0) + 1);
+    if (f.theorem || f.proof) openTheoremLike++;
+  };
 
   const statementOf = (a: number, b: number): string => {
     // The original text with comments and \label{…} left out; lines that held only a comment are dropped.
@@ -342,6 +347,7 @@ export function scanLatex(text: string): LatexResult {
     while (stack.length > idx) {
       const f = stack.pop()!;
       open.set(f.env, open.get(f.env)! - 1);
+      if (f.theorem || f.proof) openTheoremLike--;
       const complete = stack.length === idx && endTokenEnd !== null;
       const contentEnd = complete ? at : trimEnd(at, f.contentStart);
       const end = complete ? endTokenEnd : contentEnd;
@@ -369,13 +375,23 @@ export function scanLatex(text: string): LatexResult {
     }
   };
 
-  const token = /\\(begin|end)\s*\{([^{}\n]*)\}|\\(chapter|section|subsection|subsubsection|appendix)(?![A-Za-z@])(\*?)/g;
+  const token = /\\(begin|end)\s*\{([^{}\n]*)\}|\\(chapter|section|subsection|subsubsection|appendix)(?![A-Za-z@])(\*?)|\\setcounter\s*\{([^{}]*)\}\s*\{\s*(-?\d+)\s*\}/g;
+  // Theorems live in the body: the preamble's definitions (\newcommand{\x}{\begin{lemma}…}) are no theorems.
+  const body = /\\begin\s*\{document\}/.exec(src);
+  if (body) token.lastIndex = body.index;
   let m: RegExpExecArray | null;
   while ((m = token.exec(src)) !== null) {
     const at = m.index;
+    if (m[5] !== undefined) {
+      const name = m[5].trim();
+      const v = Number.parseInt(m[6]!, 10);
+      if (sect.has(name)) sect.set(name, v);
+      else { const c = counters.get(name); if (c) c.value = v; }
+      continue;
+    }
     if (m[3]) {
       // Sectioning: nothing theorem-like spans it.
-      const firstOpen = stack.findIndex(f => f.theorem || f.proof);
+      const firstOpen = openTheoremLike ? stack.findIndex(f => f.theorem || f.proof) : -1;
       if (firstOpen >= 0) close(firstOpen, at, null);
       if (m[3] === 'appendix') {
         appendix = true;

@@ -141,6 +141,23 @@ describe('documents/latex: theorems, proofs and macros of LaTeX documents', () =
       assert.deepEqual(outlineDocument(src, 'latex').theorems.map(t => t.label), ['Theorem 1.1.1', 'Theorem 2.0.1', 'Theorem 2.1.1', 'Exercise 1', 'Exercise 2']);
     });
 
+    it('\\setcounter moves a theorem counter or a section number; preamble macro bodies hold no theorems', () => {
+      const src = [
+        '\\newtheorem{theorem}{Theorem}[section]',
+        '\\newtheorem{problem}{Problem}',
+        '\\newenvironment{sol}{\\begin{proof}[Solution]}{\\end{proof}}',
+        '\\newcommand{\\lemmabox}{\\begin{lemma}}',
+        '\\begin{document}',
+        '\\setcounter{section}{4}',
+        '\\section{Five}',
+        '\\begin{theorem}a\\end{theorem}',
+        '\\setcounter{problem}{9}',
+        '\\begin{problem}b\\end{problem}',
+        '\\end{document}',
+      ].join('\n');
+      assert.deepEqual(outlineDocument(src, 'latex').theorems.map(t => [t.label, t.range.start.line]), [['Theorem 5.1', 7], ['Problem 10', 9]]);
+    });
+
     it('an environment that is not theorem-like is not listed; declared names are, starred or not', () => {
       const src = '\\newtheorem*{keyfact}{Key Fact}\n\\begin{center}x\\end{center}\\begin{keyfact}[Big]K\\end{keyfact}\\begin{definition}D\\end{definition}';
       assert.deepEqual(outlineDocument(src, 'latex').theorems.map(t => [t.label, t.kind]), [['Key Fact (Big)', 'keyfact']]);
