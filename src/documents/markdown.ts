@@ -19,6 +19,8 @@ const LEAD_IN = new RegExp(
 const PROOF_LEAD_IN = /^(\*\*|__|\*|_)(Proof|Solution)(?![A-Za-z])([^*_\n]{0,300}?)[ \t]{0,8}[.:]?\1(?![*_])[ \t]{0,8}[.:]?[ \t]{0,8}/i;
 const HEADING_THEOREM = new RegExp(String.raw`^(${KIND_WORDS})(?:[ \t]{1,8}(${NUM}))?[ \t]{0,8}(?:[(\[]([^)\]\n]{0,300})[)\]])?[ \t]{0,8}(?:[.:—–-](.*))?$`, 'i');
 const HEADING_PROOF = /^(Proof|Solution)(?![A-Za-z])(.*)$/i;
+/** Any other bold lead-in (**Definition 3.**, **Remark.**, __Note:__): it ends a statement or a proof without an end marker. */
+const OTHER_LEAD_IN = new RegExp(String.raw`^(\*\*|__)[A-Z][A-Za-z-]{1,30}(?:[ \t]{1,8}${NUM})?[ \t]{0,8}(?:\([^)\n]{0,300}\))?[ \t]{0,8}[.:]\1`);
 const END_MARKER = /(?:^|\s)(\$\\(?:blacksquare|square|Box|qed|qedsymbol|boxtimes)\$|\\qed|∎|□|■|◻|◼|Q\.E\.D\.?|QED)[ \t]*$/;
 const QUOTE = /^(?: {0,3}>[ \t]?)+/;
 const COLON_FENCE = /^ {0,3}(:{3,})(.*)$/;
@@ -187,7 +189,7 @@ export function scanMarkdown(text: string): MarkdownResult {
   const blank = (i: number): boolean => !lines[i]!.code && content(i).trim() === '';
   const nonBlankFrom = (i: number): number => { while (i < lines.length && blank(i)) i++; return i; };
 
-  type Opener = 'theorem' | 'proof' | 'heading' | 'fence' | 'hr' | null;
+  type Opener = 'theorem' | 'proof' | 'heading' | 'fence' | 'hr' | 'other' | null;
   const openers = new Array<Opener | undefined>(lines.length);
   const openerAt = (i: number): Opener => (openers[i] ??= classify(i));
   const classify = (i: number): Opener => {
@@ -200,6 +202,7 @@ export function scanMarkdown(text: string): MarkdownResult {
     if (HR.test(c)) return 'hr';
     if (LEAD_IN.test(c)) return 'theorem';
     if (PROOF_LEAD_IN.test(c)) return 'proof';
+    if (OTHER_LEAD_IN.test(c)) return 'other';
     return null;
   };
 

@@ -93,6 +93,16 @@ describe('documents/markdown: theorems and proofs of Markdown, MyST and Quarto d
       assert.equal(doc.theorems[1]!.label, 'Lemma 2');
     });
 
+    it('another bold lead-in (**Definition 3.**, **Remark.**) ends a statement or a marker-less proof', () => {
+      const src = '**Lemma 2.** A\n**Remark.** Not part of it.\n\n*Proof.* First.\n\n**Definition 3.** Not part of the proof.\n';
+      const t = outlineDocument(src, 'markdown').theorems;
+      assert.deepEqual(t.map(x => [x.label, x.statement, at(src, x.range)]), [['Lemma 2', 'A', '0:0-0:14']]);
+      assert.equal(t[0]!.proof, undefined);
+      const src2 = '**Lemma 2.** A\n\n*Proof.* First.\n\n**Definition 3.** Not part of the proof.\n';
+      const p = outlineDocument(src2, 'markdown').theorems[0]!.proof!;
+      assert.deepEqual([p.body, at(src2, p.range)], ['First.', '2:0-2:15']);
+    });
+
     it('titles in brackets or after the lead-in, Proof of …, letters as numbers, lists continuing a statement', () => {
       const src = [
         '**Theorem A [Main].** Let $n \\ge 1$. Then:',
