@@ -27,10 +27,18 @@
 //    `\alpha`, … see MATH_ONLY_COMMANDS), which would not compile in text: those are put in `$…$` with a warning.
 //    Markdown escapes (`\*`, `\_`, `\$`) give the plain character, escaped for LaTeX.
 //  - Unicode is kept as is.
-//  - A leading "Proof." lead-in (`Proof.`, `Proof:`, `**Proof.**`, `*Proof.*`, `_Proof._`, `## Proof`) and a
+//  - A leading "Proof." lead-in (`Proof.`, `Proof:`, `**Proof.**`, `*Proof.*`, `_Proof._`, `## Proof`, or the
+//    model's own `\begin{proof}[…]` … `\end{proof}` around everything) and a
 //    trailing end marker (∎ □ ■ `$\blacksquare$` `$\square$` `$\Box$` `\qed` `Q.E.D.` `QED`, optionally after
 //    `\hfill`) are removed: the proof environment prints its own. `strippedLeadIn` / `endedWithQed` say so.
 //  - Leftover delimiters that markdown-it leaves as text (an unclosed `**`) are dropped, with a warning.
+//  - An unclosed `\(`, `\[` or `$$` (a reply cut off mid-formula) is closed at the end of its paragraph, with a
+//    warning; an unclosed `$` is a dollar sign (`\$`); an unclosed `\begin{align*}` stays text, with a warning.
+//    Which `$` opens math (the currency rule) is documented in ./mathSpans.
+//  - A text line never starts like a list item ("2." after a soft break, "- " after a display is joined to the
+//    line before).
+//  - latexProofEnvironment adds `\qedhere` when the proof ends with `\]`, an unnumbered display environment, or
+//    a list (in its last item).
 import type { Token } from 'markdown-it';
 import { markdownParser, placeholder, PLACEHOLDER, protectSpans, stripProofLeadIn, stripQedMarker } from './markdownCore';
 import { isDisplayEnv, scanMath, type MathSpan, type Span } from './mathSpans';
@@ -128,7 +136,13 @@ export function markdownProofToLatex(markdown: string, options: ProofToLatexOpti
   }
   let strippedLeadIn = false;
   let endedWithQed = false;
-  if (options.stripLeadIn !== false) ({ text, stripped: strippedLeadIn } = stripProofLeadIn(text));
+  if (options.stripLeadIn !== false) {
+    // A model that wrote its own \begin{proof} … \end{proof}: the caller wraps the body in one.
+    const own = /^\s*\\begin\{proof\}(?:\[[^\]\n]*\])?([\s\S]*?)\\end\{proof\}\s*$/.exec(text);
+    if (own && !/\\begin\{proof\}/.test(own[1])) text = own[1];
+    ({ text, stripped: strippedLeadIn } = stripProofLeadIn(text));
+    strippedLeadIn ||= own !== null;
+  }
   if (options.stripQed !== false) ({ text, stripped: endedWithQed } = stripQedMarker(text));
 
   const { protectedText, spans, warnings: scanWarnings } = protectSpans(text, true, true);

@@ -233,6 +233,8 @@ describe('render/proofText: Markdown constructs', () => {
       const r = markdownProofToLatex(`${lead}\nEasy.`);
       assert.deepEqual([r.latex, r.strippedLeadIn], ['Easy.', true], lead);
     }
+    const own = markdownProofToLatex('\\begin{proof}[Proof of Lemma 1]\nEasy: $a_1 = 1$. \\qed\n\\end{proof}\n');
+    assert.deepEqual([own.latex, own.strippedLeadIn, own.endedWithQed], ['Easy: $a_1 = 1$.', true, true]);
     const r = markdownProofToLatex('Proof of the claim is easy.');
     assert.deepEqual([r.latex, r.strippedLeadIn], ['Proof of the claim is easy.', false]);
     assert.equal(markdownProofToLatex('**Proof.** Easy.', { stripLeadIn: false }).latex, '\\textbf{Proof.} Easy.');
