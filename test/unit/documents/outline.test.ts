@@ -122,7 +122,7 @@ describe('documents/outline: the public API (theoremAt, proofStyle, macros, lang
     assert.ok(mdMs < 50, `Markdown took ${mdMs} ms`);
   });
 
-  it('pathological lines (long runs of spaces, unclosed groups, stray \\end) stay linear: each case well under 100 ms', () => {
+  it('pathological lines (long runs of spaces, unclosed groups, stray \\end) stay linear: each case under 500 ms (quadratic versions took 2–26 s)', () => {
     const sp = ' '.repeat(100_000);
     const cases: Array<[string, string, 'latex' | 'markdown']> = [
       ['lead-in then spaces', `**Theorem 1${sp}x`, 'markdown'],
@@ -142,7 +142,7 @@ describe('documents/outline: the public API (theoremAt, proofStyle, macros, lang
       const t0 = performance.now();
       outlineDocument(src, language);
       const ms = performance.now() - t0;
-      assert.ok(ms < 100, `${name}: ${ms.toFixed(0)} ms`);
+      assert.ok(ms < 500, `${name}: ${ms.toFixed(0)} ms`);
     }
   });
 });
