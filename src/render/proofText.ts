@@ -440,6 +440,12 @@ function renderDisplay(span: MathSpan, ctx: Ctx): string {
 export interface ProofEnvironmentOptions {
   /** Put before every line of the body (not inside verbatim). Default ''. */
   indent?: string;
+  /** The environment, e.g. the document's own `solution`. Default `proof`. */
+  environment?: string;
+  /** An optional title: `\begin{proof}[Proof of Lemma 2]`. */
+  title?: string;
+  /** Add `\qedhere` (see below). Default: only for `proof`, amsthm's environment with an end mark. */
+  qedhere?: boolean;
 }
 
 /** A last line that closes display math: `\\]` or an unnumbered display environment (a numbered one keeps its tag). */
@@ -480,10 +486,12 @@ function placeQedhere(lines: string[], at: number, inList: boolean): void {
  */
 export function latexProofEnvironment(latex: string, options: ProofEnvironmentOptions = {}): string {
   const lines = latex.replace(/\s+$/, '').replace(/^\s*\n/, '').split('\n');
-  if (!/\\qedhere(?![A-Za-z])/.test(latex)) placeQedhere(lines, lines.length - 1, false);
+  const environment = options.environment ?? 'proof';
+  if ((options.qedhere ?? environment === 'proof') && !/\\qedhere(?![A-Za-z])/.test(latex)) placeQedhere(lines, lines.length - 1, false);
   const body = lines.join('\n');
   const indent = options.indent ?? '';
-  return `\\begin{proof}\n${indent ? indentLatex(body, indent) : body}\n\\end{proof}`;
+  const title = options.title ? `[${options.title}]` : '';
+  return `\\begin{${environment}}${title}\n${indent ? indentLatex(body, indent) : body}\n\\end{${environment}}`;
 }
 
 /**

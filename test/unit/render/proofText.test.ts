@@ -347,6 +347,10 @@ There are two cases.
     assert.equal(latexProofEnvironment('\\begin{enumerate}\n  \\item So\n    \\[\n    a\n    \\]\n\\end{enumerate}'), '\\begin{proof}\n\\begin{enumerate}\n  \\item So\n    \\[\n    a \\qedhere\n    \\]\n\\end{enumerate}\n\\end{proof}');
     assert.equal(latexProofEnvironment('\\begin{itemize}\n  \\item x\n\n    \\begin{verbatim}\ny\n\\end{verbatim}\n\\end{itemize}'), '\\begin{proof}\n\\begin{itemize}\n  \\item x\n\n    \\begin{verbatim}\ny\n\\end{verbatim}\n\\end{itemize}\n\\end{proof}');
   });
+  it("the document's own environment and a title; \\qedhere only for proof unless asked", () => {
+    assert.equal(latexProofEnvironment('So\n\\[\na\n\\]', { environment: 'solution', title: 'Sketch' }), '\\begin{solution}[Sketch]\nSo\n\\[\na\n\\]\n\\end{solution}');
+    assert.equal(latexProofEnvironment('So\n\\[\na\n\\]', { environment: 'proof*', qedhere: true }), '\\begin{proof*}\nSo\n\\[\na \\qedhere\n\\]\n\\end{proof*}');
+  });
   it('indents the body but never verbatim contents', () => {
     assert.equal(latexProofEnvironment('A.\n\n\\begin{verbatim}\nx\n\\end{verbatim}', { indent: '  ' }), '\\begin{proof}\n  A.\n\n  \\begin{verbatim}\nx\n\\end{verbatim}\n\\end{proof}');
   });
