@@ -145,4 +145,31 @@ describe('documents/outline: the public API (theoremAt, proofStyle, macros, lang
       assert.ok(ms < 500, `${name}: ${ms.toFixed(0)} ms`);
     }
   });
+
+  it('random token soup (seeded, 2 × 3,000 documents): never throws; ranges in bounds and nested as documented', () => {
+    let seed = 12345;
+    const rnd = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+    const alphabets = {
+      latex: ['\\begin{theorem}', '\\end{theorem}', '\\begin{proof}', '\\end{proof}', '\\begin{lemma}[T]', '\\end{lemma}', '\\begin{verbatim}', '\\end{verbatim}', '%', '\\%', '\\\\', '\n', '\n\n', ' ', 'x', '{', '}', '[', ']', '\\label{a}', '\\section{S}', '\\section*{S}', '\\appendix', '\\newtheorem{thm}{Theorem}[section]', '\\newtheorem{lem}[thm]{Lemma}', '\\begin{thm}', '\\end{thm}', '\\newcommand{\\R}{\\mathbb R}', '\\def\\x#1{', '\\verb|', '|', '\\iffalse', '\\fi', '\\begin{document}', '\\begin{enumerate}', '\\end{enumerate}', '\\url{', '\\setcounter{thm}{3}', '<2->', '\\begin{claim*}', '\\end{claim*}', '\r\n', '\\begin{solution}', '\\end{solution}'],
+      markdown: ['**Theorem 1.**', '*Lemma.*', '__Problem 3.__', '*Proof.*', '**Proof.**', '∎', '□', '$\\blacksquare$', '\n', '\n\n', ' ', 'x', '> ', '### Theorem (A)', '#### Proof', '::: theorem', '::: proof', ':::', ':::{prf:theorem} T', ':::{prf:proof}', '```', '~~~', '```{prf:lemma}', '<!--', '-->', '$$', '1. ', ':label: a', '::: {#thm-a}', '## T', '---', '**Definition 2.**', '\r\n', '*', '(', ')', '**Corollary** (X).'],
+    } as const;
+    for (let iter = 0; iter < 3000; iter++) {
+      for (const language of ['latex', 'markdown'] as const) {
+        const a = alphabets[language];
+        let src = '';
+        for (let k = 1 + Math.floor(rnd() * 60); k > 0; k--) src += a[Math.floor(rnd() * a.length)];
+        const doc = outlineDocument(src, language);
+        proofStyle(doc);
+        for (let off = 0; off <= src.length; off += 11) theoremAt(doc, off);
+        for (const t of doc.theorems) {
+          const inBounds = (r: { startOffset: number; endOffset: number }): boolean => r.startOffset >= 0 && r.startOffset <= r.endOffset && r.endOffset <= src.length;
+          const within = (inner: { startOffset: number; endOffset: number }, outer: { startOffset: number; endOffset: number }): boolean => inner.startOffset >= outer.startOffset && inner.endOffset <= outer.endOffset;
+          const ok = inBounds(t.range) && within(t.statementRange, t.range) && !t.statement.includes('\r') &&
+            (!t.proof || (inBounds(t.proof.range) && within(t.proof.bodyRange, t.proof.range) && t.proof.range.startOffset >= t.range.endOffset));
+          assert.ok(ok, `${language} ${JSON.stringify(src)}: ${JSON.stringify(t)}`);
+        }
+      }
+    }
+  });
 });
+
