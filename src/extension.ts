@@ -4,7 +4,11 @@ import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ModelClient } from './model/client';
 import type { ChatMessage, GenerateResult, ModelInfo } from './model/protocol';
-import { notYetAvailable, proveTheorem, selectModel, showModelInfo } from './editor/commands';
+import { notYetAvailable, selectModel, showModelInfo } from './editor/commands';
+import { CODE_LENS_SELECTOR, ProofCodeLensProvider } from './editor/codeLens';
+import { ProofCommands, type ProofCommandArgs } from './editor/proofCommands';
+import { Proposals } from './editor/proposals';
+import type { ProverEvent } from './prover/rc';
 import { ModelService, type GenerateOptions } from './editor/modelService';
 import { RELOAD_SETTINGS } from './editor/settings';
 import { StatusBar } from './editor/statusBar';
@@ -18,6 +22,14 @@ export interface QedNanoApi {
   loadCount(): number;
   lastError(): { code: string; message: string } | undefined;
   nodeLlamaLoadedInHost(): boolean;
+  /** Every reasoning-cache event of the editor's runs (tests wait on them). */
+  onProverEvent: vscode.Event<ProverEvent>;
+  /** True while a command's run is in progress. */
+  busy(): boolean;
+  /** Test-only: wait this long before every model call, so a test can edit the document during a run. */
+  setDelayBeforeCallMs(ms: number): void;
+  /** The proposals (diffs) waiting for Accept / Reject: their virtual document URIs. */
+  pendingProposals(): string[];
 }
 
 /** True if node-llama-cpp's JavaScript or its native addon is loaded in this (extension host) process. */
@@ -38,9 +50,20 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   const register = (id: string, handler: (...args: unknown[]) => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(id, handler));
 
-  register('qedNano.proveTheorem', () => proveTheorem(service));
-  register('qedNano.refineProof', () => notYetAvailable('Refining a selected proof',
-    'For now, select the statement and run "QED-Nano: Prove Theorem at Cursor" for a fresh draft.'));
+  const proverEvents = new vscode.EventEmitter<ProverEvent>();
+  const proposals = new Proposals();
+  let delayBeforeCallMs = 0;
+  const proofs = new ProofCommands({ service, proposals, delayBeforeCallMs: () => delayBeforeCallMs, onEvent: e => proverEvents.fire(e) });
+  context.subscriptions.push(proverEvents, proposals,
+    vscode.languages.registerCodeLensProvider(CODE_LENS_SELECTOR, new ProofCodeLensProvider()));
+
+  // A CodeLens passes { uri, offset }; the editor context menu passes the document's URI (ignored: the cursor decides).
+  const proofArgs = (a: unknown): ProofCommandArgs | undefined =>
+    a && typeof a === 'object' && !(a instanceof vscode.Uri) && 'uri' in a ? a as ProofCommandArgs : undefined;
+  register('qedNano.proveTheorem', a => proofs.prove(proofArgs(a)));
+  register('qedNano.refineProof', a => proofs.refine(proofArgs(a)));
+  register('qedNano.acceptProposal', a => proposals.accept(a));
+  register('qedNano.rejectProposal', a => proposals.reject(a));
   register('qedNano.showReasoningCache', () => notYetAvailable('The reasoning cache view',
     'Drafts show their reasoning in a collapsed section of the draft document.'));
   register('qedNano.previewMath', () => notYetAvailable('The rendered math preview',
@@ -81,6 +104,10 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     loadCount: () => service.loadCount,
     lastError: () => service.lastError,
     nodeLlamaLoadedInHost,
+    onProverEvent: proverEvents.event,
+    busy: () => service.busy,
+    setDelayBeforeCallMs: ms => { delayBeforeCallMs = Math.max(0, ms); },
+    pendingProposals: () => proposals.pending.map(p => p.uri.toString()),
   };
 }
 

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { ModelClient } from '../model/client';
 import { ModelError } from '../model/errors';
 import type { ChatMessage, GenerateChunk, GenerateResult, ModelInfo } from '../model/protocol';
+import { proverModelInfo, type ProverModel } from '../prover/model';
 import { configuredModelPath, generationSettings, idleUnloadMs, loadRequest } from './settings';
 
 export type RunPhase = 'idle' | 'loading' | 'thinking' | 'writing';
@@ -14,6 +15,17 @@ export interface RunProgress {
   tokens: number;
   tokensPerSecond: number;
   startedAt: number;
+  /** During a reasoning-cache run: the cycle (1-based) and how many there are, and whether it is summarising. */
+  cycle?: number;
+  cycles?: number;
+  summarising?: boolean;
+}
+
+/** What a reasoning-cache run gets from the service: the model, the run's signal, and a way to say where it is. */
+export interface ProverSession {
+  model: ProverModel;
+  signal: AbortSignal;
+  setCycle(cycle: number, of: number, summarising: boolean): void;
 }
 
 export interface GenerateOptions {
@@ -21,6 +33,15 @@ export interface GenerateOptions {
   thoughtTokenBudget?: number;
   signal?: AbortSignal;
   onChunk?: (chunk: GenerateChunk) => void;
+}
+
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise(resolve => {
+    if (signal?.aborted) { resolve(); return; }
+    const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve(); };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 const SELECT_MODEL = 'Select Model File…';
@@ -126,6 +147,63 @@ export class ModelService implements vscode.Disposable {
           const seconds = (Date.now() - firstAt) / 1000;
           this.emit({ phase, tokens, tokensPerSecond: seconds > 0.2 ? (tokens - 1) / seconds : 0, startedAt });
           options.onChunk?.(chunk);
+        },
+      });
+    } finally {
+      options.signal?.removeEventListener('abort', onOuterAbort);
+      this.current = undefined;
+      void vscode.commands.executeCommand('setContext', 'qedNano.busy', false);
+      this.emit({ phase: 'idle', tokens: 0, tokensPerSecond: 0, startedAt });
+    }
+  }
+
+  /**
+   * A multi-call run (the reasoning cache) under the same one-run-at-a-time rule as generate(): loads the model,
+   * then hands `body` a ProverModel whose calls report progress (with the cycle) to the status bar. Stop (cancel())
+   * aborts the session's signal. `delayBeforeCallMs` waits (abortably) before every model call: a test-only knob
+   * that makes the scripted model's millisecond runs long enough to edit the document during them.
+   */
+  async session<T>(modelPath: string, body: (s: ProverSession) => Promise<T>, options: { signal?: AbortSignal; delayBeforeCallMs?: number } = {}): Promise<T> {
+    if (this.current) throw new ModelError('busy', 'QED-Nano is already working on a request. Wait for it, or stop it with "QED-Nano: Stop".');
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort();
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    this.current = controller;
+    void vscode.commands.executeCommand('setContext', 'qedNano.busy', true);
+    const startedAt = Date.now();
+    let where: Pick<RunProgress, 'cycle' | 'cycles' | 'summarising'> = {};
+    try {
+      const info = await this.ensureLoaded(modelPath);
+      this.emit({ phase: 'thinking', tokens: 0, tokensPerSecond: 0, startedAt, ...where });
+      const client = this.client;
+      const delay = options.delayBeforeCallMs ?? 0;
+      const model: ProverModel = {
+        info: proverModelInfo(info),
+        generate: async (req, opts) => {
+          if (delay > 0) await abortableSleep(delay, opts.signal);
+          let tokens = 0;
+          let firstAt = 0;
+          let phase: RunPhase = 'thinking';
+          const callStarted = Date.now();
+          return client.generate(req, {
+            ...(opts.signal ? { signal: opts.signal } : {}),
+            onChunk: chunk => {
+              tokens++;
+              if (!firstAt) firstAt = Date.now();
+              if (chunk.kind === 'text') phase = 'writing';
+              const seconds = (Date.now() - firstAt) / 1000;
+              this.emit({ phase, tokens, tokensPerSecond: seconds > 0.2 ? (tokens - 1) / seconds : 0, startedAt: Math.min(startedAt, callStarted), ...where });
+              opts.onChunk?.(chunk);
+            },
+          });
+        },
+      };
+      return await body({
+        model,
+        signal: controller.signal,
+        setCycle: (cycle, cycles, summarising) => {
+          where = { cycle, cycles, summarising };
+          this.emit({ phase: 'thinking', tokens: 0, tokensPerSecond: 0, startedAt, ...where });
         },
       });
     } finally {

@@ -2,6 +2,8 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { GpuChoice, LoadRequest, SamplingOptions } from '../model/protocol';
+import type { ProverSettingsInput } from '../prover/rc';
+import type { Sampling } from '../prover/record';
 
 const GPU_CHOICES: readonly GpuChoice[] = ['auto', 'cuda', 'vulkan', 'metal', 'off'];
 
@@ -61,3 +63,19 @@ export function idleUnloadMs(): number {
 
 /** Settings whose change means the loaded model must be reloaded (the client notices on its next request). */
 export const RELOAD_SETTINGS = ['qedNano.modelPath', 'qedNano.gpu', 'qedNano.threads', 'qedNano.contextSize'];
+
+/** The reasoning-cache settings for a run from the editor (src/prover/rc.ts ProverSettingsInput). */
+export function proverSettings(): Required<Pick<ProverSettingsInput, 'cycles' | 'maxTokensPerSolve' | 'summaryMaxTokens' | 'summaryThinkingTokens'>> & { sampling: Sampling } {
+  const cfg = section();
+  const gen = generationSettings();
+  const cycles = Math.min(10, Math.max(1, Math.floor(cfg.get<number>('cycles') ?? 3)));
+  // A summary never needs more than a cycle's budget; its thinking gets half of it (the prover's defaults: 4096 / 2048).
+  const summaryMaxTokens = Math.min(4096, gen.maxTokensPerCycle);
+  return {
+    cycles,
+    maxTokensPerSolve: gen.maxTokensPerCycle,
+    summaryMaxTokens,
+    summaryThinkingTokens: Math.min(2048, Math.floor(summaryMaxTokens / 2)),
+    sampling: { ...gen.sampling, seed: null },
+  };
+}

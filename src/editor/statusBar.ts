@@ -15,7 +15,9 @@ export function statusText(p: RunProgress, now = Date.now()): string {
     case 'thinking':
     case 'writing': {
       const rate = p.tokensPerSecond > 0 ? `, ${p.tokensPerSecond.toFixed(p.tokensPerSecond < 10 ? 1 : 0)} tok/s` : '';
-      return `$(sync~spin) QED-Nano: ${p.phase}, ${formatTokens(p.tokens)} tokens${rate}, ${clock}`;
+      const cycle = p.cycle !== undefined && p.cycles !== undefined ? `cycle ${p.cycle} of ${p.cycles}, ` : '';
+      const phase = p.summarising ? (p.phase === 'writing' ? 'summarising' : 'thinking (summary)') : p.phase;
+      return `$(sync~spin) QED-Nano: ${cycle}${phase}, ${formatTokens(p.tokens)} tokens${rate}, ${clock}`;
     }
   }
 }

@@ -1,6 +1,6 @@
 // The extension-host suites for `npm test` / `npm run test:host`, in the offline harness (test/host/run.js):
 //   1. package the .vsix (scripts/package-vsix.mjs), then rebuild the dev bundles (packaging minifies dist/);
-//   2. dev run: the extension from the repository, suites activation, commands, generate, prove;
+//   2. dev run: the extension from the repository, suites activation, commands, generate, prove, draft, refine;
 //   3. installed run: the .vsix installed with the server's CLI, suites activation, commands, installed, prove.
 // Each run writes test-results/host-*.json; the totals go to test-results/host.json and a closing
 // `N passed, N failed, N skipped` line.
@@ -58,7 +58,7 @@ if (installed && !vsix) {
 }
 
 if (built) {
-  suiteRun('host-dev', ['--env', 'QED_HOST_SUITES=activation,commands,generate,prove']);
+  suiteRun('host-dev', ['--env', 'QED_HOST_SUITES=activation,commands,generate,prove,draft,refine']);
   if (installed && vsix && existsSync(vsix)) {
     suiteRun('host-installed', ['--installed-vsix', vsix, '--env', 'QED_HOST_SUITES=activation,commands,installed,prove']);
   }

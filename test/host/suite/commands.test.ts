@@ -6,6 +6,8 @@ import { activateByMarkdown, extension } from './helpers';
 const EXPECTED = [
   'qedNano.proveTheorem',
   'qedNano.refineProof',
+  'qedNano.acceptProposal',
+  'qedNano.rejectProposal',
   'qedNano.showReasoningCache',
   'qedNano.previewMath',
   'qedNano.cancel',

@@ -28,6 +28,58 @@ export interface QedApi {
   /** The last error the extension showed the user. */
   lastError(): { code: string; message: string } | undefined;
   nodeLlamaLoadedInHost(): boolean;
+  onProverEvent: vscode.Event<{ type: string; cycle?: number; phase?: string }>;
+  busy(): boolean;
+  setDelayBeforeCallMs(ms: number): void;
+  pendingProposals(): string[];
+}
+
+/** What qedNano.proveTheorem / qedNano.refineProof return (src/editor/proofCommands.ts ProveResult). */
+export interface ProveResult {
+  status: 'inserted' | 'proposed' | 'side' | 'cancelled' | 'failed' | 'truncated' | 'refused';
+  message: string;
+  proof?: string;
+  inserted?: string;
+  document?: vscode.Uri;
+  proposal?: vscode.Uri;
+  record?: { problem: { text: string }; seed: { text: string } | null; cycles: { solve: { reasoning: string; proof: string } }[]; outcome: { status: string } };
+}
+
+/** Polls until `ok()` holds (every 25 ms), failing after `ms`. */
+export async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  for (let t = 0; t < ms && !ok(); t += 25) await new Promise(r => setTimeout(r, 25));
+  assert.ok(ok(), `timed out waiting for ${what}`);
+}
+
+/** Resolves on the first prover event that matches (e.g. the first solve call has started). */
+export function nextProverEvent(api: QedApi, match: (e: { type: string; cycle?: number; phase?: string }) => boolean, ms = 20_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { sub.dispose(); reject(new Error('no matching prover event')); }, ms);
+    const sub = api.onProverEvent(e => { if (match(e)) { clearTimeout(timer); sub.dispose(); resolve(); } });
+  });
+}
+
+/** Writes `name` into the workspace folder with `content`, opens it in column one, and puts the cursor at `cursorAt` (a substring). */
+export async function openWorkspaceFile(name: string, content: string, cursorAt?: string): Promise<vscode.TextEditor> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the harness opens a workspace folder');
+  const uri = vscode.Uri.joinPath(folder.uri, name);
+  fs.writeFileSync(uri.fsPath, content);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  if (doc.getText() !== content) {
+    // Open from an earlier test with other content: revert to what is on disk now.
+    await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+  }
+  const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+  assert.equal(editor.document.getText(), content);
+  if (cursorAt !== undefined) {
+    const at = content.indexOf(cursorAt);
+    assert.ok(at >= 0, `"${cursorAt}" is not in ${name}`);
+    const pos = editor.document.positionAt(at + 1);
+    editor.selection = new vscode.Selection(pos, pos);
+  }
+  return editor;
 }
 
 export interface Expected { modelPath: string; thinking: string; answer: string; architecture: string; gpuType: string }

@@ -1,13 +1,12 @@
-// The commands as a user runs them, in the real extension host: prove at the cursor (the user's file untouched,
-// the draft in a side document), model info in its webview, recovery after the model worker is killed, clear
-// messages for a missing model and for what this version does not do yet.
+// The commands as a user runs them, in the real extension host: prove at the cursor (the proof inserted after the
+// statement, one Undo away from the original), model info in its webview, recovery after the model worker is
+// killed, clear messages for a missing model and for what this version does not do yet.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activateByMarkdown, expectedFixture, note, screenshot } from './helpers';
+import { activateByMarkdown, expectedFixture, note, screenshot, type ProveResult } from './helpers';
 
-interface Draft { problem: string; reasoning: string; proof: string; truncated: boolean; stopReason: string; document: vscode.Uri }
 interface ClientLike { workerPid: number | undefined; state: string }
 
 async function openTheorem(): Promise<vscode.TextEditor> {
@@ -29,27 +28,23 @@ async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void
 suite('prove and model commands (real extension host)', () => {
   const modelPath = () => vscode.workspace.getConfiguration('qedNano').get<string>('modelPath');
 
-  test('Prove Theorem at Cursor drafts the proof in a side document and leaves the file untouched', async function () {
+  test('Prove Theorem at Cursor inserts the proof after the statement; one Undo restores the file', async function () {
     this.timeout(120_000);
     const expected = expectedFixture();
     await activateByMarkdown();
     const editor = await openTheorem();
     const before = editor.document.getText();
-    const draft = await vscode.commands.executeCommand<Draft | undefined>('qedNano.proveTheorem');
-    assert.ok(draft, 'the command returned no draft');
-    assert.equal(draft.problem, 'For every integer $n$, $n^2 - n$ is even.');
-    assert.equal(draft.reasoning.trim(), expected.thinking);
-    assert.equal(draft.proof, expected.answer);
-    assert.equal(draft.truncated, false);
-    assert.equal(draft.stopReason, 'eos');
-    assert.equal(editor.document.getText(), before, 'the user\'s document changed');
-    assert.equal(editor.document.isDirty, false, 'the user\'s document is dirty');
-    const draftDoc = vscode.workspace.textDocuments.find(d => d.uri.toString() === draft.document.toString());
-    assert.ok(draftDoc, 'the draft document is not open');
-    assert.equal(draftDoc.languageId, 'markdown');
-    assert.ok(draftDoc.getText().includes(`## Proof\n\n${expected.answer}\n`), draftDoc.getText());
-    assert.ok(draftDoc.getText().includes('> For every integer $n$, $n^2 - n$ is even.'));
+    const r = await vscode.commands.executeCommand<ProveResult | undefined>('qedNano.proveTheorem');
+    assert.ok(r, 'the command returned nothing');
+    assert.equal(r.status, 'inserted', r.message);
+    assert.equal(r.record?.problem.text, 'For every integer $n$, $n^2 - n$ is even.');
+    assert.equal(r.record?.cycles.at(-1)?.solve.reasoning.trim(), expected.thinking);
+    assert.equal(r.proof, expected.answer);
+    assert.equal(editor.document.getText(), `${before.trimEnd()}\n\n*Proof.* Write $n^2 - n = n(n-1)$. One of two consecutive integers is even, so the product is even. ∎\n`);
     await screenshot('draft');
+    await vscode.commands.executeCommand('undo');
+    assert.equal(editor.document.getText(), before, 'one Undo restores the file');
+    assert.equal(editor.document.isDirty, false, 'the user\'s document is dirty after Undo');
   });
 
   test('Show Model Info opens its webview with the loaded model', async function () {
@@ -69,11 +64,14 @@ suite('prove and model commands (real extension host)', () => {
     assert.ok(pid, 'no worker is running after the previous tests');
     process.kill(pid, 'SIGKILL');
     await until('the client to notice the dead worker', () => client.state === 'stopped');
-    await openTheorem();
-    const draft = await vscode.commands.executeCommand<Draft | undefined>('qedNano.proveTheorem');
-    assert.ok(draft, 'no draft after the worker was killed');
-    assert.equal(draft.reasoning.trim(), expected.thinking);
-    assert.equal(draft.proof, expected.answer);
+    const editor = await openTheorem();
+    const before = editor.document.getText();
+    const r = await vscode.commands.executeCommand<ProveResult | undefined>('qedNano.proveTheorem');
+    assert.equal(r?.status, 'inserted', r?.message ?? 'no result after the worker was killed');
+    assert.equal(r.record?.cycles[0]?.solve.reasoning.trim(), expected.thinking);
+    assert.equal(r.proof, expected.answer);
+    await vscode.commands.executeCommand('undo');
+    assert.equal(editor.document.getText(), before);
     assert.ok(client.workerPid && client.workerPid !== pid, `expected a new worker, pid ${client.workerPid} (was ${pid})`);
     note(`worker ${pid} killed; new worker ${client.workerPid}`);
   });
@@ -90,8 +88,8 @@ suite('prove and model commands (real extension host)', () => {
       await until('the setting to change', () => modelPath() === missing);
       const editor = await openTheorem();
       const before = editor.document.getText();
-      const draft = await vscode.commands.executeCommand<Draft | undefined>('qedNano.proveTheorem');
-      assert.equal(draft, undefined);
+      const r = await vscode.commands.executeCommand<ProveResult | undefined>('qedNano.proveTheorem');
+      assert.equal(r?.status, 'failed');
       const error = api.lastError();
       assert.ok(error, 'no error was reported');
       assert.equal(error.code, 'modelMissing');
@@ -105,7 +103,7 @@ suite('prove and model commands (real extension host)', () => {
   });
 
   test('commands of later versions say what is not available yet', async () => {
-    for (const id of ['qedNano.refineProof', 'qedNano.showReasoningCache', 'qedNano.previewMath', 'qedNano.downloadModel']) {
+    for (const id of ['qedNano.showReasoningCache', 'qedNano.previewMath', 'qedNano.downloadModel']) {
       const r = await vscode.commands.executeCommand<{ available: boolean; message: string }>(id);
       assert.equal(r?.available, false, id);
       assert.match(r.message, /not available in this version yet/, id);

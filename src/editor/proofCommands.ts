@@ -1,0 +1,327 @@
+// Prove and Refine: a reasoning-cache run (src/prover/rc.ts) on the theorem at the cursor, its proof put into the
+// document as ONE undoable edit anchored to the theorem (re-found by kind and statement when the run ends), or
+// proposed as a diff when it would replace something (an existing proof, a refined proof).
+import * as vscode from 'vscode';
+import { languageOf, macrosUsedIn, proofStyle, theoremAt, type DocumentLanguage, type Theorem } from '../documents/outline';
+import { ModelError } from '../model/errors';
+import { ProverError } from '../prover/errors';
+import { prove, type ProverEvent } from '../prover/rc';
+import type { RunRecord } from '../prover/record';
+import type { ModelService } from './modelService';
+import { anchorOf, findTheorem, nearestOccurrence, locateProofBody, outlineOf, proofBlock, proofBody, proofInsertion, type TheoremAnchor } from './placement';
+import { applyOneEdit, type Proposal, type Proposals } from './proposals';
+import { proverSettings } from './settings';
+
+export type ProveStatus = 'inserted' | 'proposed' | 'side' | 'cancelled' | 'failed' | 'truncated' | 'refused';
+
+export interface ProveResult {
+  status: ProveStatus;
+  message: string;
+  /** The proof the run produced (Markdown, as the model wrote it). */
+  proof?: string;
+  /** The text inserted into the document. */
+  inserted?: string;
+  /** The side document or the proposal's virtual document. */
+  document?: vscode.Uri;
+  proposal?: vscode.Uri;
+  record?: RunRecord;
+}
+
+/** Arguments the CodeLenses (and tests) pass: which document and where; refine's instruction skips the input box. */
+export interface ProofCommandArgs {
+  uri?: string;
+  offset?: number;
+  instruction?: string;
+}
+
+export interface ProofCommandsOptions {
+  service: ModelService;
+  proposals: Proposals;
+  /** Test-only: wait this long before every model call (see ModelService.session). */
+  delayBeforeCallMs(): number;
+  onEvent(e: ProverEvent): void;
+}
+
+function languageOfDocument(doc: vscode.TextDocument): DocumentLanguage | undefined {
+  if (doc.languageId === 'latex' || doc.languageId === 'tex') return 'latex';
+  if (doc.languageId === 'markdown') return 'markdown';
+  return languageOf(doc.fileName);
+}
+
+async function targetDocument(args: ProofCommandArgs | undefined): Promise<{ doc: vscode.TextDocument; offset: number; selection?: vscode.Selection } | undefined> {
+  if (args?.uri) {
+    const doc = vscode.workspace.textDocuments.find(d => d.uri.toString() === args.uri) ?? await vscode.workspace.openTextDocument(vscode.Uri.parse(args.uri));
+    return { doc, offset: args.offset ?? 0 };
+  }
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return undefined;
+  return { doc: editor.document, offset: editor.document.offsetAt(editor.selection.active), selection: editor.selection };
+}
+
+/** The problem as the model gets it: the macro definitions the statement uses, the theorem's title, the statement. */
+function problemOf(text: string, language: DocumentLanguage, theorem: Theorem | undefined, statement: string): string {
+  const outline = outlineOf(text, language);
+  const macros = macrosUsedIn(statement, outline.macros);
+  const parts: string[] = [];
+  if (macros.length) parts.push(`Definitions used:\n${macros.map(m => m.source).join('\n')}`);
+  parts.push(theorem?.title ? `${theorem.label}. ${statement}` : statement);
+  return parts.join('\n\n');
+}
+
+function isOpen(doc: vscode.TextDocument): boolean {
+  if (doc.isClosed) return false;
+  const key = doc.uri.toString();
+  return vscode.window.tabGroups.all.some(g => g.tabs.some(t =>
+    (t.input instanceof vscode.TabInputText && t.input.uri.toString() === key) ||
+    (t.input instanceof vscode.TabInputTextDiff && (t.input.original.toString() === key || t.input.modified.toString() === key))));
+}
+
+async function sideDocument(title: string, problem: string, proof: string, note: string): Promise<vscode.Uri> {
+  const quote = problem.split('\n').map(l => `> ${l}`).join('\n');
+  const content = `# ${title}\n\n_${note}_\n\n${quote}\n\n## Proof\n\n${proof}\n`;
+  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: false, preserveFocus: true });
+  return doc.uri;
+}
+
+function toModelError(error: ProverError): ModelError {
+  const code = error.modelCode;
+  const known = ['modelMissing', 'notGguf', 'corruptModel', 'binaryMissing', 'outOfMemory', 'contextOverflow', 'workerCrashed', 'notLoaded', 'busy'];
+  if (error.code === 'contextOverflow') return new ModelError('contextOverflow', error.message);
+  if (code && known.includes(code)) return new ModelError(code as ModelError['code'], error.message);
+  return new ModelError('internal', error.message);
+}
+
+export class ProofCommands {
+  constructor(private readonly o: ProofCommandsOptions) {}
+
+  /** Runs the reasoning cache under a cancellable notification; returns the final record, or undefined (error shown). */
+  private async run(title: string, problem: string, source: { file: string; label: string | null }, seed?: string): Promise<RunRecord | undefined> {
+    const { service } = this.o;
+    if (service.busy) {
+      void vscode.window.showWarningMessage('QED-Nano is already working. Wait for it, or stop it with "QED-Nano: Stop".');
+      return undefined;
+    }
+    const modelPath = await service.requireModelPath();
+    if (!modelPath) return undefined;
+    try {
+      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `QED-Nano: ${title}`, cancellable: true }, (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort());
+        progress.report({ message: 'loading the model…' });
+        return service.session(modelPath, async session => {
+          const stream = prove({
+            model: session.model,
+            problem,
+            source: { file: source.file, label: source.label },
+            settings: proverSettings(),
+            ...(seed !== undefined ? { seed: { text: seed, file: source.file } } : {}),
+            signal: session.signal,
+          });
+          let next = await stream.next();
+          while (!next.done) {
+            const e = next.value;
+            this.o.onEvent(e);
+            if (e.type === 'phaseStarted') {
+              session.setCycle(e.cycle, e.of, e.phase === 'summarize');
+              progress.report({ message: `cycle ${e.cycle} of ${e.of}: ${e.phase === 'solve' ? 'solving' : 'summarising'}…` });
+            }
+            if (e.type === 'runFailed') throw e.error;
+            next = await stream.next();
+          }
+          return next.value;
+        }, { signal: controller.signal, delayBeforeCallMs: this.o.delayBeforeCallMs() });
+      });
+    } catch (error) {
+      service.reportError(error instanceof ProverError ? toModelError(error) : error);
+      return undefined;
+    }
+  }
+
+  /** Prove the theorem at the cursor (or the selected statement) and insert the proof right after it. */
+  async prove(args?: ProofCommandArgs): Promise<ProveResult | undefined> {
+    const target = await targetDocument(args);
+    if (!target) {
+      void vscode.window.showWarningMessage('Open a LaTeX or Markdown file and put the cursor in the theorem to prove (or select its statement).');
+      return undefined;
+    }
+    const { doc } = target;
+    const language = languageOfDocument(doc);
+    if (!language) {
+      void vscode.window.showWarningMessage('QED-Nano proves theorems in LaTeX (.tex) and Markdown (.md) documents.');
+      return undefined;
+    }
+    const text = doc.getText();
+    const theorem = theoremAt(outlineOf(text, language), target.offset);
+    let anchor: TheoremAnchor | undefined;
+    let selected: { text: string; start: number } | undefined;
+    let statement: string;
+    if (theorem) {
+      anchor = anchorOf(theorem);
+      statement = theorem.statement;
+    } else if (target.selection && !target.selection.isEmpty) {
+      statement = doc.getText(target.selection).trim();
+      selected = { text: doc.getText(target.selection), start: doc.offsetAt(target.selection.start) };
+    } else {
+      void vscode.window.showWarningMessage('There is no theorem under the cursor: put the cursor in a theorem (or select the statement to prove).');
+      return undefined;
+    }
+    if (!statement) {
+      void vscode.window.showWarningMessage('The statement is empty: select the theorem to prove.');
+      return undefined;
+    }
+    const problem = problemOf(text, language, theorem, statement);
+    const name = theorem?.label ?? 'the selection';
+    const record = await this.run(`proving ${name}`, problem, { file: doc.uri.toString(), label: theorem?.label ?? null });
+    if (!record) return { status: 'failed', message: 'The run did not complete (see the error message).' };
+    const outcome = record.outcome;
+    if (outcome.status === 'cancelled') return this.tell({ status: 'cancelled', message: 'Stopped: nothing was inserted.', record });
+    if (outcome.status === 'failed') return { status: 'failed', message: outcome.error?.message ?? 'The run failed.', record };
+
+    const truncated = outcome.status !== 'proved';
+    const proof = truncated ? outcome.fallback?.proof : outcome.proof ?? undefined;
+    if (!proof) {
+      return this.tell({ status: 'truncated', message: 'The model ran out of tokens in every cycle before finishing a proof: nothing was inserted. Raise qedNano.maxTokensPerCycle and try again.', record }, true);
+    }
+
+    if (!isOpen(doc)) {
+      const side = await sideDocument('QED-Nano proof', problem, proof, 'The document was closed while QED-Nano worked, so nothing was inserted.');
+      return this.tell({ status: 'side', proof, document: side, record, message: 'The document was closed while QED-Nano worked, so nothing was inserted; the proof is in an untitled side document.' }, true);
+    }
+
+    // Where the proof goes NOW: the same theorem (or the same selected text) in the current text.
+    const current = doc.getText();
+    const locate = (t: string): { start: number; end: number; theorem?: Theorem } | { error: string } => {
+      if (anchor) {
+        const found = findTheorem(outlineOf(t, language), anchor);
+        if (!found) return { error: 'The theorem changed while QED-Nano worked.' };
+        if (found.proof) return { start: found.proof.bodyRange.startOffset, end: found.proof.bodyRange.endOffset, theorem: found };
+        const ins = proofInsertion(t, outlineOf(t, language), found, proof);
+        return { start: ins.offset, end: ins.offset, theorem: found };
+      }
+      const at = nearestOccurrence(t, selected!.text, selected!.start);
+      if (at < 0) return { error: 'The selected statement changed while QED-Nano worked.' };
+      return { start: at + selected!.text.length, end: at + selected!.text.length };
+    };
+    const where = locate(current);
+    if ('error' in where) {
+      const side = await sideDocument('QED-Nano proof', problem, proof, `${where.error} Nothing was inserted.`);
+      return this.tell({ status: 'side', proof, document: side, record, message: `The theorem changed while QED-Nano worked, so nothing was inserted; the proof is in an untitled side document.` }, true);
+    }
+
+    const existing = where.theorem?.proof;
+    const insertText = existing ? proofBody(proof, language)
+      : where.theorem ? proofInsertion(current, outlineOf(current, language), where.theorem, proof).text
+        : `${language === 'latex' ? '\n' : '\n\n'}${proofBlock(proof, language, proofStyle(outlineOf(current, language)))}`;
+
+    if (existing || truncated) {
+      // Never overwrite a proof, and never insert a fallback silently: propose it as a diff.
+      const bodyText = existing ? current.slice(where.start, where.end) : '';
+      const target = {
+        newText: insertText,
+        locate: (t: string) => {
+          if (existing) return locateProofBody(t, language, anchorOf(where.theorem!), bodyText);
+          const again = locate(t);
+          return 'error' in again ? again : { start: again.start, end: again.end };
+        },
+      };
+      const why = truncated
+        ? `The last cycle was cut off before it finished its proof, so nothing was inserted. ${outcome.fallback?.label ?? ''} Review it in the diff: Accept or Reject.`
+        : `${name} already has a proof: the new proof is shown as a diff. Accept replaces the old proof; Reject keeps it.`;
+      const p = await this.o.proposals.propose(doc, target, truncated ? `earlier proof for ${name}` : `new proof for ${name}`, why);
+      if ('error' in p) return this.tell({ status: 'refused', proof, record, message: p.error }, true);
+      return { status: truncated ? 'truncated' : 'proposed', proof, proposal: p.uri, record, message: why };
+    }
+
+    const ok = await applyOneEdit(doc, where.start, where.end, insertText);
+    if (!ok) {
+      const side = await sideDocument('QED-Nano proof', problem, proof, 'VS Code refused the edit, so nothing was inserted.');
+      return this.tell({ status: 'side', proof, document: side, record, message: 'VS Code refused the edit; the proof is in an untitled side document.' }, true);
+    }
+    return this.tell({ status: 'inserted', proof, inserted: insertText, record, message: `Proof of ${name} inserted (one Undo removes it).` });
+  }
+
+  /** Refine the selected proof (or the proof under the cursor): a run seeded with it, the result proposed as a diff. */
+  async refine(args?: ProofCommandArgs): Promise<ProveResult | undefined> {
+    const target = await targetDocument(args);
+    if (!target) {
+      void vscode.window.showWarningMessage('Open a LaTeX or Markdown file and put the cursor in the proof to refine (or select it).');
+      return undefined;
+    }
+    const { doc } = target;
+    const language = languageOfDocument(doc);
+    if (!language) {
+      void vscode.window.showWarningMessage('QED-Nano refines proofs in LaTeX (.tex) and Markdown (.md) documents.');
+      return undefined;
+    }
+    const text = doc.getText();
+    const outline = outlineOf(text, language);
+    let old: { start: number; end: number };
+    let theorem: Theorem | undefined;
+    let bySelection = false;
+    if (target.selection && !target.selection.isEmpty) {
+      old = { start: doc.offsetAt(target.selection.start), end: doc.offsetAt(target.selection.end) };
+      theorem = theoremAt(outline, old.start);
+      bySelection = !theorem?.proof || theorem.proof.bodyRange.startOffset !== old.start || theorem.proof.bodyRange.endOffset !== old.end;
+    } else {
+      theorem = theoremAt(outline, target.offset);
+      if (!theorem?.proof) {
+        void vscode.window.showWarningMessage(theorem ? `${theorem.label} has no proof yet: use "QED-Nano: Prove Theorem at Cursor".` : 'There is no proof under the cursor: put the cursor in a proof (or select it).');
+        return undefined;
+      }
+      old = { start: theorem.proof.bodyRange.startOffset, end: theorem.proof.bodyRange.endOffset };
+    }
+    if (!theorem) {
+      void vscode.window.showWarningMessage('The selected proof is not under a theorem QED-Nano can find, so it does not know what it proves.');
+      return undefined;
+    }
+    const oldBody = text.slice(old.start, old.end);
+    if (!oldBody.trim()) {
+      void vscode.window.showWarningMessage('The proof is empty: use "QED-Nano: Prove Theorem at Cursor".');
+      return undefined;
+    }
+    const instruction = args?.instruction ?? await vscode.window.showInputBox({
+      title: `QED-Nano: refine the proof of ${theorem.label}`,
+      prompt: 'What should be fixed? (optional)',
+      placeHolder: 'e.g. the case n = 0 is missing; leave empty to let QED-Nano check the whole proof',
+    });
+    if (instruction === undefined) return undefined;
+    const seed = instruction.trim() ? `${oldBody.trim()}\n\nNote from the author of this attempt: ${instruction.trim()}` : oldBody.trim();
+    const problem = problemOf(text, language, theorem, theorem.statement);
+    const record = await this.run(`refining the proof of ${theorem.label}`, problem, { file: doc.uri.toString(), label: theorem.label }, seed);
+    if (!record) return { status: 'failed', message: 'The run did not complete (see the error message).' };
+    const outcome = record.outcome;
+    if (outcome.status === 'cancelled') return this.tell({ status: 'cancelled', message: 'Stopped: the proof is unchanged.', record });
+    if (outcome.status === 'failed') return { status: 'failed', message: outcome.error?.message ?? 'The run failed.', record };
+    const proof = outcome.proof ?? outcome.fallback?.proof;
+    if (!proof) return this.tell({ status: 'truncated', message: 'The model ran out of tokens in every cycle before finishing a proof: nothing to propose. Raise qedNano.maxTokensPerCycle.', record }, true);
+    if (doc.isClosed) {
+      const side = await sideDocument('QED-Nano refined proof', problem, proof, 'The document was closed while QED-Nano worked.');
+      return this.tell({ status: 'side', proof, document: side, record, message: 'The document was closed while QED-Nano worked; the refined proof is in an untitled side document.' }, true);
+    }
+    const newBody = proofBody(proof, language);
+    const anchor = anchorOf(theorem);
+    const p = await this.o.proposals.propose(doc, {
+      newText: newBody,
+      // The whole proof body: found again through its theorem, and only if it is still exactly the same text.
+      // A selection inside a proof: found again by its text, nearest to where it was.
+      locate: t => {
+        if (!bySelection) return locateProofBody(t, language, anchor, oldBody);
+        const at = nearestOccurrence(t, oldBody, old.start);
+        return at < 0 ? { error: 'The selected text changed since QED-Nano proposed this.' } : { start: at, end: at + oldBody.length };
+      },
+    }, `refined proof of ${theorem.label}`,
+    `${outcome.status === 'proved' ? 'Refined' : `Refined (${outcome.fallback?.label ?? 'an earlier cycle'})`} proof of ${theorem.label}: review the diff, then Accept or Reject.`);
+    if ('error' in p) {
+      const side = await sideDocument('QED-Nano refined proof', problem, proof, `${p.error} Nothing was proposed.`);
+      return this.tell({ status: 'side', proof, document: side, record, message: `${p.error} The refined proof is in an untitled side document.` }, true);
+    }
+    return { status: 'proposed', proof, proposal: (p as Proposal).uri, record, message: 'Refined proof proposed as a diff.' };
+  }
+
+  private tell(r: ProveResult, warn = false): ProveResult {
+    const message = `QED-Nano: ${r.message}`;
+    if (warn) void vscode.window.showWarningMessage(message); else void vscode.window.showInformationMessage(message);
+    return r;
+  }
+}
