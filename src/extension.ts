@@ -28,6 +28,8 @@ export interface QedNanoApi {
   busy(): boolean;
   /** Test-only: wait this long before every model call, so a test can edit the document during a run. */
   setDelayBeforeCallMs(ms: number): void;
+  /** The status bar item's text, e.g. "$(sync~spin) QED-Nano: cycle 2 of 3, thinking, 12 tokens, 1s". */
+  statusText(): string;
   /** The proposals (diffs) waiting for Accept / Reject: their virtual document URIs. */
   pendingProposals(): string[];
 }
@@ -53,9 +55,10 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   const proverEvents = new vscode.EventEmitter<ProverEvent>();
   const proposals = new Proposals();
   let delayBeforeCallMs = 0;
+  const codeLenses = new ProofCodeLensProvider();
   const proofs = new ProofCommands({ service, proposals, delayBeforeCallMs: () => delayBeforeCallMs, onEvent: e => proverEvents.fire(e) });
   context.subscriptions.push(proverEvents, proposals,
-    vscode.languages.registerCodeLensProvider(CODE_LENS_SELECTOR, new ProofCodeLensProvider()));
+    vscode.languages.registerCodeLensProvider(CODE_LENS_SELECTOR, codeLenses));
 
   // A CodeLens passes { uri, offset }; the editor context menu passes the document's URI (ignored: the cursor decides).
   const proofArgs = (a: unknown): ProofCommandArgs | undefined =>
@@ -80,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
 
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration(e => {
     if (e.affectsConfiguration('qedNano.idleUnloadMinutes')) void service.applyIdleSetting();
+    if (e.affectsConfiguration('qedNano.codeLens')) codeLenses.refresh();
     if (RELOAD_SETTINGS.some(s => e.affectsConfiguration(s))) output.info('Model settings changed: the model will be reloaded on the next request.');
   }));
 
@@ -106,6 +110,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     nodeLlamaLoadedInHost,
     onProverEvent: proverEvents.event,
     busy: () => service.busy,
+    statusText: () => statusBar.text,
     setDelayBeforeCallMs: ms => { delayBeforeCallMs = Math.max(0, ms); },
     pendingProposals: () => proposals.pending.map(p => p.uri.toString()),
   };

@@ -7,6 +7,14 @@ import type { ProofCommandArgs } from './proofCommands';
 export const CODE_LENS_SELECTOR: vscode.DocumentSelector = [{ language: 'latex' }, { language: 'tex' }, { language: 'markdown' }];
 
 export class ProofCodeLensProvider implements vscode.CodeLensProvider {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+
+  /** Asks VS Code to query the lenses again (the qedNano.codeLens setting changed). */
+  refresh(): void {
+    this.changed.fire();
+  }
+
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (!vscode.workspace.getConfiguration('qedNano').get<boolean>('codeLens', true)) return [];
     const language: DocumentLanguage = document.languageId === 'markdown' ? 'markdown' : 'latex';

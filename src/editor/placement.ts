@@ -38,7 +38,11 @@ export function nearestOccurrence(text: string, needle: string, near: number): n
 
 /** The whole proof block as it is inserted: LaTeX proof environment, or the document's Markdown proof style. */
 export function proofBlock(proofMarkdown: string, language: DocumentLanguage, style: ProofStyle): string {
-  if (language === 'latex') return latexProofEnvironment(markdownProofToLatex(proofMarkdown).latex);
+  if (language === 'latex') {
+    // The document's own environment (proof, solution, proof*); \qedhere only where amsthm's proof prints an end mark.
+    const environment = style.kind === 'latex-environment' ? style.environment : 'proof';
+    return latexProofEnvironment(markdownProofToLatex(proofMarkdown).latex, { environment });
+  }
   const markdownStyle = style.kind === 'latex-environment' ? { kind: 'lead-in' as const, leadIn: '*Proof.*', endMarker: '∎' } : style;
   return markdownProofBlock(normaliseMarkdownMath(proofMarkdown, 'dollars'), markdownStyle);
 }
@@ -48,9 +52,10 @@ export function proofBlock(proofMarkdown: string, language: DocumentLanguage, st
  * LaTeX → the converted proof (with \qedhere placed as in a new environment); Markdown → the proof without its
  * own lead-in and end marker, math normalised to dollars.
  */
-export function proofBody(proofMarkdown: string, language: DocumentLanguage): string {
+export function proofBody(proofMarkdown: string, language: DocumentLanguage, style?: ProofStyle): string {
   if (language === 'latex') {
-    const env = latexProofEnvironment(markdownProofToLatex(proofMarkdown).latex).split('\n');
+    const environment = style?.kind === 'latex-environment' ? style.environment : 'proof';
+    const env = latexProofEnvironment(markdownProofToLatex(proofMarkdown).latex, { environment }).split('\n');
     return env.slice(1, -1).join('\n');
   }
   const stripped = stripQedMarker(stripProofLeadIn(proofMarkdown.replace(/\r\n?/g, '\n').trim()).text).text.trim();

@@ -210,7 +210,7 @@ export class ProofCommands {
     }
 
     const existing = where.theorem?.proof;
-    const insertText = existing ? proofBody(proof, language)
+    const insertText = existing ? proofBody(proof, language, existing.style)
       : where.theorem ? proofInsertion(current, outlineOf(current, language), where.theorem, proof).text
         : `${language === 'latex' ? '\n' : '\n\n'}${proofBlock(proof, language, proofStyle(outlineOf(current, language)))}`;
 
@@ -299,7 +299,7 @@ export class ProofCommands {
       const side = await sideDocument('QED-Nano refined proof', problem, proof, 'The document was closed while QED-Nano worked.');
       return this.tell({ status: 'side', proof, document: side, record, message: 'The document was closed while QED-Nano worked; the refined proof is in an untitled side document.' }, true);
     }
-    const newBody = proofBody(proof, language);
+    const newBody = proofBody(proof, language, theorem.proof?.style);
     const anchor = anchorOf(theorem);
     const p = await this.o.proposals.propose(doc, {
       newText: newBody,

@@ -33,6 +33,11 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
+  /** What the item shows now (tests read it). */
+  get text(): string {
+    return this.item.text;
+  }
+
   update(progress: RunProgress): void {
     this.last = progress;
     // The elapsed clock keeps moving during long CPU runs even when no token arrives for a while.

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { latexProofEnvironment, markdownProofBlock, markdownProofToLatex, normaliseMarkdownMath } from '../../../src/render/proofText';
-import { activateByMarkdown, expectedFixture, nextProverEvent, note, openWorkspaceFile, until, type ProveResult, type QedApi } from './helpers';
+import { activateByMarkdown, expectedFixture, nextProverEvent, note, openWorkspaceFile, screenshot, until, type ProveResult, type QedApi } from './helpers';
 
 const TEX = [
   '\\documentclass{article}',
@@ -156,6 +156,22 @@ suite('draft: prove into the document (real extension host)', () => {
     const reopened = await vscode.workspace.openTextDocument(uri);
     assert.equal(reopened.getText(), TEX);
     await closeSide(r.document);
+  });
+
+  test('during a run the status bar shows the cycle (screenshot)', async function () {
+    this.timeout(120_000);
+    await openWorkspaceFile('progress.md', MD, 'n^2 - n$ is even');
+    api.setDelayBeforeCallMs(4000);
+    const started = nextProverEvent(api, e => e.type === 'phaseStarted' && e.cycle === 2);
+    const running = vscode.commands.executeCommand<ProveResult>('qedNano.proveTheorem');
+    await started;
+    await until('the status bar to show cycle 2', () => /cycle 2 of 3/.test(api.statusText()));
+    assert.match(api.statusText(), /^\$\(sync~spin\) QED-Nano: cycle 2 of 3, thinking/);
+    await screenshot('progress');
+    await vscode.commands.executeCommand('qedNano.cancel');
+    const r = await running;
+    assert.equal(r?.status, 'cancelled', r?.message);
+    await until('the status bar to go idle', () => api.statusText() === '$(mortar-board) QED-Nano');
   });
 
   test('Stop during the run: the document is unchanged', async function () {

@@ -30,6 +30,7 @@ export interface QedApi {
   nodeLlamaLoadedInHost(): boolean;
   onProverEvent: vscode.Event<{ type: string; cycle?: number; phase?: string }>;
   busy(): boolean;
+  statusText(): string;
   setDelayBeforeCallMs(ms: number): void;
   pendingProposals(): string[];
 }

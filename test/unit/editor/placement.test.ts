@@ -23,6 +23,13 @@ describe('editor placement', () => {
     assert.equal(text.slice(0, ins.offset) + ins.text + text.slice(ins.offset), '\\begin{lemma}\nX.\n\\end{lemma}\n\\begin{proof}\nEasy.\n\\end{proof}\n More.');
   });
 
+  it('LaTeX: the document\'s own proof environment (solution), without \\qedhere', () => {
+    const text = '\\begin{problem}\nA.\n\\end{problem}\n\\begin{solution}\nB.\n\\end{solution}\n\\begin{problem}\nShow $x=1$.\n\\end{problem}\n';
+    const outline = outlineDocument(text, 'latex');
+    const ins = proofInsertion(text, outline, outline.theorems[1]!, 'We have\n$$x = 1.$$');
+    assert.equal(ins.text, '\n\\begin{solution}\nWe have\n\\[\nx = 1.\n\\]\n\\end{solution}');
+  });
+
   it('Markdown: the document\'s proof style, separated by blank lines, before the next paragraph', () => {
     const text = '**Theorem 1.** $a$ is even.\nNext line of it.\n\n**Lemma 2.** $b$.\n\n_Proof._ Yes. □\n';
     const outline = outlineDocument(text, 'markdown');
