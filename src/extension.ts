@@ -28,6 +28,8 @@ export interface QedNanoApi {
   busy(): boolean;
   /** Test-only: wait this long before every model call, so a test can edit the document during a run. */
   setDelayBeforeCallMs(ms: number): void;
+  /** Test-only: cut off the solve call of one cycle at `maxTokens` tokens (undefined: no cap). */
+  setSolveTokenCap(cap: { cycle: number; maxTokens: number } | undefined): void;
   /** The status bar item's text, e.g. "$(sync~spin) QED-Nano: cycle 2 of 3, thinking, 12 tokens, 1s". */
   statusText(): string;
   /** The proposals (diffs) waiting for Accept / Reject: their virtual document URIs. */
@@ -55,8 +57,9 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   const proverEvents = new vscode.EventEmitter<ProverEvent>();
   const proposals = new Proposals();
   let delayBeforeCallMs = 0;
+  let solveTokenCap: { cycle: number; maxTokens: number } | undefined;
   const codeLenses = new ProofCodeLensProvider();
-  const proofs = new ProofCommands({ service, proposals, delayBeforeCallMs: () => delayBeforeCallMs, onEvent: e => proverEvents.fire(e) });
+  const proofs = new ProofCommands({ service, proposals, delayBeforeCallMs: () => delayBeforeCallMs, solveTokenCap: () => solveTokenCap, onEvent: e => proverEvents.fire(e) });
   context.subscriptions.push(proverEvents, proposals,
     vscode.languages.registerCodeLensProvider(CODE_LENS_SELECTOR, codeLenses));
 
@@ -112,6 +115,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     busy: () => service.busy,
     statusText: () => statusBar.text,
     setDelayBeforeCallMs: ms => { delayBeforeCallMs = Math.max(0, ms); },
+    setSolveTokenCap: cap => { solveTokenCap = cap; },
     pendingProposals: () => proposals.pending.map(p => p.uri.toString()),
   };
 }

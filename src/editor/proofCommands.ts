@@ -39,6 +39,8 @@ export interface ProofCommandsOptions {
   proposals: Proposals;
   /** Test-only: wait this long before every model call (see ModelService.session). */
   delayBeforeCallMs(): number;
+  /** Test-only: cap the solve call of this cycle at this many tokens (to cut a cycle off with the scripted model). */
+  solveTokenCap(): { cycle: number; maxTokens: number } | undefined;
   onEvent(e: ProverEvent): void;
 }
 
@@ -110,8 +112,16 @@ export class ProofCommands {
         token.onCancellationRequested(() => controller.abort());
         progress.report({ message: 'loading the model…' });
         return service.session(modelPath, async session => {
+          const cap = this.o.solveTokenCap();
+          // Calls go solve 1, summary 1, solve 2, …: cycle k's solve is call 2k - 1 (the events arrive too late to tell).
+          let calls = 0;
+          const model = cap ? {
+            ...session.model,
+            generate: (req: Parameters<typeof session.model.generate>[0], opts: Parameters<typeof session.model.generate>[1]) =>
+              session.model.generate(++calls === 2 * cap.cycle - 1 ? { ...req, maxTokens: cap.maxTokens } : req, opts),
+          } : session.model;
           const stream = prove({
-            model: session.model,
+            model,
             problem,
             source: { file: source.file, label: source.label },
             settings: proverSettings(),

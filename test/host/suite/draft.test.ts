@@ -52,7 +52,7 @@ async function closeSide(uri: vscode.Uri | undefined): Promise<void> {
 suite('draft: prove into the document (real extension host)', () => {
   let api: QedApi;
   suiteSetup(async () => { api = await activateByMarkdown(); });
-  teardown(() => { api.setDelayBeforeCallMs(0); });
+  teardown(() => { api.setDelayBeforeCallMs(0); api.setSolveTokenCap(undefined); });
 
   test('LaTeX: the proof environment goes right after \\end{theorem}; the macros it uses are in the problem; one Undo restores the file', async function () {
     this.timeout(120_000);
@@ -156,6 +156,30 @@ suite('draft: prove into the document (real extension host)', () => {
     const reopened = await vscode.workspace.openTextDocument(uri);
     assert.equal(reopened.getText(), TEX);
     await closeSide(r.document);
+  });
+
+  test('a cut-off last cycle: nothing is inserted; the latest complete proof is proposed as a diff, and Accept inserts it', async function () {
+    this.timeout(120_000);
+    const expected = expectedFixture();
+    const editor = await openWorkspaceFile('cutoff.tex', TEX, 'n^2 - n$ is even');
+    api.setSolveTokenCap({ cycle: 3, maxTokens: 2 });
+    const r = await vscode.commands.executeCommand<ProveResult>('qedNano.proveTheorem');
+    assert.equal(r?.status, 'truncated', r?.message);
+    assert.match(r.message, /cut off before it finished its proof, so nothing was inserted/);
+    assert.equal(r.record?.outcome.status, 'truncated');
+    assert.equal(r.proof, expected.answer, 'the fallback is cycle 2\'s proof');
+    assert.equal(editor.document.getText(), TEX, 'something was inserted');
+    const env = latexProofEnvironment(markdownProofToLatex(expected.answer).latex);
+    const at = TEX.indexOf('\\end{theorem}') + '\\end{theorem}'.length;
+    const withProof = `${TEX.slice(0, at)}\n${env}${TEX.slice(at)}`;
+    const proposed = vscode.workspace.textDocuments.find(d => d.uri.toString() === r.proposal?.toString());
+    assert.equal(proposed?.getText(), withProof);
+    const outcome = await vscode.commands.executeCommand<{ accepted: boolean; message: string }>('qedNano.acceptProposal', r.proposal);
+    assert.equal(outcome?.accepted, true, outcome?.message);
+    assert.equal(editor.document.getText(), withProof);
+    await vscode.window.showTextDocument(editor.document, vscode.ViewColumn.One);
+    await vscode.commands.executeCommand('undo');
+    assert.equal(editor.document.getText(), TEX);
   });
 
   test('during a run the status bar shows the cycle (screenshot)', async function () {
