@@ -29,6 +29,22 @@ suite('commands', () => {
     for (const c of contributed()) assert.match(c.title, /^QED-Nano: \S/, `${c.command} has title "${c.title}"`);
   });
 
+  test('keybindings, the editor context menu and the diff\'s title bar carry Prove, Refine, Accept and Reject', () => {
+    const pkg = extension().packageJSON as { contributes: { keybindings: { command: string; key: string; mac: string; when: string }[]; menus: Record<string, { command: string; when?: string }[]> } };
+    const keys = Object.fromEntries(pkg.contributes.keybindings.map((k) => [k.command, k]));
+    assert.equal(keys['qedNano.proveTheorem']?.key, 'ctrl+alt+p');
+    assert.equal(keys['qedNano.refineProof']?.key, 'ctrl+alt+r');
+    assert.equal(keys['qedNano.acceptProposal']?.when, 'qedNano.proposalActive');
+    assert.equal(keys['qedNano.rejectProposal']?.when, 'qedNano.proposalActive');
+    for (const k of pkg.contributes.keybindings) assert.match(k.mac, /^cmd\+alt\+/, k.command);
+    assert.deepEqual(pkg.contributes.menus['editor/context']?.map((m) => m.command), ['qedNano.proveTheorem', 'qedNano.refineProof', 'qedNano.cancel']);
+    // (VS Code hands back the when clause normalised, with the value quoted.)
+    assert.deepEqual(pkg.contributes.menus['editor/title']?.map((m) => [m.command, m.when?.replace(/'/g, '')]), [
+      ['qedNano.acceptProposal', 'resourceScheme == qed-nano-proposal'],
+      ['qedNano.rejectProposal', 'resourceScheme == qed-nano-proposal'],
+    ]);
+  });
+
   test('every contributed command is registered after activation', async () => {
     await activateByMarkdown();
     const registered = new Set(await vscode.commands.getCommands(true));

@@ -90,6 +90,23 @@ suite('draft: prove into the document (real extension host)', () => {
     assert.equal(editor.document.getText(), MD);
   });
 
+  test('outside any theorem, the selection is the statement: the proof goes right after it', async function () {
+    this.timeout(120_000);
+    const expected = expectedFixture();
+    const text = 'Some notes.\n\nShow that $n^2 - n$ is even for every integer $n$.\n\nMore text.\n';
+    const editor = await openWorkspaceFile('selection.md', text);
+    const stmt = 'Show that $n^2 - n$ is even for every integer $n$.';
+    const from = text.indexOf(stmt);
+    editor.selection = new vscode.Selection(editor.document.positionAt(from), editor.document.positionAt(from + stmt.length));
+    const r = await vscode.commands.executeCommand<ProveResult>('qedNano.proveTheorem');
+    assert.equal(r?.status, 'inserted', r?.message);
+    assert.equal(r.record?.problem.text, stmt);
+    const block = markdownProofBlock(normaliseMarkdownMath(expected.answer, 'dollars'), { kind: 'lead-in', leadIn: '*Proof.*', endMarker: '∎' });
+    assert.equal(editor.document.getText(), text.replace(stmt, `${stmt}\n\n${block}`));
+    await undo(editor);
+    assert.equal(editor.document.getText(), text);
+  });
+
   test('typing above the theorem during the run: the proof still lands after the theorem; Undo removes only the proof', async function () {
     this.timeout(120_000);
     const expected = expectedFixture();

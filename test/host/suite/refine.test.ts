@@ -67,6 +67,24 @@ suite('refine, re-prove and CodeLens (real extension host)', () => {
     assert.equal(editor.document.getText(), MD, 'one Undo restores the old proof');
   });
 
+  test('Refine from the cursor asks "What should be fixed? (optional)"; Escape in that box cancels and runs nothing', async function () {
+    this.timeout(60_000);
+    const editor = await openWorkspaceFile('asked.md', MD, OLD_BODY);
+    const events: string[] = [];
+    const sub = api.onProverEvent(e => events.push(e.type));
+    try {
+      const running = vscode.commands.executeCommand<ProveResult | undefined>('qedNano.refineProof');
+      await new Promise(res => setTimeout(res, 1000)); // the input box opens (the command waits on it)
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+      assert.equal(await running, undefined);
+    } finally {
+      sub.dispose();
+    }
+    assert.deepEqual(events, [], 'a run started');
+    assert.equal(editor.document.getText(), MD);
+    assert.deepEqual(api.pendingProposals(), []);
+  });
+
   test('Refine (LaTeX) then Reject: the document stays byte-identical', async function () {
     this.timeout(120_000);
     const expected = expectedFixture();
