@@ -48,6 +48,14 @@ export class Proposals implements vscode.TextDocumentContentProvider, vscode.Dis
     this.disposables.push(
       vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateContext()),
+      // Closing the diff by hand is a Reject: the proposal is dropped and the document stays as it is.
+      vscode.window.tabGroups.onDidChangeTabs(e => {
+        let dropped = false;
+        for (const t of e.closed) {
+          if (t.input instanceof vscode.TabInputTextDiff && this.open.delete(t.input.modified.toString())) dropped = true;
+        }
+        if (dropped) this.updateContext();
+      }),
       this.changed,
     );
   }

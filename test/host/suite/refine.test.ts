@@ -124,6 +124,20 @@ suite('refine, re-prove and CodeLens (real extension host)', () => {
     assert.equal(editor.document.getText(), MD);
   });
 
+  test('closing the diff by hand is a Reject: the proposal is dropped, the document untouched', async function () {
+    this.timeout(60_000);
+    const editor = await openWorkspaceFile('closed-diff.md', MD, OLD_BODY);
+    const r = await vscode.commands.executeCommand<ProveResult>('qedNano.refineProof', { uri: editor.document.uri.toString(), offset: MD.indexOf(OLD_BODY), instruction: '' });
+    assert.equal(r?.status, 'proposed', r?.message);
+    const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => t.input instanceof vscode.TabInputTextDiff && t.input.modified.toString() === r.proposal?.toString());
+    assert.equal(tabs.length, 1);
+    await vscode.window.tabGroups.close(tabs);
+    await until('the proposal to be dropped', () => api.pendingProposals().length === 0);
+    const outcome = await vscode.commands.executeCommand<Outcome>('qedNano.acceptProposal', r.proposal);
+    assert.equal(outcome?.accepted, false);
+    assert.equal(editor.document.getText(), MD);
+  });
+
   test('Re-prove a theorem that has a proof: never overwritten, proposed as a diff', async function () {
     this.timeout(120_000);
     const editor = await openWorkspaceFile('reprove.md', MD, 'm(m+1)$ is even');
