@@ -63,9 +63,10 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   context.subscriptions.push(proverEvents, proposals,
     vscode.languages.registerCodeLensProvider(CODE_LENS_SELECTOR, codeLenses));
 
-  // A CodeLens passes { uri, offset }; the editor context menu passes the document's URI (ignored: the cursor decides).
+  // A CodeLens passes { uri, offset } (tests may pass { instruction }); the editor context menu passes the document's
+  // URI (ignored: the cursor decides).
   const proofArgs = (a: unknown): ProofCommandArgs | undefined =>
-    a && typeof a === 'object' && !(a instanceof vscode.Uri) && 'uri' in a ? a as ProofCommandArgs : undefined;
+    a && typeof a === 'object' && !(a instanceof vscode.Uri) ? a as ProofCommandArgs : undefined;
   register('qedNano.proveTheorem', a => proofs.prove(proofArgs(a)));
   register('qedNano.refineProof', a => proofs.refine(proofArgs(a)));
   register('qedNano.acceptProposal', a => proposals.accept(a));

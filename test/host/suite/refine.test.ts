@@ -102,6 +102,23 @@ suite('refine, re-prove and CodeLens (real extension host)', () => {
     await until('the diff tab to close', () => !diffTabOpen(r.proposal));
   });
 
+  test('Refine a selection inside a proof: the seed is the selection, Accept replaces exactly the selected text', async function () {
+    this.timeout(60_000);
+    const editor = await openWorkspaceFile('selected.md', MD);
+    const part = 'One of $m$ and $m+1$';
+    const from = MD.indexOf(part);
+    editor.selection = new vscode.Selection(editor.document.positionAt(from), editor.document.positionAt(from + part.length));
+    const r = await vscode.commands.executeCommand<ProveResult>('qedNano.refineProof', { instruction: '' });
+    assert.equal(r?.status, 'proposed', r?.message);
+    assert.equal(r.record?.seed?.text, part);
+    const outcome = await vscode.commands.executeCommand<Outcome>('qedNano.acceptProposal', r.proposal);
+    assert.equal(outcome?.accepted, true, outcome?.message);
+    assert.equal(editor.document.getText(), MD.replace(part, NEW_MD_BODY));
+    await vscode.window.showTextDocument(editor.document, vscode.ViewColumn.One);
+    await vscode.commands.executeCommand('undo');
+    assert.equal(editor.document.getText(), MD);
+  });
+
   test('Accept refuses when the proof changed after the proposal, and loses nothing', async function () {
     this.timeout(120_000);
     const editor = await openWorkspaceFile('changed.md', MD, OLD_BODY);
