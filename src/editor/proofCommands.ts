@@ -5,12 +5,14 @@ import * as vscode from 'vscode';
 import { languageOf, macrosUsedIn, proofStyle, theoremAt, type DocumentLanguage, type Theorem } from '../documents/outline';
 import { ModelError } from '../model/errors';
 import { ProverError } from '../prover/errors';
+import { loadPrompts, type LoadedPrompts } from '../prover/promptFiles';
+import { PromptTemplateError } from '../prover/prompts';
 import { prove, type ProverEvent } from '../prover/rc';
 import type { RunRecord } from '../prover/record';
 import type { ModelService } from './modelService';
 import { anchorOf, findTheorem, nearestOccurrence, locateProofBody, outlineOf, proofBlock, proofBody, proofInsertion, type TheoremAnchor } from './placement';
 import { applyOneEdit, type Proposal, type Proposals } from './proposals';
-import { proverSettings } from './settings';
+import { promptOverrides, proverSettings } from './settings';
 
 export type ProveStatus = 'inserted' | 'proposed' | 'side' | 'cancelled' | 'failed' | 'truncated' | 'refused';
 
@@ -104,6 +106,15 @@ export class ProofCommands {
       void vscode.window.showWarningMessage('QED-Nano is already working. Wait for it, or stop it with "QED-Nano: Stop".');
       return undefined;
     }
+    let prompts: LoadedPrompts;
+    try {
+      prompts = loadPrompts(promptOverrides());
+    } catch (error) {
+      // Checked before any model work: a broken override must never become a silently wrong prompt.
+      if (!(error instanceof PromptTemplateError)) throw error;
+      service.reportError(new ModelError('internal', `${error.message} Fix the file, or clear the setting qedNano.promptsDir to use the built-in prompts.`));
+      return undefined;
+    }
     const modelPath = await service.requireModelPath();
     if (!modelPath) return undefined;
     try {
@@ -125,6 +136,7 @@ export class ProofCommands {
             problem,
             source: { file: source.file, label: source.label },
             settings: proverSettings(),
+            prompts,
             ...(seed !== undefined ? { seed: { text: seed, file: source.file } } : {}),
             signal: session.signal,
           });

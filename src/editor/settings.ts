@@ -1,7 +1,9 @@
 // Reads the qedNano.* settings into the runtime's request shapes, with the clamping a user would expect.
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GpuChoice, LoadRequest, SamplingOptions } from '../model/protocol';
+import type { PromptOverrides } from '../prover/promptFiles';
 import type { ProverSettingsInput } from '../prover/rc';
 import type { Sampling } from '../prover/record';
 
@@ -78,4 +80,16 @@ export function proverSettings(): Required<Pick<ProverSettingsInput, 'cycles' | 
     summaryThinkingTokens: Math.min(2048, Math.floor(summaryMaxTokens / 2)),
     sampling: { ...gen.sampling, seed: null },
   };
+}
+
+/**
+ * The user's prompt template overrides: qedNano.promptsDir, a folder holding any of single.md, solve-first.md,
+ * solve.md, summarize.md. `~` is the home folder; a relative path is taken from the first workspace folder.
+ */
+export function promptOverrides(): PromptOverrides {
+  const raw = (section().get<string>('promptsDir') ?? '').trim();
+  if (!raw) return {};
+  const expanded = raw === '~' || raw.startsWith('~/') ? path.join(os.homedir(), raw.slice(1)) : raw;
+  const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return { promptsDir: path.isAbsolute(expanded) || !base ? expanded : path.join(base, expanded) };
 }

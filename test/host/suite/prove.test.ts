@@ -110,4 +110,44 @@ suite('prove and model commands (real extension host)', () => {
     }
     assert.equal(await vscode.commands.executeCommand('qedNano.cancel'), false, 'Stop with nothing running');
   });
+  test('prompt overrides (qedNano.promptsDir): a broken template is refused before any model work; a valid one is sent and recorded', async function () {
+    this.timeout(120_000);
+    const api = await activateByMarkdown();
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder);
+    const dir = path.join(folder.uri.fsPath, 'my-prompts');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'solve-first.md');
+    fs.writeFileSync(file, 'PROBLEM\n{problme}\n\nINSTRUCTIONS\nProve it.\n');
+    const config = vscode.workspace.getConfiguration('qedNano');
+    await config.update('promptsDir', 'my-prompts', vscode.ConfigurationTarget.Global);
+    try {
+      const editor = await openTheorem();
+      const before = editor.document.getText();
+      const refused = await vscode.commands.executeCommand<ProveResult | undefined>('qedNano.proveTheorem');
+      assert.equal(refused?.status, 'failed', refused?.message);
+      const error = api.lastError();
+      assert.ok(error && error.message.includes(file) && error.message.includes('{problem}') && error.message.includes('{problme}'), error?.message);
+      assert.equal(editor.document.getText(), before, 'a refused run changed the document');
+
+      fs.writeFileSync(file, 'PROBLEM\n{problem}\n\nINSTRUCTIONS\nProve it from first principles.\n');
+      const sent: string[] = [];
+      const sub = api.onProverEvent(e => {
+        const m = (e as { type: string; messages?: { content: string }[] }).messages;
+        if (e.type === 'phaseStarted' && e.cycle === 1 && e.phase === 'solve' && m) sent.push(m.map(x => x.content).join('\n'));
+      });
+      let r: ProveResult | undefined;
+      try {
+        r = await vscode.commands.executeCommand<ProveResult | undefined>('qedNano.proveTheorem');
+      } finally { sub.dispose(); }
+      assert.ok(r && r.status === 'inserted', r?.message);
+      assert.deepEqual(sent, ['PROBLEM\nFor every integer $n$, $n^2 - n$ is even.\n\nINSTRUCTIONS\nProve it from first principles.']);
+      assert.deepEqual((r.record as unknown as { prompts: { overridden: Record<string, string> } }).prompts.overridden, { solveFirst: file });
+      await vscode.commands.executeCommand('undo');
+      assert.equal(editor.document.getText(), before);
+    } finally {
+      await config.update('promptsDir', undefined, vscode.ConfigurationTarget.Global);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
