@@ -117,44 +117,15 @@ export class ModelService implements vscode.Disposable {
     return info;
   }
 
-  /** Loads (or reuses) the configured model and generates one reply; one run at a time per window. */
+  /** Loads (or reuses) the configured model and generates one reply: a session of one call. */
   async generate(modelPath: string, messages: ChatMessage[], options: GenerateOptions = {}): Promise<GenerateResult> {
-    if (this.current) throw new ModelError('busy', 'QED-Nano is already working on a request. Wait for it, or stop it with "QED-Nano: Stop".');
-    const controller = new AbortController();
-    const onOuterAbort = () => controller.abort();
-    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    this.current = controller;
-    void vscode.commands.executeCommand('setContext', 'qedNano.busy', true);
-    const startedAt = Date.now();
-    try {
-      await this.ensureLoaded(modelPath);
-      const settings = generationSettings();
-      let tokens = 0;
-      let firstAt = 0;
-      let phase: RunPhase = 'thinking';
-      this.emit({ phase, tokens, tokensPerSecond: 0, startedAt });
-      return await this.client.generate({
-        messages,
-        sampling: settings.sampling,
-        maxTokens: options.maxTokens ?? settings.maxTokensPerCycle,
-        ...(options.thoughtTokenBudget !== undefined ? { thoughtTokenBudget: options.thoughtTokenBudget } : {}),
-      }, {
-        signal: controller.signal,
-        onChunk: chunk => {
-          tokens++;
-          if (!firstAt) firstAt = Date.now();
-          if (chunk.kind === 'text') phase = 'writing';
-          const seconds = (Date.now() - firstAt) / 1000;
-          this.emit({ phase, tokens, tokensPerSecond: seconds > 0.2 ? (tokens - 1) / seconds : 0, startedAt });
-          options.onChunk?.(chunk);
-        },
-      });
-    } finally {
-      options.signal?.removeEventListener('abort', onOuterAbort);
-      this.current = undefined;
-      void vscode.commands.executeCommand('setContext', 'qedNano.busy', false);
-      this.emit({ phase: 'idle', tokens: 0, tokensPerSecond: 0, startedAt });
-    }
+    const settings = generationSettings();
+    return this.session(modelPath, session => session.model.generate({
+      messages,
+      sampling: settings.sampling,
+      maxTokens: options.maxTokens ?? settings.maxTokensPerCycle,
+      ...(options.thoughtTokenBudget !== undefined ? { thoughtTokenBudget: options.thoughtTokenBudget } : {}),
+    }, { signal: session.signal, ...(options.onChunk ? { onChunk: options.onChunk } : {}) }), options.signal ? { signal: options.signal } : {});
   }
 
   /**
