@@ -52,7 +52,26 @@ function languageOfDocument(doc: vscode.TextDocument): DocumentLanguage | undefi
   return languageOf(doc.fileName);
 }
 
-async function targetDocument(args: ProofCommandArgs | undefined): Promise<{ doc: vscode.TextDocument; offset: number; selection?: vscode.Selection } | undefined> {
+interface Target { doc: vscode.TextDocument; language: DocumentLanguage; offset: number; selection?: vscode.Selection }
+
+/** The document a command works on (from its arguments or the active editor), or a message saying what to open. */
+async function targetDocument(args: ProofCommandArgs | undefined, what: 'prove' | 'refine'): Promise<Target | undefined> {
+  const target = await commandDocument(args);
+  if (!target) {
+    void vscode.window.showWarningMessage(what === 'prove'
+      ? 'Open a LaTeX or Markdown file and put the cursor in the theorem to prove (or select its statement).'
+      : 'Open a LaTeX or Markdown file and put the cursor in the proof to refine (or select it).');
+    return undefined;
+  }
+  const language = languageOfDocument(target.doc);
+  if (!language) {
+    void vscode.window.showWarningMessage(`QED-Nano ${what === 'prove' ? 'proves theorems' : 'refines proofs'} in LaTeX (.tex) and Markdown (.md) documents.`);
+    return undefined;
+  }
+  return { ...target, language };
+}
+
+async function commandDocument(args: ProofCommandArgs | undefined): Promise<{ doc: vscode.TextDocument; offset: number; selection?: vscode.Selection } | undefined> {
   if (args?.uri) {
     const doc = vscode.workspace.textDocuments.find(d => d.uri.toString() === args.uri) ?? await vscode.workspace.openTextDocument(vscode.Uri.parse(args.uri));
     return { doc, offset: args.offset ?? 0 };
@@ -162,17 +181,9 @@ export class ProofCommands {
 
   /** Prove the theorem at the cursor (or the selected statement) and insert the proof right after it. */
   async prove(args?: ProofCommandArgs): Promise<ProveResult | undefined> {
-    const target = await targetDocument(args);
-    if (!target) {
-      void vscode.window.showWarningMessage('Open a LaTeX or Markdown file and put the cursor in the theorem to prove (or select its statement).');
-      return undefined;
-    }
-    const { doc } = target;
-    const language = languageOfDocument(doc);
-    if (!language) {
-      void vscode.window.showWarningMessage('QED-Nano proves theorems in LaTeX (.tex) and Markdown (.md) documents.');
-      return undefined;
-    }
+    const target = await targetDocument(args, 'prove');
+    if (!target) return undefined;
+    const { doc, language } = target;
     const text = doc.getText();
     const theorem = theoremAt(outlineOf(text, language), target.offset);
     let anchor: TheoremAnchor | undefined;
@@ -265,17 +276,9 @@ export class ProofCommands {
 
   /** Refine the selected proof (or the proof under the cursor): a run seeded with it, the result proposed as a diff. */
   async refine(args?: ProofCommandArgs): Promise<ProveResult | undefined> {
-    const target = await targetDocument(args);
-    if (!target) {
-      void vscode.window.showWarningMessage('Open a LaTeX or Markdown file and put the cursor in the proof to refine (or select it).');
-      return undefined;
-    }
-    const { doc } = target;
-    const language = languageOfDocument(doc);
-    if (!language) {
-      void vscode.window.showWarningMessage('QED-Nano refines proofs in LaTeX (.tex) and Markdown (.md) documents.');
-      return undefined;
-    }
+    const target = await targetDocument(args, 'refine');
+    if (!target) return undefined;
+    const { doc, language } = target;
     const text = doc.getText();
     const outline = outlineOf(text, language);
     let old: { start: number; end: number };
