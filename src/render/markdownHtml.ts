@@ -1,0 +1,260 @@
+// The model's Markdown-with-math as SAFE HTML, for the webviews (reasoning cache, math preview). VS Code-free.
+// Model output is untrusted: this module is the one place that turns it into markup, so every rule below is a
+// safety rule, tested adversarially in test/unit/render/markdownHtml.test.ts.
+//
+//  - Math is found by ./mathSpans (through ./markdownCore's placeholders) BEFORE markdown-it sees the text, then
+//    each formula is rendered by KaTeX with KATEX_OPTIONS (trust false: no \href, \url, \includegraphics,
+//    \html…; maxExpand / maxSize bounded). A KaTeX error never throws: it becomes an inline
+//    `<span class="qed-math-error">` with the escaped source and the message, and is listed in `errors`.
+//  - markdown-it runs with html: false (raw HTML in the input is shown as text). Links are rendered WITHOUT an
+//    href (nothing can navigate inside a webview): `<a class="qed-link" data-href="…" rel="noopener noreferrer">`,
+//    and only http(s) and mailto URLs survive; any other link is its text only. Images are their alt text.
+//  - Bounds: a formula over MAX_FORMULA_CHARS is not given to KaTeX; a document renders at most MAX_FORMULAS
+//    formulas, MAX_TOTAL_MATH_CHARS characters of math and MATH_BUDGET_MS of KaTeX time; the rest is shown as
+//    escaped source with a note. Block nesting is bounded by markdown-it's maxNesting (100).
+import katex from 'katex';
+import type { KatexOptions } from 'katex';
+import markdownit from 'markdown-it';
+import type { MarkdownIt } from 'markdown-it';
+
+/** markdown-it's env type (this module's Env travels in it; markdown-it also keeps link references there). */
+type MdEnv = Parameters<MarkdownIt['parse']>[1];
+import { SENTINEL_CLOSE, SENTINEL_OPEN } from './markdownCore';
+import { protectBounded } from './htmlScan';
+import type { MathSpan, Span } from './mathSpans';
+
+/** The exact KaTeX settings shared by this renderer, the webviews and the tests (displayMode and macros are per call). */
+export const KATEX_OPTIONS = Object.freeze({
+  throwOnError: true,
+  trust: false,
+  strict: 'ignore',
+  maxExpand: 1000,
+  maxSize: 20,
+  output: 'htmlAndMathml',
+} as const satisfies KatexOptions);
+
+export const MAX_FORMULA_CHARS = 20_000;
+export const MAX_FORMULAS = 2_000;
+export const MAX_TOTAL_MATH_CHARS = 100_000;
+export const MATH_BUDGET_MS = 1_000;
+/** `errors[].source` is cut to this many characters (the HTML always shows the whole source). */
+const MAX_ERROR_SOURCE = 500;
+
+export interface RenderError {
+  /** The formula as written, delimiters included (cut to 500 characters). */
+  source: string;
+  message: string;
+}
+
+export interface RenderOptions {
+  /** KaTeX macros (e.g. from settings). Copied once per render: the caller's object is never changed; a `\gdef`
+   * in one formula of the document is seen by the later ones of the same document only. */
+  macros?: Record<string, string>;
+  /** 'auto' (default): `$$…$$`, `\[…\]` and environments are display math, `$…$`, `\(…\)` inline. 'inline':
+   * every formula inline (compact lists). */
+  displayMode?: 'auto' | 'inline';
+}
+
+export interface RenderResult {
+  html: string;
+  errors: RenderError[];
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, c => HTML_ESCAPES[c]);
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
+const SAFE_URL = /^(?:https?:\/\/|mailto:)[^\s\u0000-\u001f\u007f]*$/i;
+/** Only http(s) and mailto URLs are ever carried (in data-href) to the webview. */
+export function isSafeUrl(url: string): boolean {
+  return SAFE_URL.test(url);
+}
+
+// amsmath display environments KaTeX cannot nest in display math become their inner counterparts.
+const ENV_REWRITE = /\\(begin|end)\{(align|flalign|alignat|gather|multline|equation|displaymath)(\*?)\}/g;
+const LABEL = /\\label\{[^{}]*\}/g;
+
+/** The TeX KaTeX gets for a formula body: align → aligned, gather/multline → gathered, equation → its body. */
+export function normaliseTex(tex: string): string {
+  return tex
+    .replace(ENV_REWRITE, (_m, which: string, env: string) => {
+      switch (env) {
+        case 'align': case 'flalign': return `\\${which}{aligned}`;
+        case 'alignat': return `\\${which}{alignedat}`;
+        case 'gather': case 'multline': return `\\${which}{gathered}`;
+        default: return ''; // equation, displaymath: the body alone
+      }
+    })
+    .replace(LABEL, '')
+    .trim();
+}
+
+function errorMessage(e: unknown): string {
+  if (e instanceof RangeError) return 'formula nested too deeply to render';
+  if (e instanceof katex.ParseError) return `KaTeX: ${e.rawMessage}${typeof e.position === 'number' ? ` (at ${e.position})` : ''}`;
+  return `KaTeX: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+function errorHtml(source: string, message: string, display: boolean): string {
+  const cls = display ? 'qed-math-error qed-math-error-display' : 'qed-math-error';
+  return `<span class="${cls}" title="${escapeHtml(message)}" style="color:#cc0000">` +
+    `<code class="qed-math-source">${escapeHtml(source)}</code> <span class="qed-math-error-message">(${escapeHtml(message)})</span></span>`;
+}
+
+function katexHtml(tex: string, display: boolean, macros: Record<string, string>): string {
+  return katex.renderToString(tex, { ...KATEX_OPTIONS, displayMode: display, macros });
+}
+
+/**
+ * One formula (the TeX between its delimiters) as safe HTML, with the same settings and bounds as
+ * renderMarkdownMath. `error` is set when the formula could not be rendered (the HTML then shows its source).
+ */
+export function renderLatexMath(tex: string, display: boolean, macros?: Record<string, string>): { html: string; error?: string } {
+  if (tex.length > MAX_FORMULA_CHARS) {
+    const error = `formula longer than ${MAX_FORMULA_CHARS} characters: not rendered`;
+    return { html: errorHtml(tex, error, display), error };
+  }
+  try {
+    return { html: katexHtml(normaliseTex(tex), display, { ...macros }) };
+  } catch (e) {
+    const error = errorMessage(e);
+    return { html: errorHtml(tex, error, display), error };
+  }
+}
+
+interface Env {
+  source: string;
+  spans: Span[];
+  rendered: (string | undefined)[];
+  render: (k: number) => string;
+}
+
+const PLACEHOLDER_G = new RegExp(`${SENTINEL_OPEN}(\\d+)${SENTINEL_CLOSE}`, 'g');
+const ENCODED_PLACEHOLDER = /%EE%80%80(\d+)%EE%80%81/gi;
+const SENTINELS = new RegExp(`[${SENTINEL_OPEN}${SENTINEL_CLOSE}]`, 'g');
+
+function spanSource(env: Env, k: number): string | undefined {
+  const s = env.spans[k];
+  return s ? env.source.slice(s.start, s.end) : undefined;
+}
+
+/** Placeholders put back as the formulas' source (code, attributes): plain text, escaped later by the caller. */
+function restoreSource(text: string, env: Env): string {
+  return text.replace(PLACEHOLDER_G, (m, k: string) => spanSource(env, Number(k)) ?? m);
+}
+
+/** Escaped text with each placeholder replaced by its rendered formula. */
+function textWithMath(text: string, env: Env): string {
+  return escapeHtml(text).replace(PLACEHOLDER_G, (m, k: string) => (env.spans[Number(k)] ? env.render(Number(k)) : escapeHtml(m)));
+}
+
+let parser: MarkdownIt | undefined;
+function htmlParser(): MarkdownIt {
+  if (parser) return parser;
+  // The same parsing as ./markdownCore's markdownParser (html off, strict linkify), on its own instance: the
+  // render rules below must not leak into the parser that the normaliser and converter share.
+  const md = markdownit('default', { html: false, linkify: true, typographer: false });
+  md.disable(['strikethrough']);
+  md.linkify.set({ fuzzyLink: false, fuzzyEmail: false });
+  const rules = md.renderer.rules;
+  rules.text = (tokens, idx, _o, env) => textWithMath(tokens[idx].content, env as unknown as Env);
+  rules.link_open = (tokens, idx, _o, anyEnv) => {
+    const env = anyEnv as unknown as Env;
+    const token = tokens[idx];
+    const raw = String(token.attrGet('href') ?? '');
+    // A formula inside a URL was percent-encoded as a placeholder: put its source back, then encode again.
+    const href = md.normalizeLink(raw.replace(ENCODED_PLACEHOLDER, (m, k: string) => spanSource(env, Number(k)) ?? m));
+    if (!isSafeUrl(href) || !md.validateLink(href)) {
+      token.meta = { ...(token.meta as object | null), qedBlocked: true };
+      return '<span class="qed-link-blocked">';
+    }
+    const title = token.attrGet('title');
+    const titleAttr = title ? ` title="${escapeHtml(restoreSource(String(title), env))}"` : '';
+    return `<a class="qed-link" data-href="${escapeHtml(href)}" rel="noopener noreferrer" role="link" tabindex="0"${titleAttr}>`;
+  };
+  rules.link_close = (tokens, idx) => {
+    // The matching link_open is the nearest unmatched one before it (links do not nest in CommonMark).
+    for (let k = idx - 1; k >= 0; k--) {
+      if (tokens[k].type === 'link_open') return (tokens[k].meta as { qedBlocked?: boolean } | null)?.qedBlocked ? '</span>' : '</a>';
+    }
+    return '</a>';
+  };
+  rules.image = (tokens, idx, options, env, self) =>
+    `<span class="qed-image-alt">${self.renderInline(tokens[idx].children ?? [], options, env)}</span>`;
+  parser = md;
+  return md;
+}
+
+/** Code keeps formulas as written (an indented code block is code to markdown-it but not to the math scanner). */
+function restoreInCode(tokens: ReturnType<MarkdownIt['parse']>, env: Env): void {
+  for (const t of tokens) {
+    if (t.type === 'code_inline' || t.type === 'code_block' || t.type === 'fence') t.content = restoreSource(t.content, env);
+    if (t.children) restoreInCode(t.children, env);
+  }
+}
+
+/** The model's Markdown with math as safe HTML, and the formulas that could not be rendered. Never throws on input. */
+export function renderMarkdownMath(markdown: string, options: RenderOptions = {}): RenderResult {
+  // Private-use sentinels in the input itself would read as placeholders: they mean nothing, so they go.
+  const source = markdown.replace(SENTINELS, '\uFFFD');
+  const { protectedText, spans } = protectBounded(source);
+  const errors: RenderError[] = [];
+  const macros: Record<string, string> = { ...options.macros };
+  const inlineOnly = options.displayMode === 'inline';
+  let formulas = 0;
+  let mathChars = 0;
+  let mathMs = 0;
+  let skipped = 0;
+  const rendered: (string | undefined)[] = [];
+
+  const render = (k: number): string => {
+    const cached = rendered[k];
+    if (cached !== undefined) return cached;
+    const span = spans[k] as MathSpan;
+    const whole = source.slice(span.start, span.end);
+    const display = !inlineOnly && span.display;
+    const tex = span.body; // for an environment: the whole \begin{…}…\end{…}
+    let html: string;
+    const fail = (message: string) => {
+      errors.push({ source: whole.length > MAX_ERROR_SOURCE ? `${whole.slice(0, MAX_ERROR_SOURCE)}…` : whole, message });
+      return errorHtml(whole, message, display);
+    };
+    if (tex.length > MAX_FORMULA_CHARS) {
+      html = fail(`formula longer than ${MAX_FORMULA_CHARS} characters: not rendered`);
+    } else if (formulas >= MAX_FORMULAS || mathChars + tex.length > MAX_TOTAL_MATH_CHARS || mathMs > MATH_BUDGET_MS) {
+      // Over the document's budget: shown as source, one summary error for all of them (see below).
+      skipped++;
+      html = `<span class="qed-math-skipped" title="not rendered: the document has too much math">${escapeHtml(whole)}</span>`;
+    } else {
+      formulas++;
+      mathChars += tex.length;
+      const t0 = performance.now();
+      try {
+        html = katexHtml(normaliseTex(tex), display, macros);
+      } catch (e) {
+        html = fail(errorMessage(e));
+      }
+      mathMs += performance.now() - t0;
+    }
+    rendered[k] = html;
+    return html;
+  };
+
+  const env: Env = { source, spans, rendered, render };
+  const md = htmlParser();
+  const tokens = md.parse(protectedText, env as unknown as MdEnv);
+  restoreInCode(tokens, env);
+  let html = md.renderer.render(tokens, md.options, env as unknown as MdEnv);
+  // Anything still a placeholder (an attribute markdown-it built from text) is shown as its escaped source.
+  html = html.replace(PLACEHOLDER_G, (m, k: string) => escapeHtml(spanSource(env, Number(k)) ?? m));
+  if (skipped) {
+    errors.push({
+      source: '',
+      message: `${skipped} formula(s) not rendered: a document renders at most ${MAX_FORMULAS} formulas, ` +
+        `${MAX_TOTAL_MATH_CHARS} characters of math and ${MATH_BUDGET_MS} ms of KaTeX`,
+    });
+  }
+  return { html, errors };
+}
