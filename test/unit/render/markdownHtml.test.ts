@@ -2,6 +2,8 @@ import * as assert from 'node:assert/strict';
 import {
   KATEX_OPTIONS, MAX_FORMULAS, normaliseTex, renderLatexMath, renderMarkdownMath,
 } from '../../../src/render/markdownHtml';
+import { scanBounded } from '../../../src/render/htmlScan';
+import { scanMath } from '../../../src/render/mathSpans';
 import { REAL } from './cases';
 import { assertInert, tags, timed } from './inertHtml';
 
@@ -188,6 +190,16 @@ describe('render/markdownHtml: renderMarkdownMath', () => {
       safe('\\begin{align}'.repeat(mb / 13), '1 MB of \\begin{align}');
       safe(('$' + 'x^2+\\frac{a}{b}+'.repeat(1200) + '1$ ').repeat(55), '1 MB of 19k-char formulas');
     });
+    it('a 1 MB real proof (repeated) is scanned piecewise, renders its first formulas and stays under 2 s', () => {
+      const doc = `${REAL.induction}\n\n`.repeat(Math.ceil((1 << 20) / (REAL.induction.length + 2)));
+      const { spans, piecewise } = scanBounded(doc);
+      assert.ok(piecewise);
+      assert.equal(spans.length, 6 * (doc.split(REAL.induction).length - 1)); // no formula lost at a cut here
+      const r = safe(doc, '1 MB of real proofs');
+      assert.equal(katexCount(r.html), MAX_FORMULAS);
+      assert.equal(scanBounded(REAL.induction).piecewise, false);
+      assert.deepEqual(scanBounded(REAL.align).spans, scanMath(REAL.align).spans);
+    });
     it('a formula over 20,000 characters is shown as source with a note', () => {
       const r = safe(`$${'x+'.repeat(10_001)}$`, '20k formula');
       assert.equal(r.errors.length, 1);
@@ -198,8 +210,11 @@ describe('render/markdownHtml: renderMarkdownMath', () => {
       const braces = `${'{'.repeat(10_000)}x${'}'.repeat(10_000)}`;
       const m = safe(`$${braces.slice(0, 19_998)}$`, '10,000 nested braces in math');
       assert.equal(m.errors.length, 1);
-      safe(`$\\sqrt{${'\\sqrt{'.repeat(3000)}x${'}'.repeat(3001)}$`, '3,000 nested \\sqrt');
-      safe(`$$${'\\left('.repeat(5000)}x${'\\right)'.repeat(5000)}$$`, '5,000 nested \\left(');
+      // Under the 20,000-character limit, so KaTeX sees them (its recursion ends in a caught RangeError or renders).
+      const sqrt = safe(`$${'\\sqrt{'.repeat(2000)}x${'}'.repeat(2000)}$`, '2,000 nested \\sqrt');
+      assert.equal(sqrt.errors.length + katexCount(sqrt.html), 1);
+      const left = safe(`$$${'\\left('.repeat(1400)}x${'\\right)'.repeat(1400)}$$`, '1,400 nested \\left(');
+      assert.equal(left.errors.length + katexCount(left.html), 1);
       safe(braces, '10,000 nested braces in prose');
       const q = safe(`${'> '.repeat(5000)}deep`, '5,000 nested block quotes');
       assert.ok((q.html.match(/<blockquote>/g) ?? []).length <= 100);
