@@ -197,6 +197,16 @@ function restoreInCode(tokens: ReturnType<MarkdownIt['parse']>, env: Env): void 
 
 /** The model's Markdown with math as safe HTML, and the formulas that could not be rendered. Never throws on input. */
 export function renderMarkdownMath(markdown: string, options: RenderOptions = {}): RenderResult {
+  try {
+    return renderDocument(markdown, options);
+  } catch (e) {
+    // Not expected (KaTeX errors are caught per formula); if the parser itself fails, the text is shown as text.
+    const message = `could not render: ${e instanceof Error ? e.message : String(e)}`;
+    return { html: `<pre class="qed-render-failed">${escapeHtml(markdown)}</pre>\n`, errors: [{ source: '', message }] };
+  }
+}
+
+function renderDocument(markdown: string, options: RenderOptions): RenderResult {
   // Private-use sentinels in the input itself would read as placeholders: they mean nothing, so they go.
   const source = markdown.replace(SENTINELS, '\uFFFD');
   const { protectedText, spans } = protectBounded(source);
