@@ -19,8 +19,7 @@ import type { MarkdownIt } from 'markdown-it';
 
 /** markdown-it's env type (this module's Env travels in it; markdown-it also keeps link references there). */
 type MdEnv = Parameters<MarkdownIt['parse']>[1];
-import { SENTINEL_CLOSE, SENTINEL_OPEN } from './markdownCore';
-import { protectBounded } from './htmlScan';
+import { SENTINEL_CLOSE, SENTINEL_OPEN, protectSpans } from './markdownCore';
 import type { MathSpan, Span } from './mathSpans';
 
 /** The exact KaTeX settings shared by this renderer, the webviews and the tests (displayMode and macros are per call). */
@@ -209,7 +208,7 @@ export function renderMarkdownMath(markdown: string, options: RenderOptions = {}
 function renderDocument(markdown: string, options: RenderOptions): RenderResult {
   // Private-use sentinels in the input itself would read as placeholders: they mean nothing, so they go.
   const source = markdown.replace(SENTINELS, '\uFFFD');
-  const { protectedText, spans } = protectBounded(source);
+  const { protectedText, spans } = protectSpans(source, false);
   const errors: RenderError[] = [];
   const macros: Record<string, string> = { ...options.macros };
   const inlineOnly = options.displayMode === 'inline';

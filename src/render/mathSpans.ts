@@ -89,10 +89,29 @@ function escaped(text: string, i: number): boolean {
   return n % 2 === 1;
 }
 
-function lineNumber(text: string, i: number): number {
-  let n = 1;
-  for (let k = text.indexOf('\n'); k !== -1 && k < i; k = text.indexOf('\n', k + 1)) n++;
-  return n;
+/**
+ * Line numbers for positions asked in increasing order (the scan only moves forward): each call counts only the
+ * newlines since the previous one, so a flood of warnings stays linear. Counting from the start each time made
+ * 1 MB of unclosed `$$` take minutes.
+ */
+function lineCounter(text: string): (i: number) => number {
+  let line = 1;
+  // The first newline not yet counted (text.length when there is none): a long line is searched once, not per call.
+  let next = newlineFrom(text, 0);
+  let asked = 0;
+  return (i: number) => {
+    if (i < asked) { line = 1; next = newlineFrom(text, 0); } // asked out of order: count again from the start
+    asked = i;
+    if (next !== text.length && next < i) {
+      for (; next < i; next = newlineFrom(text, next + 1)) line++;
+    }
+    return line;
+  };
+}
+
+function newlineFrom(text: string, from: number): number {
+  const k = text.indexOf('\n', from);
+  return k === -1 ? text.length : k;
 }
 
 const FENCE_OPEN = /^[ \t]*(?:>[ \t]*)*(`{3,}|~{3,})([^\n]*)$/;
@@ -101,7 +120,8 @@ export function scanMath(text: string, options: ScanOptions = {}): ScanResult {
   const spans: Span[] = [];
   const warnings: string[] = [];
   const n = text.length;
-  const warn = (i: number, what: string) => warnings.push(`line ${lineNumber(text, i)}: ${what}`);
+  const lineOf = lineCounter(text);
+  const warn = (i: number, what: string) => warnings.push(`line ${lineOf(i)}: ${what}`);
 
   // The next blank line (a line with only spaces) at or after a position, cached so the scan stays linear.
   let blankFrom = -1;

@@ -2,7 +2,6 @@ import * as assert from 'node:assert/strict';
 import {
   KATEX_OPTIONS, MAX_FORMULAS, normaliseTex, renderLatexMath, renderMarkdownMath,
 } from '../../../src/render/markdownHtml';
-import { scanBounded } from '../../../src/render/htmlScan';
 import { scanMath } from '../../../src/render/mathSpans';
 import { REAL } from './cases';
 import { assertInert, tags, timed } from './inertHtml';
@@ -190,15 +189,20 @@ describe('render/markdownHtml: renderMarkdownMath', () => {
       safe('\\begin{align}'.repeat(mb / 13), '1 MB of \\begin{align}');
       safe(('$' + 'x^2+\\frac{a}{b}+'.repeat(1200) + '1$ ').repeat(55), '1 MB of 19k-char formulas');
     });
-    it('a 1 MB real proof (repeated) is scanned piecewise, renders its first formulas and stays under 2 s', () => {
+    it('a 1 MB real proof (repeated) keeps every formula, renders the first MAX_FORMULAS and stays under 2 s', () => {
       const doc = `${REAL.induction}\n\n`.repeat(Math.ceil((1 << 20) / (REAL.induction.length + 2)));
-      const { spans, piecewise } = scanBounded(doc);
-      assert.ok(piecewise);
-      assert.equal(spans.length, 6 * (doc.split(REAL.induction).length - 1)); // no formula lost at a cut here
+      assert.equal(scanMath(doc).spans.length, 6 * (doc.split(REAL.induction).length - 1));
       const r = safe(doc, '1 MB of real proofs');
       assert.equal(katexCount(r.html), MAX_FORMULAS);
-      assert.equal(scanBounded(REAL.induction).piecewise, false);
-      assert.deepEqual(scanBounded(REAL.align).spans, scanMath(REAL.align).spans);
+    });
+    it('scanning 1 MB of unclosed openers is linear (each warning names its line)', () => {
+      for (const flood of ['$$\n\n'.repeat((1 << 20) / 4), '\\(\n'.repeat((1 << 20) / 3)]) {
+        const t0 = performance.now();
+        const { warnings } = scanMath(flood);
+        const ms = performance.now() - t0;
+        assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
+        assert.match(warnings.at(-1) ?? '', new RegExp(`^line ${flood.split('\n').length - 1 - (flood.startsWith('$$') ? 1 : 0)}:`));
+      }
     });
     it('a formula over 20,000 characters is shown as source with a note', () => {
       const r = safe(`$${'x+'.repeat(10_001)}$`, '20k formula');
