@@ -223,7 +223,7 @@ function snapshot(r: RunRecord): RunRecord {
 }
 
 async function call(ctx: Context, cycle: number, phase: Phase, messages: ChatMessage[], maxTokens: number, thoughtTokenBudget: number | null,
-  known?: number): Promise<{ result: GenerateResult; startedAt: Date }> {
+  known?: number): Promise<{ result: GenerateResult; startedAt: Date; thinking: { ms: number; tokens: number } }> {
   const { model, record } = ctx;
   const of = record.settings.cycles;
   const what = `Cycle ${cycle} of ${of}, ${phase === 'solve' ? 'solving' : 'summarising'}`;
@@ -244,12 +244,15 @@ async function call(ctx: Context, cycle: number, phase: Phase, messages: ChatMes
   };
   const startedAt = new Date();
   let result: GenerateResult;
+  let thoughtChunks = 0;
+  let answerStartedAt: number | undefined;
   try {
     result = await model.generate(req, {
       signal: ctx.signal,
       onChunk: c => {
-        if (c.kind === 'thought') ctx.emit({ type: 'thought', cycle, phase, text: c.text });
-        else ctx.emit(phase === 'solve' ? { type: 'proof', cycle, text: c.text } : { type: 'summary', cycle, text: c.text });
+        if (c.kind === 'thought') { thoughtChunks++; ctx.emit({ type: 'thought', cycle, phase, text: c.text }); return; }
+        answerStartedAt ??= Date.now();
+        ctx.emit(phase === 'solve' ? { type: 'proof', cycle, text: c.text } : { type: 'summary', cycle, text: c.text });
       },
     });
   } catch (err) {
@@ -257,7 +260,8 @@ async function call(ctx: Context, cycle: number, phase: Phase, messages: ChatMes
     throw ProverError.fromModel(what, err);
   }
   if (result.stopReason === 'abort' || ctx.signal.aborted) throw new Cancelled(cycle, phase, result);
-  return { result, startedAt };
+  const thinking = { ms: (answerStartedAt ?? startedAt.getTime() + result.totalMs) - startedAt.getTime(), tokens: thoughtChunks };
+  return { result, startedAt, thinking };
 }
 
 async function solve(ctx: Context, index: number): Promise<RunCycle> {
@@ -266,7 +270,7 @@ async function solve(ctx: Context, index: number): Promise<RunCycle> {
   ctx.emit({ type: 'cycleStarted', cycle: index, of: record.settings.cycles, input });
   const messages = solveMessages(record.problem.text, input.text ?? undefined, prompts.templates);
   const s = record.settings;
-  const { result, startedAt } = await call(ctx, index, 'solve', messages, s.maxTokensPerSolve, s.thinkingTokensPerSolve);
+  const { result, startedAt, thinking } = await call(ctx, index, 'solve', messages, s.maxTokensPerSolve, s.thinkingTokensPerSolve);
   const parsed = parseReply(result.thought, result.text, { expectsThinking: true, stoppedEarly: result.stopReason !== 'eos' });
   const cycle: RunCycle = {
     index,
@@ -277,6 +281,7 @@ async function solve(ctx: Context, index: number): Promise<RunCycle> {
       proof: parsed.proof,
       selfEvaluation: parsed.selfEvaluation ?? null,
       truncated: parsed.truncated,
+      thinking,
     },
     summary: null,
   };

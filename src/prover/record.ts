@@ -57,6 +57,9 @@ export interface SolveStep extends CallStats {
   selfEvaluation: string | null;
   /** The reply never finished its thinking (or stopped right after it): there is no proof. */
   truncated: boolean;
+  /** How long the thinking took (from the call's start to the first chunk after </think>; the whole call when it
+   * never got there) and how many chunks (≈ tokens) it streamed. Optional: records before this field lack it. */
+  thinking?: { ms: number; tokens: number };
 }
 
 export interface ModelSummary extends CallStats {
@@ -289,6 +292,9 @@ export function validateRunRecord(json: Json, source = 'run record'): RunRecord 
         proof: v.str(so, 'proof', `${f}.solve`),
         selfEvaluation: v.strOrNull(so, 'selfEvaluation', `${f}.solve`),
         truncated: v.bool(so, 'truncated', `${f}.solve`),
+        ...(so.thinking === undefined ? {} : {
+          thinking: ((t: Record<string, Json>, tf: string) => ({ ms: v.num(t, 'ms', tf, { min: 0 }), tokens: v.num(t, 'tokens', tf, { int: true, min: 0 }) }))(v.obj(so.thinking, `${f}.solve.thinking`), `${f}.solve.thinking`),
+        }),
       },
       summary: v.nullable(co, 'summary', f, (so2, ff) => ({
         text: v.strOrNull(so2, 'text', ff),
