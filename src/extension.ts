@@ -10,6 +10,10 @@ import { ProofCommands, type ProofCommandArgs } from './editor/proofCommands';
 import { Proposals } from './editor/proposals';
 import type { ProverEvent } from './prover/rc';
 import { ModelService, type GenerateOptions } from './editor/modelService';
+import { RunStore } from './editor/runStore';
+import { exportRun, type ExportRunArgs } from './editor/exportRun';
+import { CACHE_VIEW_TYPE } from './webview/cacheProtocol';
+import { proofOf, ReasoningCacheView, RUN_RECORD_SCHEME } from './webview/reasoningCachePanel';
 import { RELOAD_SETTINGS } from './editor/settings';
 import { StatusBar } from './editor/statusBar';
 
@@ -34,6 +38,10 @@ export interface QedNanoApi {
   statusText(): string;
   /** The proposals (diffs) waiting for Accept / Reject: their virtual document URIs. */
   pendingProposals(): string[];
+  /** The reasoning cache view: whether its panel is open and its page ready, what it shows, the stored runs. */
+  reasoningCache(): { open: boolean; ready: boolean; shownRunId: string | null; document: string | null; runs: { id: string; documentUri: string; theorem: string; status: string; cycles: number }[]; storage: string };
+  /** Runs a reasoning cache view action as its buttons do (tests without a browser). */
+  reasoningCacheAction(action: string, runId: string, cycle?: number, summary?: string): Promise<unknown>;
 }
 
 /** True if node-llama-cpp's JavaScript or its native addon is loaded in this (extension host) process. */
@@ -59,8 +67,34 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   let delayBeforeCallMs = 0;
   let solveTokenCap: { cycle: number; maxTokens: number } | undefined;
   const codeLenses = new ProofCodeLensProvider();
-  const proofs = new ProofCommands({ service, proposals, delayBeforeCallMs: () => delayBeforeCallMs, solveTokenCap: () => solveTokenCap, onEvent: e => proverEvents.fire(e) });
-  context.subscriptions.push(proverEvents, proposals,
+  const store = new RunStore(context.storageUri ?? context.globalStorageUri, output);
+  const proofs = new ProofCommands({
+    service, proposals, delayBeforeCallMs: () => delayBeforeCallMs, solveTokenCap: () => solveTokenCap,
+    // The view first, so that whoever waits on an event (the tests) finds the view already up to date.
+    onEvent: (e, ctx) => { cacheView.onEvent(e, ctx); proverEvents.fire(e); },
+  });
+  const cacheView = new ReasoningCacheView(context.extensionUri, store, {
+    insert: async (run, record, cycle) => {
+      const proof = proofOf(record, cycle);
+      if (!proof) { void vscode.window.showWarningMessage('QED-Nano: this run has no complete proof to insert.'); return undefined; }
+      let doc: vscode.TextDocument;
+      try { doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(run.documentUri)); } catch (error) {
+        void vscode.window.showErrorMessage(`QED-Nano cannot open ${run.documentName}: ${(error as Error).message}`);
+        return undefined;
+      }
+      const shown = vscode.window.visibleTextEditors.find(e => e.document === doc);
+      await vscode.window.showTextDocument(doc, { viewColumn: shown?.viewColumn ?? vscode.ViewColumn.One, preserveFocus: false });
+      return proofs.place(doc, run.language, run.target, run.theorem, record.problem.text, proof);
+    },
+    extend: (run, record, summary) => proofs.extendRun(record, run, summary),
+    exportMarkdown: async runId => vscode.commands.executeCommand('qedNano.exportRun', { runId }),
+    stop: () => { service.cancel(); },
+  }, output);
+  const updateHasRuns = () => void vscode.commands.executeCommand('setContext', 'qedNano.hasRuns', store.all().length > 0);
+  updateHasRuns();
+  context.subscriptions.push(proverEvents, proposals, store, cacheView, store.onDidChange(updateHasRuns),
+    vscode.window.registerWebviewPanelSerializer(CACHE_VIEW_TYPE, cacheView),
+    vscode.workspace.registerTextDocumentContentProvider(RUN_RECORD_SCHEME, cacheView),
     vscode.languages.registerCodeLensProvider(CODE_LENS_SELECTOR, codeLenses));
 
   // A CodeLens passes { uri, offset } (tests may pass { instruction }); the editor context menu passes the document's
@@ -69,10 +103,10 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     a && typeof a === 'object' && !(a instanceof vscode.Uri) ? a as ProofCommandArgs : undefined;
   register('qedNano.proveTheorem', a => proofs.prove(proofArgs(a)));
   register('qedNano.refineProof', a => proofs.refine(proofArgs(a)));
+  register('qedNano.exportRun', a => exportRun(cacheView, a as ExportRunArgs | undefined));
   register('qedNano.acceptProposal', a => proposals.accept(a));
   register('qedNano.rejectProposal', a => proposals.reject(a));
-  register('qedNano.showReasoningCache', () => notYetAvailable('The reasoning cache view',
-    'Drafts show their reasoning in a collapsed section of the draft document.'));
+  register('qedNano.showReasoningCache', () => { cacheView.show(); return true; });
   register('qedNano.previewMath', () => notYetAvailable('The rendered math preview',
     'VS Code\'s built-in Markdown preview (Ctrl+Shift+V) renders $…$ math in Markdown files.'));
   register('qedNano.downloadModel', () => notYetAvailable('Downloading the model from inside VS Code',
@@ -118,6 +152,11 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     setDelayBeforeCallMs: ms => { delayBeforeCallMs = Math.max(0, ms); },
     setSolveTokenCap: cap => { solveTokenCap = cap; },
     pendingProposals: () => proposals.pending.map(p => p.uri.toString()),
+    reasoningCache: () => ({
+      open: cacheView.isOpen, ready: cacheView.isReady, shownRunId: cacheView.shownRun, document: cacheView.shownDocument, storage: store.folder,
+      runs: store.all().map(r => ({ id: r.id, documentUri: r.documentUri, theorem: r.theorem, status: r.status, cycles: r.cycles })),
+    }),
+    reasoningCacheAction: (action, runId, cycle, summary) => cacheView.act(action, runId, cycle, summary),
   };
 }
 

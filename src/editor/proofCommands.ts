@@ -7,11 +7,13 @@ import { ModelError } from '../model/errors';
 import { ProverError } from '../prover/errors';
 import { loadPrompts, type LoadedPrompts } from '../prover/promptFiles';
 import { PromptTemplateError } from '../prover/prompts';
-import { prove, type ProverEvent } from '../prover/rc';
+import { extend, prove, type ProverEvent, type ProverStream } from '../prover/rc';
 import type { RunRecord } from '../prover/record';
+import type { ProverModel } from '../prover/model';
 import type { ModelService } from './modelService';
 import { anchorOf, findTheorem, nearestOccurrence, locateProofBody, outlineOf, proofBlock, proofBody, proofInsertion, type TheoremAnchor } from './placement';
 import { applyOneEdit, type Proposal, type Proposals } from './proposals';
+import type { PlacementTarget, RunContext } from './runStore';
 import { promptOverrides, proverSettings } from './settings';
 
 export type ProveStatus = 'inserted' | 'proposed' | 'side' | 'cancelled' | 'failed' | 'truncated' | 'refused';
@@ -43,7 +45,8 @@ export interface ProofCommandsOptions {
   delayBeforeCallMs(): number;
   /** Test-only: cap the solve call of this cycle at this many tokens (to cut a cycle off with the scripted model). */
   solveTokenCap(): { cycle: number; maxTokens: number } | undefined;
-  onEvent(e: ProverEvent): void;
+  /** Every event of every run, with what the editor knows about the run (its document and theorem). */
+  onEvent(e: ProverEvent, context: RunContext): void;
 }
 
 function languageOfDocument(doc: vscode.TextDocument): DocumentLanguage | undefined {
@@ -91,6 +94,25 @@ function problemOf(text: string, language: DocumentLanguage, theorem: Theorem | 
   return parts.join('\n\n');
 }
 
+/** Runs on the same theorem share a key (kind and statement: labels change when theorems are renumbered). */
+function theoremKey(language: DocumentLanguage, kind: string, statement: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < statement.length; i++) h = Math.imul(h ^ statement.charCodeAt(i), 0x01000193) >>> 0;
+  return `${language}:${kind}:${h.toString(16)}`;
+}
+
+function runContext(doc: vscode.TextDocument, language: DocumentLanguage, kind: 'prove' | 'refine', theorem: Theorem | undefined, statement: string, target: PlacementTarget): RunContext {
+  return {
+    documentUri: doc.uri.toString(),
+    documentName: doc.uri.path.split('/').pop() || doc.uri.toString(),
+    language,
+    theorem: theorem?.label ?? 'Selection',
+    theoremKey: theoremKey(language, theorem?.kind ?? 'selection', statement.trim()),
+    kind,
+    target,
+  };
+}
+
 function isOpen(doc: vscode.TextDocument): boolean {
   if (doc.isClosed) return false;
   const key = doc.uri.toString();
@@ -118,8 +140,11 @@ function toModelError(error: ProverError): ModelError {
 export class ProofCommands {
   constructor(private readonly o: ProofCommandsOptions) {}
 
-  /** Runs the reasoning cache under a cancellable notification; returns the final record, or undefined (error shown). */
-  private async run(title: string, problem: string, source: { file: string; label: string | null }, seed?: string): Promise<RunRecord | undefined> {
+  /**
+   * Runs a reasoning-cache stream (a new run, or an extension of a stored one) under a cancellable notification;
+   * returns the final record, or undefined (error shown).
+   */
+  private async run(title: string, context: RunContext, start: (model: ProverModel, signal: AbortSignal, prompts: LoadedPrompts) => ProverStream): Promise<RunRecord | undefined> {
     const { service } = this.o;
     if (service.busy) {
       void vscode.window.showWarningMessage('QED-Nano is already working. Wait for it, or stop it with "QED-Nano: Stop".');
@@ -150,19 +175,11 @@ export class ProofCommands {
             generate: (req: Parameters<typeof session.model.generate>[0], opts: Parameters<typeof session.model.generate>[1]) =>
               session.model.generate(++calls === 2 * cap.cycle - 1 ? { ...req, maxTokens: cap.maxTokens } : req, opts),
           } : session.model;
-          const stream = prove({
-            model,
-            problem,
-            source: { file: source.file, label: source.label },
-            settings: proverSettings(),
-            prompts,
-            ...(seed !== undefined ? { seed: { text: seed, file: source.file } } : {}),
-            signal: session.signal,
-          });
+          const stream = start(model, session.signal, prompts);
           let next = await stream.next();
           while (!next.done) {
             const e = next.value;
-            this.o.onEvent(e);
+            this.o.onEvent(e, context);
             if (e.type === 'phaseStarted') {
               session.setCycle(e.cycle, e.of, e.phase === 'summarize');
               progress.report({ message: `cycle ${e.cycle} of ${e.of}: ${e.phase === 'solve' ? 'solving' : 'summarising'}…` });
@@ -177,6 +194,13 @@ export class ProofCommands {
       service.reportError(error instanceof ProverError ? toModelError(error) : error);
       return undefined;
     }
+  }
+
+  /** One more cycle of a stored run (from the reasoning cache view), optionally with the summary rewritten by the user. */
+  async extendRun(record: RunRecord, context: RunContext, summary?: string): Promise<RunRecord | undefined> {
+    const what = summary === undefined ? 'one more cycle' : 'continuing from your summary';
+    return this.run(`${what} on ${context.theorem}`, context, (model, signal, prompts) =>
+      extend({ model, record, cycles: 1, ...(summary !== undefined ? { summary } : {}), prompts, signal, allowModelChange: true }));
   }
 
   /** Prove the theorem at the cursor (or the selected statement) and insert the proof right after it. */
@@ -205,7 +229,11 @@ export class ProofCommands {
     }
     const problem = problemOf(text, language, theorem, statement);
     const name = theorem?.label ?? 'the selection';
-    const record = await this.run(`proving ${name}`, problem, { file: doc.uri.toString(), label: theorem?.label ?? null });
+    const placement: PlacementTarget = anchor ? { kind: 'theorem', anchor } : { kind: 'selection', text: selected!.text, start: selected!.start, replace: false };
+    const context = runContext(doc, language, 'prove', theorem, statement, placement);
+    const record = await this.run(`proving ${name}`, context, (model, signal, prompts) => prove({
+      model, problem, source: { file: doc.uri.toString(), label: theorem?.label ?? null }, settings: proverSettings(), prompts, signal,
+    }));
     if (!record) return { status: 'failed', message: 'The run did not complete (see the error message).' };
     const outcome = record.outcome;
     if (outcome.status === 'cancelled') return this.tell({ status: 'cancelled', message: 'Stopped: nothing was inserted.', record });
@@ -216,62 +244,76 @@ export class ProofCommands {
     if (!proof) {
       return this.tell({ status: 'truncated', message: 'The model ran out of tokens in every cycle before finishing a proof: nothing was inserted. Raise qedNano.maxTokensPerCycle and try again.', record }, true);
     }
+    const placed = await this.place(doc, language, placement, name, problem, proof, truncated ? outcome.fallback?.label ?? '' : undefined);
+    return { ...placed, record };
+  }
 
+  /**
+   * Puts `proof` at its target in `doc`, found again in the CURRENT text: inserted as one undoable edit when the
+   * theorem has no proof; proposed as a diff when it would replace something (an existing proof, a selection to
+   * replace) or when it is a fallback (`fallbackLabel`); in a side document when the document was closed or the
+   * target is gone. Never overwrites anything.
+   */
+  async place(doc: vscode.TextDocument, language: DocumentLanguage, target: PlacementTarget, name: string, problem: string, proof: string, fallbackLabel?: string): Promise<ProveResult> {
+    const truncated = fallbackLabel !== undefined;
     if (!isOpen(doc)) {
       const side = await sideDocument('QED-Nano proof', problem, proof, 'The document was closed while QED-Nano worked, so nothing was inserted.');
-      return this.tell({ status: 'side', proof, document: side, record, message: 'The document was closed while QED-Nano worked, so nothing was inserted; the proof is in an untitled side document.' }, true);
+      return this.tell({ status: 'side', proof, document: side, message: 'The document was closed while QED-Nano worked, so nothing was inserted; the proof is in an untitled side document.' }, true);
     }
 
     // Where the proof goes NOW: the same theorem (or the same selected text) in the current text.
     const current = doc.getText();
     const locate = (t: string): { start: number; end: number; theorem?: Theorem } | { error: string } => {
-      if (anchor) {
-        const found = findTheorem(outlineOf(t, language), anchor);
+      if (target.kind === 'theorem') {
+        const found = findTheorem(outlineOf(t, language), target.anchor);
         if (!found) return { error: 'The theorem changed while QED-Nano worked.' };
         if (found.proof) return { start: found.proof.bodyRange.startOffset, end: found.proof.bodyRange.endOffset, theorem: found };
         const ins = proofInsertion(t, outlineOf(t, language), found, proof);
         return { start: ins.offset, end: ins.offset, theorem: found };
       }
-      const at = nearestOccurrence(t, selected!.text, selected!.start);
-      if (at < 0) return { error: 'The selected statement changed while QED-Nano worked.' };
-      return { start: at + selected!.text.length, end: at + selected!.text.length };
+      const at = nearestOccurrence(t, target.text, target.start);
+      if (at < 0) return { error: 'The selected text changed while QED-Nano worked.' };
+      return target.replace ? { start: at, end: at + target.text.length } : { start: at + target.text.length, end: at + target.text.length };
     };
     const where = locate(current);
     if ('error' in where) {
       const side = await sideDocument('QED-Nano proof', problem, proof, `${where.error} Nothing was inserted.`);
-      return this.tell({ status: 'side', proof, document: side, record, message: `The theorem changed while QED-Nano worked, so nothing was inserted; the proof is in an untitled side document.` }, true);
+      return this.tell({ status: 'side', proof, document: side, message: `${where.error.replace(/\.$/, '')}, so nothing was inserted; the proof is in an untitled side document.` }, true);
     }
 
     const existing = where.theorem?.proof;
+    const replacing = target.kind === 'selection' && target.replace;
     const insertText = existing ? proofBody(proof, language, existing.style)
-      : where.theorem ? proofInsertion(current, outlineOf(current, language), where.theorem, proof).text
-        : `${language === 'latex' ? '\n' : '\n\n'}${proofBlock(proof, language, proofStyle(outlineOf(current, language)))}`;
+      : replacing ? proofBody(proof, language)
+        : where.theorem ? proofInsertion(current, outlineOf(current, language), where.theorem, proof).text
+          : `${language === 'latex' ? '\n' : '\n\n'}${proofBlock(proof, language, proofStyle(outlineOf(current, language)))}`;
 
-    if (existing || truncated) {
+    if (existing || replacing || truncated) {
       // Never overwrite a proof, and never insert a fallback silently: propose it as a diff.
-      const bodyText = existing ? current.slice(where.start, where.end) : '';
-      const target = {
+      const oldText = current.slice(where.start, where.end);
+      const proposalTarget = {
         newText: insertText,
         locate: (t: string) => {
-          if (existing) return locateProofBody(t, language, anchorOf(where.theorem!), bodyText);
+          if (existing) return locateProofBody(t, language, anchorOf(where.theorem!), oldText);
           const again = locate(t);
-          return 'error' in again ? again : { start: again.start, end: again.end };
+          if ('error' in again) return again;
+          return t.slice(again.start, again.end) === oldText ? { start: again.start, end: again.end } : { error: 'The text changed since QED-Nano proposed this.' };
         },
       };
       const why = truncated
-        ? `The last cycle was cut off before it finished its proof, so nothing was inserted. ${outcome.fallback?.label ?? ''} Review it in the diff: Accept or Reject.`
+        ? `The last cycle was cut off before it finished its proof, so nothing was inserted. ${fallbackLabel} Review it in the diff: Accept or Reject.`
         : `${name} already has a proof: the new proof is shown as a diff. Accept replaces the old proof; Reject keeps it.`;
-      const p = await this.o.proposals.propose(doc, target, truncated ? `earlier proof for ${name}` : `new proof for ${name}`, why);
-      if ('error' in p) return this.tell({ status: 'refused', proof, record, message: p.error }, true);
-      return { status: truncated ? 'truncated' : 'proposed', proof, proposal: p.uri, record, message: why };
+      const p = await this.o.proposals.propose(doc, proposalTarget, truncated ? `earlier proof for ${name}` : `new proof for ${name}`, why);
+      if ('error' in p) return this.tell({ status: 'refused', proof, message: p.error }, true);
+      return { status: truncated ? 'truncated' : 'proposed', proof, proposal: p.uri, message: why };
     }
 
     const ok = await applyOneEdit(doc, where.start, where.end, insertText);
     if (!ok) {
       const side = await sideDocument('QED-Nano proof', problem, proof, 'VS Code refused the edit, so nothing was inserted.');
-      return this.tell({ status: 'side', proof, document: side, record, message: 'VS Code refused the edit; the proof is in an untitled side document.' }, true);
+      return this.tell({ status: 'side', proof, document: side, message: 'VS Code refused the edit; the proof is in an untitled side document.' }, true);
     }
-    return this.tell({ status: 'inserted', proof, inserted: insertText, record, message: `Proof of ${name} inserted (one Undo removes it).` });
+    return this.tell({ status: 'inserted', proof, inserted: insertText, message: `Proof of ${name} inserted (one Undo removes it).` });
   }
 
   /** Refine the selected proof (or the proof under the cursor): a run seeded with it, the result proposed as a diff. */
@@ -313,7 +355,11 @@ export class ProofCommands {
     if (instruction === undefined) return undefined;
     const seed = instruction.trim() ? `${oldBody.trim()}\n\nNote from the author of this attempt: ${instruction.trim()}` : oldBody.trim();
     const problem = problemOf(text, language, theorem, theorem.statement);
-    const record = await this.run(`refining the proof of ${theorem.label}`, problem, { file: doc.uri.toString(), label: theorem.label }, seed);
+    const placement: PlacementTarget = bySelection ? { kind: 'selection', text: oldBody, start: old.start, replace: true } : { kind: 'theorem', anchor: anchorOf(theorem) };
+    const context = runContext(doc, language, 'refine', theorem, theorem.statement, placement);
+    const record = await this.run(`refining the proof of ${theorem.label}`, context, (model, signal, prompts) => prove({
+      model, problem, source: { file: doc.uri.toString(), label: theorem.label }, settings: proverSettings(), prompts, seed: { text: seed, file: doc.uri.toString() }, signal,
+    }));
     if (!record) return { status: 'failed', message: 'The run did not complete (see the error message).' };
     const outcome = record.outcome;
     if (outcome.status === 'cancelled') return this.tell({ status: 'cancelled', message: 'Stopped: the proof is unchanged.', record });

@@ -9,6 +9,7 @@ const EXPECTED = [
   'qedNano.acceptProposal',
   'qedNano.rejectProposal',
   'qedNano.showReasoningCache',
+  'qedNano.exportRun',
   'qedNano.previewMath',
   'qedNano.cancel',
   'qedNano.selectModel',
