@@ -93,7 +93,12 @@ export type ModelErrorCode =
   | 'notLoaded'
   | 'aborted'
   | 'busy'
-  | 'internal';
+  | 'internal'
+  // downloads (download.ts)
+  | 'downloadFailed'
+  | 'checksumMismatch'
+  | 'diskFull'
+  | 'uriResolution';
 
 export interface SerializedModelError {
   code: ModelErrorCode;
