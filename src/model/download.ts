@@ -380,7 +380,8 @@ class Download {
         const mod = u.protocol === 'https:' ? https : u.protocol === 'http:' ? http : undefined;
         if (!mod) { cleanup(); reject(new TransferError(`the server redirected to an unsupported URL ${u.href}`, false)); return; }
         armStall();
-        const req = mod.get(u, { headers: hdrs, agent: false });
+        // the default agent on purpose: VS Code's extension host patches it to honour the user's proxy settings
+        const req = mod.get(u, { headers: hdrs });
         current = req;
         req.on('response', res => {
           armStall();

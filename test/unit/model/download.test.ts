@@ -2,6 +2,7 @@
 // support and failure modes. The resume tests assert with the server's own byte counters that bytes already on disk
 // were not fetched again, and print the counts.
 import * as assert from 'node:assert/strict';
+import { fork, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -180,6 +181,44 @@ describe('model/download: resumable verified download from a local HTTP server',
     const r = await downloadModel(opts());
     assert.equal(server.requests[1]!.range, undefined, 'fetched from byte 0');
     assert.equal(r.resumedFromBytes, 0);
+    assert.ok(fs.readFileSync(r.path).equals(model));
+  });
+
+  it('a download killed mid-way (SIGKILL: a crash, a closed editor) resumes in the next process; the stale lock is taken over', async () => {
+    server.setMode(NAME, { chunkBytes: 16 * 1024, delayMs: 2 });
+    const child = fork(path.resolve(__dirname, '../../fixtures/download-child.js'), [server.url(NAME), NAME, dir], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const killedAt = await new Promise<number>((resolve, reject) => {
+      let buf = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop()!;
+        for (const l of lines) {
+          const p = JSON.parse(l) as DownloadProgress;
+          if (p.receivedBytes >= model.length / 2 && child.kill('SIGKILL')) resolve(p.receivedBytes);
+        }
+      });
+      child.on('exit', code => reject(new Error(`the child exited (${code}) before it was killed`)));
+    });
+    await new Promise(r => child.once('exit', r));
+    const p = downloadPaths(dir, NAME);
+    assert.ok(fs.existsSync(p.lock), 'the killed process left its lock');
+    assert.ok(!fs.existsSync(p.final));
+    const onDisk = fs.statSync(p.partial).size;
+    const r = await downloadModel(opts({ entry: entry({ sha256: null, sizeBytes: null }) }));
+    const resume = server.requests[1]!;
+    console.log(`      killed after ${killedAt} bytes reported (${onDisk} on disk); resume "${resume.range}" → ${resume.status}, ${resume.bytes} bytes served`);
+    assert.equal(resume.range, `bytes=${onDisk}-`);
+    assert.equal(resume.bytes, model.length - onDisk);
+    assert.ok(fs.readFileSync(r.path).equals(model));
+    assert.deepEqual(listDir(), [NAME]);
+  });
+
+  it('a lock file naming a process that is gone is taken over', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(downloadPaths(dir, NAME).lock, String(gone));
+    const r = await downloadModel(opts());
     assert.ok(fs.readFileSync(r.path).equals(model));
   });
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { ModelError } from '../../../src/model/errors';
 import { assessFit, looksLikeQedNano, type PoolEstimate } from '../../../src/model/fit';
 import type { FitReport } from '../../../src/model/protocol';
-import { isFitReport } from '../../../src/model/validate';
+import { isFitReport, parseHostMessage, parseWorkerMessage } from '../../../src/model/validate';
 import { writeScriptedModel, writeTinyGguf } from '../../fixtures/gguf';
 import { type TestClient, assertWorkerBuilt, makeClient, rejectionOf, TEST_GPU } from './helpers';
 
@@ -110,6 +110,14 @@ describe('model/fit: ModelClient.inspect through the real worker', function () {
     assert.equal(r.largestFittingContextSize, 4096);
     assert.deepEqual(r.suggestions, []);
     assert.ok(!r.warnings.some(w => /not look like QED-Nano/.test(w)), r.warnings.join(' | '));
+    // what crosses the process boundary is validated: a report missing a field is dropped, a bad request too
+    assert.deepEqual(parseWorkerMessage({ type: 'inspected', id: 1, report: r }), { type: 'inspected', id: 1, report: r });
+    const { verdict: _v, ...noVerdict } = r;
+    assert.equal(parseWorkerMessage({ type: 'inspected', id: 1, report: noVerdict }), undefined);
+    assert.equal(parseWorkerMessage({ type: 'inspected', id: 1, report: { ...r, memory: [{ pool: 'disk' }] } }), undefined);
+    assert.equal(parseHostMessage({ type: 'inspect', id: 2, request: { modelPath: file, gpu: 'tpu', contextSize: 'auto' } }), undefined);
+    assert.equal(parseHostMessage({ type: 'inspect', id: 2, request: { modelPath: file, gpu: 'off', contextSize: 0 } }), undefined);
+    assert.ok(parseHostMessage({ type: 'inspect', id: 2, request: { modelPath: file, gpu: 'off', contextSize: 8192 } }));
     // the estimate grows with the context
     const big = await tc.client.inspect(file, { contextSize: 4096, gpu: TEST_GPU });
     assert.ok(big.memory.find(m => m.pool === 'ram')!.contextBytes > ram.contextBytes);
