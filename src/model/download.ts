@@ -214,6 +214,8 @@ class Download {
     let current: ResumeState | null = have > 0 ? state : null;
     let failuresWithoutProgress = 0;
     let delay = this.opts.retryDelayMs ?? 1000;
+    // every byte arrived before the interruption (e.g. a cancel during verification): only the verification is left
+    if (have > 0 && current?.totalBytes === have) return this.verifyAndInstall(have, current);
 
     for (;;) {
       this.checkAborted(have);
@@ -298,6 +300,13 @@ class Download {
         // everything was already received before the interruption
         res.resume();
         return { have, state: prev, complete: true };
+      } else if (res.statusCode === 416 && have > 0) {
+        // the kept bytes do not fit the file the server has now: start again from zero
+        res.resume();
+        await rmIfExists(this.p.partial);
+        this.restartedFromZero = true;
+        this.resumedFromBytes = 0;
+        throw new TransferError('the server could not resume from the bytes kept (HTTP 416), so the download starts again', true);
       } else {
         res.resume();
         throw statusError(res.statusCode ?? 0, this.url);
@@ -330,7 +339,7 @@ class Download {
             }
           }
           if (total !== null && pos + chunk.length > total) throw new TransferError(`the server sent more than the ${fmtBytes(total)} it announced`, false);
-          await fh.write(chunk);
+          await this.write(fh, chunk, total === null ? null : total - pos);
           pos += chunk.length;
           this.transferred += chunk.length;
           this.emit('downloading', pos, total, total !== null && pos === total);
@@ -346,6 +355,21 @@ class Download {
       return { have: pos, state, complete: total === null || pos === total };
     } finally {
       abortRequest();
+    }
+  }
+
+  /** A failed write is the disk's problem, not the network's: it is reported as such and not retried. */
+  private async write(fh: fsp.FileHandle, chunk: Buffer, remaining: number | null): Promise<void> {
+    try {
+      await fh.write(chunk);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC') {
+        const free = await statfsFree(this.opts.dir).catch(() => 0);
+        throw ModelError.diskFull(this.opts.dir, remaining ?? chunk.length, free);
+      }
+      throw new ModelError('downloadFailed',
+        `The model download cannot write to ${this.opts.dir} (${code ?? (err as Error).message}). Check that the folder is writable.`, String(err));
     }
   }
 

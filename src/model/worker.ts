@@ -346,6 +346,9 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
     const architecture = String(general?.architecture ?? 'unknown');
     const onGpu = llama.gpu !== false;
     const gpuLayers = onGpu ? insights.totalLayers : 0;
+    // Unified memory (Apple silicon, some iGPUs): VRAM and RAM are one pool; counting both as free would double it
+    const vram = onGpu ? await llama.getVramState() : undefined;
+    const unified = vram !== undefined && vram.unifiedSize > 0;
     const modelCache = new Map<number, { cpuRam: number; gpuVram: number }>();
     const estimateFor = (layers: number) => async (contextSize: number): Promise<PoolEstimate[]> => {
       let model = modelCache.get(layers);
@@ -355,13 +358,16 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
       }
       const ctx = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: layers, sequences: 1 });
       const ram: PoolEstimate = { pool: 'ram', modelBytes: model.cpuRam, contextBytes: ctx.cpuRam };
-      return layers > 0 ? [{ pool: 'vram', modelBytes: model.gpuVram, contextBytes: ctx.gpuVram }, ram] : [ram];
+      if (layers === 0) return [ram];
+      if (unified) return [{ pool: 'vram', modelBytes: model.gpuVram + model.cpuRam, contextBytes: ctx.gpuVram + ctx.cpuRam }];
+      return [{ pool: 'vram', modelBytes: model.gpuVram, contextBytes: ctx.gpuVram }, ram];
     };
     const ramPool: PoolState = { pool: 'ram', freeBytes: freemem(), totalBytes: totalmem() };
     const pools: PoolState[] = [ramPool];
-    if (onGpu) {
-      const v = await llama.getVramState();
-      pools.unshift({ pool: 'vram', freeBytes: v.free, totalBytes: v.total });
+    if (vram) {
+      pools.unshift(unified
+        ? { pool: 'vram', freeBytes: Math.min(vram.free, ramPool.freeBytes), totalBytes: vram.total }
+        : { pool: 'vram', freeBytes: vram.free, totalBytes: vram.total });
     }
     const trainContextSize = insights.trainContextSize ?? 4096;
     const fit = await assessFit({

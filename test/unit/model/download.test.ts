@@ -173,6 +173,23 @@ describe('model/download: resumable verified download from a local HTTP server',
     assert.ok(fs.readFileSync(r.path).equals(changed));
   });
 
+  it('kept bytes beyond the end of a (shorter, unvalidated) new file: HTTP 416, and the download restarts from 0', async () => {
+    const e = entry({ sha256: null });
+    server.setMode(NAME, { dropAfterBytes: 1_000_000, noEtag: true });
+    await rejectionOf(downloadModel(opts({ entry: e, retries: 0 })));
+    const kept = fs.statSync(downloadPaths(dir, NAME).partial).size;
+    const shorter = model.subarray(0, 500_000);
+    server.addFile(NAME, shorter, { noEtag: true });
+    const r = await downloadModel(opts({ entry: e }));
+    console.log(`      requests: ${server.requests.map(q => `${q.range ?? 'whole'}→${q.status}:${q.bytes}`).join(', ')}`);
+    assert.equal(server.requests[1]!.range, `bytes=${kept}-`);
+    assert.equal(server.requests[1]!.ifRange, undefined);
+    assert.equal(server.requests[1]!.status, 416);
+    assert.equal(server.requests[2]!.range, undefined);
+    assert.equal(r.restartedFromZero, true);
+    assert.ok(fs.readFileSync(r.path).equals(shorter));
+  });
+
   it('a partial left for another checksum or URL is discarded, not continued', async () => {
     server.setMode(NAME, { dropAfterBytes: 1_000_000 });
     await rejectionOf(downloadModel(opts({ entry: entry({ sha256: 'a'.repeat(64) }), retries: 0 })));
@@ -181,6 +198,19 @@ describe('model/download: resumable verified download from a local HTTP server',
     const r = await downloadModel(opts());
     assert.equal(server.requests[1]!.range, undefined, 'fetched from byte 0');
     assert.equal(r.resumedFromBytes, 0);
+    assert.ok(fs.readFileSync(r.path).equals(model));
+  });
+
+  it('cancelled while verifying: the next call only verifies, without a request', async () => {
+    const ac = new AbortController();
+    const err = await rejectionOf(downloadModel(opts({ signal: ac.signal, onProgress: p => { if (p.phase === 'verifying') ac.abort(); } })));
+    assert.ok(err instanceof ModelError && err.code === 'aborted', String(err));
+    assert.equal(fs.statSync(downloadPaths(dir, NAME).partial).size, model.length);
+    assert.ok(!fs.existsSync(path.join(dir, NAME)));
+    const r = await downloadModel(opts());
+    assert.equal(server.requests.length, 1, 'no second request');
+    assert.equal(r.transferredBytes, 0);
+    assert.equal(r.resumedFromBytes, model.length);
     assert.ok(fs.readFileSync(r.path).equals(model));
   });
 

@@ -10,7 +10,7 @@ import { assessFit, looksLikeQedNano, type PoolEstimate } from '../../../src/mod
 import type { FitReport } from '../../../src/model/protocol';
 import { isFitReport, parseHostMessage, parseWorkerMessage } from '../../../src/model/validate';
 import { writeScriptedModel, writeTinyGguf } from '../../fixtures/gguf';
-import { type TestClient, assertWorkerBuilt, makeClient, rejectionOf, TEST_GPU } from './helpers';
+import { type TestClient, assertWorkerBuilt, loadRequest, makeClient, rejectionOf, TEST_GPU, userRequest } from './helpers';
 
 const GB = 1e9;
 const MB = 1e6;
@@ -155,6 +155,24 @@ describe('model/fit: ModelClient.inspect through the real worker', function () {
     }
     // the worker is still serving
     assert.equal((await tc.client.inspect(whole, { gpu: TEST_GPU })).architecture, 'qwen3');
+  });
+
+  it('answers while the loaded model generates, and leaves it loaded', async () => {
+    const file = path.join(dir, 'random.gguf');
+    writeTinyGguf(file, { seed: 3 });
+    await tc.client.ensureLoaded(loadRequest(file));
+    let chunks = 0;
+    const ac = new AbortController();
+    // long enough (4,000 tokens) that it cannot end by itself before the inspection; stopped once that answers
+    const gen = tc.client.generate(userRequest('go', 4000), { signal: ac.signal, onChunk: () => { chunks++; } });
+    const r = await tc.client.inspect(file, { gpu: TEST_GPU });
+    const inspectedAtChunk = chunks;
+    ac.abort();
+    const done = await gen;
+    console.log(`      inspect answered after ${inspectedAtChunk} streamed tokens of a running generation`);
+    assert.equal(r.architecture, 'qwen3');
+    assert.equal(done.stopReason, 'abort', 'the generation was still running when inspect answered');
+    assert.ok(tc.client.info, 'the model is still loaded');
   });
 
   it('the full-size Qwen3-4B-shape file: estimate at 16K and auto (skipped if not generated)', async function () {

@@ -18,6 +18,8 @@ export interface ServeMode {
   status?: number;
   /** Send no Content-Length (chunked transfer). */
   noLength?: boolean;
+  /** Send no ETag (so a resume cannot be validated with If-Range). */
+  noEtag?: boolean;
   /** Stop sending (but keep the connection open) after this many body bytes. */
   stallAfterBytes?: number;
 }
@@ -103,7 +105,7 @@ export class TestHttpServer {
       data = Buffer.from(file);
       data[mode.corruptAt] = data[mode.corruptAt]! ^ 0xff;
     }
-    const etag = `"len-${file.length}"`;
+    const etag = mode.noEtag ? undefined : `"len-${file.length}"`;
     let start = 0;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const ifRangeOk = req.headers['if-range'] === undefined || req.headers['if-range'] === etag;
@@ -116,13 +118,13 @@ export class TestHttpServer {
       }
       record.status = 206;
       res.writeHead(206, {
-        'Content-Range': `bytes ${start}-${data.length - 1}/${data.length}`, 'Accept-Ranges': 'bytes', ETag: etag,
+        'Content-Range': `bytes ${start}-${data.length - 1}/${data.length}`, 'Accept-Ranges': 'bytes', ...(etag ? { ETag: etag } : {}),
         ...(mode.noLength ? {} : { 'Content-Length': String(data.length - start) }),
       });
     } else {
       record.status = 200;
       res.writeHead(200, {
-        'Content-Type': 'application/octet-stream', ETag: etag, ...(mode.noRange ? {} : { 'Accept-Ranges': 'bytes' }),
+        'Content-Type': 'application/octet-stream', ...(etag ? { ETag: etag } : {}), ...(mode.noRange ? {} : { 'Accept-Ranges': 'bytes' }),
         ...(mode.noLength ? {} : { 'Content-Length': String(data.length) }),
       });
     }
