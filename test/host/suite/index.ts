@@ -1,7 +1,8 @@
 // Mocha entry point, loaded by the real extension host through the workbench's extensionTestsPath
 // (compiled by scripts/build.mjs to out/test/host/suite/index.js, CommonJS).
 //   QED_HOST_SUITES=activation,commands  run only these *.test.js files (default: all next to this file, except
-//                                        `installed` for a development run and `generate` for an installed one)
+//                                        `installed` for a development run and `generate` for an installed one,
+//                                        and `harness` outside test/host/run.js)
 //   QED_TEST_MODE=dev|installed          set by test/host/run.js
 //   QED_TEST_LOG=<file>                  mocha's output goes there too (test/host/run.js prints it)
 //   QED_HOST_STATE=<dir>                 set by test/host/run.js: the phase marker and the suites' scratch file
@@ -20,8 +21,10 @@ function selectedFiles(dir: string): string[] {
   const all = fs.readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort();
   const wanted = (process.env.QED_HOST_SUITES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (!wanted.length) {
-    const skip = process.env.QED_TEST_MODE === 'installed' ? 'generate.test.js' : 'installed.test.js';
-    return all.filter((f) => f !== skip).map((f) => path.join(dir, f));
+    const skip = [process.env.QED_TEST_MODE === 'installed' ? 'generate.test.js' : 'installed.test.js'];
+    // `harness` tests test/host/run.js's own requests; another runner (electron.ts) cannot answer them.
+    if (!process.env.QED_SHOT_REQUESTS) skip.push('harness.test.js');
+    return all.filter((f) => !skip.includes(f)).map((f) => path.join(dir, f));
   }
   const unknown = wanted.filter((w) => !all.includes(`${w}.test.js`));
   if (unknown.length) throw new Error(`QED_HOST_SUITES names unknown suites: ${unknown.join(', ')} (have: ${all.join(', ')})`);
