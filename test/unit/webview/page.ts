@@ -78,6 +78,8 @@ export interface CspViolation { directive: string; uri: string; sample: string }
 
 /** One page of the reasoning cache view, with helpers to talk to it as the extension does. */
 export class CachePage {
+  /** Every URL the page requested (anything not from the asset origin was aborted). */
+  readonly requests: string[] = [];
   private constructor(readonly page: Page, private readonly server: AssetServer) {}
 
   static async open(browser: Browser, server: AssetServer, opts: { state?: CacheWebviewState; width?: number; height?: number } = {}): Promise<CachePage> {
@@ -101,8 +103,9 @@ export class CachePage {
         csp.push({ directive: e.effectiveDirective, uri: e.blockedURI, sample: e.sample });
       }, true);
     }, opts.state ?? null);
-    await page.goto(`${server.origin}/page.html`);
     const p = new CachePage(page, server);
+    page.on('request', r => { p.requests.push(r.url()); });
+    await page.goto(`${server.origin}/page.html`);
     await page.waitForFunction(() => ((window as unknown as { __posted: { type: string }[] }).__posted).some(m => m.type === 'ready'));
     return p;
   }
