@@ -18,7 +18,14 @@ export function button(label: string, attrs: Record<string, string>, cls?: strin
 /** Sets text only when it differs: an unchanged aria-live region must not be re-announced, and an unchanged node
  * costs no style or layout work. */
 export function setText(e: Element, text: string): void {
-  if (e.textContent !== text) e.textContent = text;
+  const t = e.firstChild;
+  // Changing a Text node's data in place is a text change only; replacing the node (textContent) is a change of
+  // the element's children, which costs style work.
+  if (t instanceof Text && t === e.lastChild) {
+    if (t.data !== text) t.data = text;
+  } else if (e.textContent !== text) {
+    e.textContent = text;
+  }
 }
 
 export function fmtTokens(n: number): string {

@@ -140,12 +140,14 @@ export function liveStep(runId: string, cycle: number, of: number, more: Partial
   };
 }
 
-/** A history of `cycles` finished cycles totalling about `tokens` tokens (thinking 3/4, proof 1/4). */
+/** A history of `cycles` finished cycles totalling about `tokens` tokens: the proof a quarter of each cycle, at most
+ * 3k tokens (QED-Nano's proofs are 1–3k tokens; the rest of a long cycle is thinking). */
 export function historyRecord(tokens: number, cycles: number, id = 'run-h'): RunRecord {
   const per = tokens / cycles;
+  const proof = Math.min(Math.round(per / 4), 3_000);
   const specs: CycleSpec[] = [];
   for (let i = 0; i < cycles; i++) {
-    specs.push({ reasoning: thinkingText(Math.round(per * 0.75), i), proof: proofText(Math.round(per * 0.25), i), summary: i < cycles - 1 ? summaryText(i + 1) : null });
+    specs.push({ reasoning: thinkingText(Math.round(per - proof), i), proof: proofText(proof, i), summary: i < cycles - 1 ? summaryText(i + 1) : null });
   }
   return record({ id, cycles: specs });
 }
