@@ -164,11 +164,12 @@ describe('webview/reasoningCache page (headless Chromium)', function () {
   });
 
   it('folds the thinking when the proof starts, unless the user chose; streams the proof as settled blocks + plain tail', async () => {
-    await page.send(snap(1, liveView()), append(2, { reasoning: 'thinking…' }));
+    const lv = liveView();
+    await page.send(snap(1, lv), append(2, { reasoning: 'thinking…' }));
     await page.frames();
     const think = page.page.locator('section.cycle[data-cycle="2"] .cycle-thinking');
     assert.equal(await think.evaluate(d => (d as HTMLDetailsElement).open), true);
-    const started = Date.now();
+    const started = (lv.live?.startedAt ?? 0) + 12_400;
     await page.send(append(3, { text: 'First $x^2$ block.\n\n\\begin{align*}\na &= 1\n\n', textStartedAt: started, tokens: 40 }));
     await page.frames();
     assert.equal(await think.evaluate(d => (d as HTMLDetailsElement).open), false);
@@ -271,6 +272,77 @@ describe('webview/reasoningCache page (headless Chromium)', function () {
       { type: 'openLink', href: 'https://example.org' },
     ]);
     assert.equal(page.page.url(), `${page.origin}/page.html`);
+  });
+
+  it('streams the summary, then the record and the next cycle replace the live parts; the run ends', async () => {
+    const r1 = record({ id: 'run-live', cycles: [{ ...THREE[0], summary: null }], planned: 3, status: 'running' });
+    const running = { runId: 'run-live', theorem: 'Theorem 2 (AM-GM)', documentName: 'ineq.tex' };
+    await page.send(snap(1, viewOf(r1, { live: liveStep('run-live', 1, 3, { phase: 'summarize' }), running })));
+    await page.waitSeq(1);
+    assert.equal(await page.page.evaluate(() => document.body.dataset.status), 'summarize');
+    assert.match(await text('#run-status'), /Cycle 1 of 3, summarising/);
+    const sum = 'section.cycle[data-cycle="1"] .cycle-summary';
+    await page.send({ type: 'append', seq: 2, runId: 'run-live', cycle: 1, phase: 'summarize', reasoning: 'sum think', text: 'Summary **one**.\n\nMo', tokens: 5, runTokens: 900, tokensPerSecond: 20, textStartedAt: Date.now() },
+      { type: 'append', seq: 3, runId: 'run-live', cycle: 1, phase: 'summarize', reasoning: '', text: 're', tokens: 6, runTokens: 901, tokensPerSecond: 20, textStartedAt: Date.now() });
+    await page.frames();
+    assert.equal(await text(`${sum} .summary-thinking .thinking-text`), 'sum think');
+    assert.equal(await page.page.locator(`${sum} .summary-body .streamed-settled`).innerHTML(), '<div class="streamed-block"><p>Summary <strong>one</strong>.</p>\n</div>');
+    assert.equal(await text(`${sum} .summary-body .streamed-tail`), 'More');
+    // The step completes: the record has the summary; the next cycle starts from it.
+    const r2 = record({ id: 'run-live', cycles: [{ ...THREE[0], summary: 'Summary **one**.\n\nMore' }], planned: 3, status: 'running' });
+    await page.send({ type: 'record', seq: 4, record: r2, header: header(r2) }, { type: 'live', seq: 5, live: liveStep('run-live', 2, 3) });
+    await page.waitSeq(5);
+    assert.equal(await count(`${sum}.streaming`), 0);
+    assert.equal(await page.page.locator(`${sum} .summary-body`).innerHTML(), '<p>Summary <strong>one</strong>.</p>\n<p>More</p>\n');
+    assert.equal(await count('section.cycle'), 2);
+    assert.equal(await text('section.cycle[data-cycle="2"] .cycle-input summary'), 'Started from the summary of cycle 1');
+    assert.equal(await page.page.locator('section.cycle[data-cycle="2"] .cycle-thinking').evaluate(d => (d as HTMLDetailsElement).open), true);
+    assert.match(await text('#run-status'), /Cycle 2 of 3, thinking/);
+    // The run ends.
+    const r3 = record({ id: 'run-live', cycles: [{ ...THREE[0], summary: 'Summary **one**.\n\nMore' }, THREE[2]], planned: 2, status: 'proved' });
+    await page.send({ type: 'live', seq: 6, live: null }, { type: 'record', seq: 7, record: r3, header: header(r3) },
+      { type: 'history', seq: 8, document: { uri: 'file:///work/notes/ineq.tex', name: 'ineq.tex' }, history: [header(r3)], running: null });
+    await page.waitSeq(8);
+    assert.equal(await page.page.evaluate(() => document.body.dataset.status), 'proved');
+    assert.equal(await count('button[data-action="stop"]'), 0);
+    assert.equal(await count('#run-actions button[data-action="extend"]'), 1);
+    assert.equal(await page.page.locator('#history .running-line').isVisible(), false);
+    assert.equal(await text('section.cycle[data-cycle="2"] .cycle-thinking .thinking-text'), THREE[2].reasoning);
+  });
+
+  it('keyboard: j/k move between cycles, every control is a button or summary reachable by Tab, focus is visible', async () => {
+    await page.send(snap(1));
+    await page.waitSeq(1);
+    await page.page.locator('#run-header h1').click();
+    const focusedCycle = () => page.page.evaluate(() => (document.activeElement?.closest('section.cycle') as HTMLElement | null)?.dataset.cycle ?? null);
+    await page.page.keyboard.press('j');
+    assert.equal(await focusedCycle(), '1');
+    await page.page.keyboard.press('j');
+    await page.page.keyboard.press('j');
+    assert.equal(await focusedCycle(), '3');
+    await page.page.keyboard.press('k');
+    assert.equal(await focusedCycle(), '2');
+    assert.match(await page.page.locator('#cycles').getAttribute('title') ?? '', /j next cycle, k previous cycle/);
+    // Tab through the page: collect what gets focus.
+    // A click on the title moves the sequential focus starting point to the top of the page.
+    await page.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.page.locator('#run-header h1').click();
+    const seen: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      await page.page.keyboard.press('Tab');
+      const f = await page.page.evaluate(() => {
+        const e = document.activeElement as HTMLElement;
+        const style = getComputedStyle(e);
+        return { tag: e.tagName, action: e.dataset.action ?? e.dataset.runId ?? '', outline: style.outlineStyle };
+      });
+      if (f.tag === 'BODY') break;
+      seen.push(`${f.tag}:${f.action}`);
+      assert.notEqual(f.outline, 'none', `no visible focus on ${f.tag} ${f.action}`);
+      assert.ok(['BUTTON', 'SUMMARY', 'A'].includes(f.tag), `focus on ${f.tag}`);
+    }
+    for (const want of ['SUMMARY:', 'BUTTON:run-1', 'BUTTON:insert', 'BUTTON:copyMarkdown', 'BUTTON:copyLatex', 'BUTTON:extend', 'BUTTON:editSummary', 'BUTTON:delete']) {
+      assert.ok(seen.includes(want), `${want} not reached by Tab: ${seen.join(' ')}`);
+    }
   });
 
   it('keeps opened details and scroll position in setState and restores them after a reload', async () => {
