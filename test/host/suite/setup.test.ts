@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  activateByMarkdown, expectedFixture, note, openWorkspaceFile, screenshot, until, notificationText, workbenchClick, type ProveResult, type QedApi,
+  activateByMarkdown, expectedFixture, note, notificationText, openWorkspaceFile, screenshot, until, webviewText, workbenchClick, type ProveResult, type QedApi,
 } from './helpers';
 
 interface DownloadApi extends QedApi {
@@ -107,6 +107,34 @@ suite('getting the model (first run, download, resume)', () => {
     await screenshot('firstrun-proof');
     await vscode.commands.executeCommand('undo');
     assert.equal(editor.document.getText(), doc);
+  });
+
+  test('Show Model Info reports the header and the memory fit of the downloaded model', async function () {
+    this.timeout(60_000);
+    await vscode.commands.executeCommand('qedNano.showModelInfo');
+    const memory = await webviewText('section[aria-label="Memory fit"]', { view: 'QED-Nano Model', contains: 'Verdict', timeoutMs: 30_000 });
+    assert.match(memory, /fits in memory at a [\d,]+-token context on the CPU/);
+    assert.match(memory, /RAM\s+model [\d.]+ [kMG]B \+ context [\d.]+ [kMG]B/);
+    note(`model info, memory: ${memory.replace(/\s+/g, ' ').slice(0, 300)}`);
+    await screenshot('model-info-fit');
+  });
+
+  test('Select Model: a file that is not GGUF is refused; a GGUF that is not QED-Nano is used with a warning', async function () {
+    this.timeout(60_000);
+    const before = cfg().get<string>('modelPath');
+    const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const text = path.join(folder, 'not-a-model.gguf');
+    fs.writeFileSync(text, 'this is not a model\n'.repeat(100));
+    assert.equal(await vscode.commands.executeCommand('qedNano.selectModel', { file: text }), undefined);
+    assert.equal(cfg().get<string>('modelPath'), before, 'a non-GGUF file was set as the model');
+    await notificationText('not-a-model.gguf');
+    const other = path.join(folder, 'some-other-model.gguf');
+    fs.copyFileSync(expectedFixture().modelPath, other);
+    assert.equal(await vscode.commands.executeCommand('qedNano.selectModel', { file: other }), other);
+    assert.equal(cfg().get<string>('modelPath'), other);
+    await notificationText('does not look like a QED-Nano model');
+    await vscode.commands.executeCommand('notifications.hideList');
+    await cfg().update('modelPath', before, vscode.ConfigurationTarget.Global);
   });
 
   test('cancel, then download again: it resumes where it stopped (no byte downloaded twice)', async function () {
