@@ -87,10 +87,18 @@ suite('getting the model (first run, download, resume)', () => {
     await until('no model configured', () => !cfg().get<string>('modelPath'));
     const doc = '**Theorem 1.** For every integer $n$, $n^2 - n$ is even.\n';
     const editor = await openWorkspaceFile('first-run.md', doc, 'n^2 - n');
-    const proving = vscode.commands.executeCommand<ProveResult | undefined>('qedNano.proveTheorem');
+    // "Not now" is remembered: the next command only says there is no model, with one way back to the offer.
+    const declined = vscode.commands.executeCommand<ProveResult | undefined>('qedNano.proveTheorem');
     await notificationText('QED-Nano needs its model', 20_000);
     await screenshot('firstrun-offer');
-    await workbenchClick(`Download ${FILE}`);
+    await workbenchClick('Not Now');
+    assert.equal((await declined)?.status, 'failed');
+    assert.equal(editor.document.getText(), doc);
+    const proving = vscode.commands.executeCommand<ProveResult | undefined>('qedNano.proveTheorem');
+    await notificationText('QED-Nano has no model yet', 20_000);
+    await workbenchClick('Set Up Model…');
+    await notificationText('QED-Nano needs its model', 20_000);
+    await workbenchClick('Download');
     await until('the download under way', () => (qed.download().progress?.receivedBytes ?? 0) > 100_000, 30_000);
     await vscode.commands.executeCommand('notifications.showList'); // the progress notification, with percent, MB/s and time left
     await screenshot('firstrun-progress');
