@@ -7,6 +7,7 @@ import type {
 } from '../../src/webview/cacheProtocol';
 import { CycleView, type OpenState } from './cache/cycle';
 import { button, el, fmtDate, fmtDuration, fmtRate, fmtTokens, setText } from './cache/dom';
+import { dropDetached, setEager } from './cache/lazy';
 import { PlainText } from './cache/stream';
 
 declare function acquireVsCodeApi(): { postMessage(message: FromCacheWebview): void; setState(s: CacheWebviewState): void; getState(): unknown };
@@ -362,6 +363,7 @@ function renderAll(): void {
   renderHeader();
   renderHistory();
   renderCycles();
+  dropDetached();
   renderOutcome();
   renderRunActions();
   syncTimer();
@@ -446,10 +448,13 @@ function onMessage(event: MessageEvent<unknown>): void {
     haveSnapshot = true;
     awaitingSnapshot = false;
     cyclesRunId = null; // a snapshot replaces everything: the cycles are drawn afresh
+    const restoreScroll = firstSnapshot && !!ui.scrollTop && ui.shownRunId === view.shown?.id;
+    setEager(restoreScroll);
     renderAll();
+    setEager(false);
     if (firstSnapshot) {
       firstSnapshot = false;
-      if (ui.scrollTop && ui.shownRunId === view.shown?.id) {
+      if (restoreScroll && ui.scrollTop) {
         const top = ui.scrollTop;
         const scroller = document.scrollingElement ?? document.documentElement;
         // Twice: sections off screen first count with an estimated height, and drawing the ones scrolled to can
