@@ -395,17 +395,15 @@ function flush(): void {
 function applyAppend(m: Extract<ToCacheWebview, { type: 'append' }>): void {
   const v = view as CacheView;
   if (!v.shown || m.runId !== v.shown.id) return;
-  let live = v.live;
+  const live = v.live;
   if (!live || live.runId !== m.runId || live.cycle !== m.cycle || live.phase !== m.phase) {
-    // An append for a step we were not told about: start it from this chunk, and redraw the cycles.
+    // An append for a step we were not told about: start the step from this chunk, and redraw the cycles.
     const now = Date.now();
-    live = v.live = {
-      runId: m.runId, cycle: m.cycle, of: v.shown.settings.cycles, phase: m.phase, reasoning: '', text: '',
-      startedAt: now, textStartedAt: null, tokens: 0, runTokens: 0, runStartedAt: now, tokensPerSecond: 0,
+    v.live = {
+      runId: m.runId, cycle: m.cycle, of: v.shown.settings.cycles, phase: m.phase, reasoning: m.reasoning, text: m.text,
+      startedAt: now, textStartedAt: m.textStartedAt, tokens: m.tokens, runTokens: m.runTokens, runStartedAt: now,
+      tokensPerSecond: m.tokensPerSecond,
     };
-    live.reasoning = m.reasoning;
-    live.text = m.text;
-    Object.assign(live, { tokens: m.tokens, runTokens: m.runTokens, tokensPerSecond: m.tokensPerSecond, textStartedAt: m.textStartedAt });
     renderAll();
     return;
   }
