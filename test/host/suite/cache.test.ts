@@ -72,7 +72,7 @@ suite('reasoning cache view (real extension host, webview DOM through the browse
     assert.equal(run.theorem, 'Theorem 2');
     assert.ok(fs.existsSync(path.join(view.storage, `${run.id}.json`)), 'the record was not saved in the workspace storage');
 
-    await webviewText('body[data-status="proved"]', { view: VIEW, timeoutMs: 20_000 });
+    await webviewText('body[data-status="proved"][data-pending="0"]', { view: VIEW, timeoutMs: 20_000 });
     const sections = await webviewQuery('section.cycle');
     assert.equal(sections.count, 3, 'cycles drawn');
     for (const k of [1, 2, 3]) {
@@ -126,7 +126,7 @@ suite('reasoning cache view (real extension host, webview DOM through the browse
     await vscode.commands.executeCommand('qedNano.showReasoningCache');
     const r = await running;
     assert.equal(r.status, 'inserted', r.message);
-    await webviewText('body[data-status="proved"]', { view: VIEW, timeoutMs: 20_000 });
+    await webviewText('body[data-status="proved"][data-pending="0"]', { view: VIEW, timeoutMs: 20_000 });
     assert.equal((await webviewQuery('section.cycle')).count, 3);
     await vscode.window.showTextDocument(editor.document, vscode.ViewColumn.One);
     for (const k of [1, 2, 3]) {
@@ -180,6 +180,7 @@ suite('reasoning cache view (real extension host, webview DOM through the browse
     assert.ok(solve5, `no solve prompt for cycle 5 (saw ${prompts.map(p => `${p.cycle}/${p.phase}`).join(', ')})`);
     assert.ok(solve5.messages?.some(m => m.content.includes(edited)), 'the edited summary is not in the next cycle\'s prompt');
     await webviewText('section.cycle[data-cycle="5"] .cycle-input', { view: VIEW, timeoutMs: 20_000 });
+    await webviewText('body[data-pending="0"]', { view: VIEW, timeoutMs: 20_000 });
     assert.ok(squash(await webviewText(cycle(4, 'summary'), { view: VIEW })).includes('EDITED BY THE TEST'), 'the edited summary is not shown');
     await screenshot('cache-extended');
   });
@@ -236,6 +237,7 @@ suite('reasoning cache view (real extension host, webview DOM through the browse
     await until('the restored view to be ready', () => a.reasoningCache().open && a.reasoningCache().ready, 30_000);
     assert.equal(a.reasoningCache().shownRunId, shownRunId);
     await webviewText('section.cycle[data-cycle="5"] .cycle-proof', { view: VIEW, timeoutMs: 30_000 });
+    await webviewText('body[data-pending="0"]', { view: VIEW, timeoutMs: 20_000 });
     assert.equal((await webviewQuery('section.cycle')).count, 5);
     await screenshot('cache-restored');
   });
