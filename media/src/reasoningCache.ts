@@ -373,6 +373,13 @@ function renderAll(): void {
 // ---------------------------------------------------------------- streaming: buffered, flushed once per frame
 
 let frame = 0;
+/**
+ * Follow the stream while the reader is at the bottom (as a terminal does); scrolling up to read stops following,
+ * scrolling back to the bottom resumes. Decided in the scroll handler, so a flush never reads layout to know it.
+ */
+let following = true;
+const FOLLOW_SLACK_PX = 48;
+
 function scheduleFlush(): void {
   if (!frame) frame = requestAnimationFrame(flush);
 }
@@ -388,6 +395,10 @@ function flush(): void {
       if (cv.live && !openState.userChose(key)) cv.live.thinkDetails.open = false;
     }
     renderStatus();
+    if (following) {
+      const scroller = document.scrollingElement ?? document.documentElement;
+      scroller.scrollTop = scroller.scrollHeight;
+    }
   }
   renderBodyAttrs();
 }
@@ -588,7 +599,9 @@ document.addEventListener('keydown', event => {
 });
 
 window.addEventListener('scroll', () => {
-  ui.scrollTop = Math.round((document.scrollingElement ?? document.documentElement).scrollTop);
+  const scroller = document.scrollingElement ?? document.documentElement;
+  ui.scrollTop = Math.round(scroller.scrollTop);
+  following = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight <= FOLLOW_SLACK_PX;
   saveState();
 }, { passive: true });
 

@@ -65,12 +65,15 @@ suite('getting the model (first run, download, resume)', () => {
 
   suiteSetup(async () => {
     qed = await activateByMarkdown() as DownloadApi;
+    // The notification centre lists only what fits on screen: earlier suites' messages must not hide ours.
+    await vscode.commands.executeCommand('notifications.clearAll');
     originalModel = cfg().get<string>('modelPath');
     server = new ModelServer(fs.readFileSync(expectedFixture().modelPath));
     base = await server.start();
     fs.rmSync(path.join(qed.download().dir, FILE), { force: true });
     fs.rmSync(path.join(qed.download().dir, `${FILE}.partial`), { force: true });
   });
+  teardown(async () => { await vscode.commands.executeCommand('notifications.clearAll'); });
   suiteTeardown(async () => {
     await vscode.commands.executeCommand('notifications.hideList');
     server.stop();
