@@ -1,5 +1,6 @@
 // Every command the manifest contributes is registered once the extension is active, with a "QED-Nano: " title.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { activateByMarkdown, extension } from './helpers';
 
@@ -46,6 +47,22 @@ suite('commands', () => {
       ['qedNano.acceptProposal', 'resourceScheme == qed-nano-proposal'],
       ['qedNano.rejectProposal', 'resourceScheme == qed-nano-proposal'],
     ]);
+  });
+
+  test('the walkthrough: every step\'s media exists in the extension and its command links name contributed commands', () => {
+    const ext = extension();
+    const walkthroughs = (ext.packageJSON as { contributes: { walkthroughs: { id: string; steps: { id: string; description: string; media: { markdown: string } }[] }[] } }).contributes.walkthroughs;
+    assert.equal(walkthroughs.length, 1);
+    const steps = walkthroughs[0]!.steps;
+    assert.deepEqual(steps.map(s => s.id), ['getModel', 'proveFirst', 'watchCache', 'refine', 'preview']);
+    for (const step of steps) {
+      const media = vscode.Uri.joinPath(ext.extensionUri, step.media.markdown).fsPath;
+      assert.ok(fs.existsSync(media), `${step.id}: ${step.media.markdown} is not in the extension`);
+      const linked = [...step.description.matchAll(/\(command:([\w.]+)\)/g)].map(m => m[1]!);
+      assert.ok(linked.length > 0, `${step.id} has no command link`);
+      for (const c of linked) assert.ok(EXPECTED.includes(c), `${step.id} links ${c}, which is not contributed`);
+    }
+    assert.ok(fs.existsSync(vscode.Uri.joinPath(ext.extensionUri, 'examples', 'olympiad.md').fsPath), 'the example the walkthrough opens is not shipped');
   });
 
   test('every contributed command is registered after activation', async () => {
