@@ -110,16 +110,20 @@ function katexHtml(tex: string, display: boolean, macros: Record<string, string>
  * One formula (the TeX between its delimiters) as safe HTML, with the same settings and bounds as
  * renderMarkdownMath. `error` is set when the formula could not be rendered (the HTML then shows its source).
  */
-export function renderLatexMath(tex: string, display: boolean, macros?: Record<string, string>): { html: string; error?: string } {
+export function renderLatexMath(tex: string, display: boolean, macros?: Record<string, string>, options: { keepEnvironments?: boolean; source?: string } = {}): { html: string; error?: string } {
+  // keepEnvironments: the caller (the LaTeX preview) already rewrote the environments itself, e.g. a numbered
+  // align kept as KaTeX's own align with a \tag per row, which normaliseTex would turn into aligned.
+  // source: what an error shows (the formula as the user wrote it, when `tex` is the rewritten one).
+  const shown = options.source ?? tex;
   if (tex.length > MAX_FORMULA_CHARS) {
     const error = `formula longer than ${MAX_FORMULA_CHARS} characters: not rendered`;
-    return { html: errorHtml(tex, error, display), error };
+    return { html: errorHtml(shown, error, display), error };
   }
   try {
-    return { html: katexHtml(normaliseTex(tex), display, { ...macros }) };
+    return { html: katexHtml(options.keepEnvironments ? tex : normaliseTex(tex), display, { ...macros }) };
   } catch (e) {
     const error = errorMessage(e);
-    return { html: errorHtml(tex, error, display), error };
+    return { html: errorHtml(shown, error, display), error };
   }
 }
 
