@@ -27,7 +27,9 @@
 import { braceTable, maskLatex, scanLatex } from '../documents/latex';
 import type { MacroDefinition, Theorem } from '../documents/model';
 import { LineIndex } from '../documents/text';
-import { escapeHtml, MAX_FORMULA_CHARS, renderLatexMath, type RenderError } from './markdownHtml';
+import { escapeHtml, FormulaCache, MAX_FORMULA_CHARS, renderLatexMath, type RenderError } from './markdownHtml';
+
+export { FormulaCache } from './markdownHtml';
 import { isMathEnv } from './mathSpans';
 
 export interface HtmlBlock {
@@ -46,24 +48,6 @@ export interface LatexRenderResult {
   formulasRendered: number;
   /** Formulas taken from the cache. */
   formulasCached: number;
-}
-
-/** The rendered formulas of earlier renders, so re-rendering while typing costs only the formulas that changed. */
-export class FormulaCache {
-  private map = new Map<string, { html: string; error?: string }>();
-  private macroKey = '';
-  constructor(readonly maxEntries = 20_000) {}
-  /** Macros changed: every cached formula may render differently. */
-  useMacros(key: string): void {
-    if (key !== this.macroKey) { this.map.clear(); this.macroKey = key; }
-  }
-  get(key: string) { return this.map.get(key); }
-  set(key: string, value: { html: string; error?: string }): void {
-    // Simplest bound that keeps a long editing session from growing without limit.
-    if (this.map.size >= this.maxEntries) this.map.clear();
-    this.map.set(key, value);
-  }
-  get size(): number { return this.map.size; }
 }
 
 export interface LatexRenderOptions {
@@ -229,7 +213,7 @@ class LatexRenderer {
     }
     this.macros = katexMacros(outline.macros);
     this.cache = options.cache ?? new FormulaCache();
-    this.cache.useMacros(JSON.stringify(this.macros));
+    this.cache.useMacros(this.macros);
     this.budgetMs = options.mathBudgetMs ?? PREVIEW_MATH_BUDGET_MS;
     this.chapters = /\\chapter\*?\s*[{[]/.test(this.src);
   }
@@ -417,20 +401,18 @@ class LatexRenderer {
     const sourceText = this.source(whole[0], whole[1]);
     this.formulas++;
     this.mathChars += body.length;
-    let r = hit;
-    if (r) this.cached++;
-    else if (body.length <= MAX_FORMULA_CHARS && (this.formulas > PREVIEW_MAX_FORMULAS || this.mathChars > PREVIEW_MAX_MATH_CHARS || this.mathMs > this.budgetMs)) {
+    if (hit !== undefined) { this.cached++; return hit; }
+    if (body.length <= MAX_FORMULA_CHARS && (this.formulas > PREVIEW_MAX_FORMULAS || this.mathChars > PREVIEW_MAX_MATH_CHARS || this.mathMs > this.budgetMs)) {
       this.skipped++;
       return `<span class="qed-math-skipped" title="not rendered yet: over this render's math budget">${escapeHtml(sourceText)}</span>`;
-    } else {
-      const t0 = performance.now();
-      r = renderLatexMath(body, display, this.macros, { keepEnvironments, source: sourceText });
-      this.mathMs += performance.now() - t0;
-      this.rendered++;
-      // Only successes are cached: an error's HTML quotes the source as written, which may differ next time.
-      if (!r.error) this.cache.set(key, r);
     }
-    if (r.error) this.errors.push({ source: sourceText.length > MAX_ERROR_SOURCE ? `${sourceText.slice(0, MAX_ERROR_SOURCE)}…` : sourceText, message: r.error });
+    const t0 = performance.now();
+    const r = renderLatexMath(body, display, this.macros, { keepEnvironments, source: sourceText });
+    this.mathMs += performance.now() - t0;
+    this.rendered++;
+    // Only successes are cached: an error's HTML quotes the source as written, which may differ next time.
+    if (!r.error) this.cache.set(key, r.html);
+    else this.errors.push({ source: sourceText.length > MAX_ERROR_SOURCE ? `${sourceText.slice(0, MAX_ERROR_SOURCE)}…` : sourceText, message: r.error });
     return r.html;
   }
 
