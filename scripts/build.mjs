@@ -2,7 +2,7 @@
 // with a real import), the webview scripts (browser), and the test/bench bundles that run under plain Node or
 // inside the extension host. Usage: node scripts/build.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
-import { readdirSync, statSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -36,6 +36,15 @@ const configs = [
 if (!production) {
   const tests = [...filesUnder('test', /\.test\.ts$/), ...filesUnder('test/host/suite', /^index\.ts$/), ...filesUnder('test/host', /^electron\.ts$/), ...filesUnder('bench', /\.ts$/), ...filesUnder('test/fixtures', /\.ts$/)];
   configs.push({ ...common, entryPoints: tests, outdir: 'out', outbase: '.', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternals });
+}
+
+// KaTeX's style sheet and woff2 fonts for the webviews (media/katex/, git-ignored), copied once. Guarded so that
+// another copy step of the same files (the reasoning cache view's) can coexist.
+if (!existsSync(join(root, 'media/katex/katex.min.css'))) {
+  const from = join(root, 'node_modules/katex/dist');
+  mkdirSync(join(root, 'media/katex/fonts'), { recursive: true });
+  copyFileSync(join(from, 'katex.min.css'), join(root, 'media/katex/katex.min.css'));
+  for (const f of readdirSync(join(from, 'fonts'))) if (f.endsWith('.woff2')) copyFileSync(join(from, 'fonts', f), join(root, 'media/katex/fonts', f));
 }
 
 // A production build (packaging) leaves the test bundles in out/ alone.

@@ -16,6 +16,7 @@ import { CACHE_VIEW_TYPE } from './webview/cacheProtocol';
 import { proofOf, ReasoningCacheView, RUN_RECORD_SCHEME } from './webview/reasoningCachePanel';
 import { RELOAD_SETTINGS } from './editor/settings';
 import { StatusBar } from './editor/statusBar';
+import { showMathPreview } from './webview/previewPanel';
 
 /** What activate() returns: a small API for tests and for other extensions. */
 export interface QedNanoApi {
@@ -107,8 +108,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   register('qedNano.acceptProposal', a => proposals.accept(a));
   register('qedNano.rejectProposal', a => proposals.reject(a));
   register('qedNano.showReasoningCache', () => { cacheView.show(); return true; });
-  register('qedNano.previewMath', () => notYetAvailable('The rendered math preview',
-    'VS Code\'s built-in Markdown preview (Ctrl+Shift+V) renders $…$ math in Markdown files.'));
+  register('qedNano.previewMath', () => showMathPreview(context, output));
   register('qedNano.downloadModel', () => notYetAvailable('Downloading the model from inside VS Code',
     'Download a QED-Nano GGUF file yourself, then run "QED-Nano: Select Model File…".'));
   register('qedNano.selectModel', () => selectModel());

@@ -486,12 +486,22 @@ class LatexRenderer {
     if (depth > MAX_DEPTH) return [this.unsupportedBlock(a, b, 'nesting', `more than ${MAX_DEPTH} levels deep`)];
     let para = '';
     let paraAt = -1;
+    // `para` only ever starts with content (a newline adds a space only inside a paragraph); trailing spaces are cut
+    // by a loop, not trim(): a paragraph can hold megabytes of KaTeX HTML.
     const flush = () => {
-      if (paraAt >= 0 && para.trim() !== '') pieces.push({ at: paraAt, html: `<p${this.lineAttr(paraAt)}>${para.trim()}</p>\n`, block: false });
+      let e = para.length;
+      while (e > 0 && para.charCodeAt(e - 1) === 32) e--;
+      if (paraAt >= 0 && e > 0) pieces.push({ at: paraAt, html: `<p${this.lineAttr(paraAt)}>${e === para.length ? para : para.slice(0, e)}</p>\n`, block: false });
       para = '';
       paraAt = -1;
     };
-    const add = (html: string, at: number) => { if (paraAt < 0) { paraAt = at; } para += html; };
+    const add = (html: string, at: number) => {
+      if (paraAt < 0) {
+        if (html === '' || html === ' ') return;
+        paraAt = at;
+      }
+      para += html;
+    };
     let i = a;
     const s = this.src;
     while (i < b) {
@@ -572,12 +582,12 @@ class LatexRenderer {
       flush();
       if (leadIn) {
         const first = pieces.find(p => !p.block);
-        if (first && first === pieces[0]) first.html = first.html.replace(/^(<p[^>]*>)/, `$1${leadIn} `);
+        if (first && first === pieces[0]) { const k = first.html.indexOf('>') + 1; first.html = `${first.html.slice(0, k)}${leadIn} ${first.html.slice(k)}`; }
         else pieces.unshift({ at: a, html: `<p data-line="-1">${leadIn}</p>\n`, block: false });
       }
       if (trailer) {
         const last = pieces[pieces.length - 1];
-        if (last && !last.block) last.html = last.html.replace(/<\/p>\n$/, ` ${trailer}</p>\n`);
+        if (last && !last.block) last.html = appendToParagraph(last.html, trailer);
         else pieces.push({ at: b, html: `<p class="qed-line" data-line="-1">${trailer}</p>\n`, block: false });
       }
       return pieces;
@@ -937,7 +947,7 @@ class LatexRenderer {
     if (!ctx.proof!.qedPlaced) {
       const last = pieces[pieces.length - 1];
       const qed = '<span class="qed" title="end of proof">∎</span>';
-      if (last && !last.block) last.html = last.html.replace(/<\/p>\n$/, ` ${qed}</p>\n`);
+      if (last && !last.block) last.html = appendToParagraph(last.html, qed);
       else pieces.push({ at: env.endStart, html: `<p class="qed-line">${qed}</p>\n`, block: false });
     }
     return { at: env.begin, block: true, html: `<div class="proof"${this.lineAttr(env.begin)}>${pieces.map(p => p.html).join('')}</div>\n` };
@@ -1020,6 +1030,11 @@ export function splitRows(body: string): string[] {
   }
   rows.push(body.slice(start));
   return rows;
+}
+
+/** `<p …>…</p>\n` with `html` added at the end of its text. */
+function appendToParagraph(p: string, html: string): string {
+  return p.endsWith('</p>\n') ? `${p.slice(0, -5)} ${html}</p>\n` : `${p}<p class="qed-line">${html}</p>\n`;
 }
 
 function letter(n: number): string {
