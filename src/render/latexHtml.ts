@@ -57,7 +57,9 @@ export interface LatexRenderOptions {
 }
 
 /** A preview renders a user's whole document: more formulas than a model reply, still bounded. */
-export const PREVIEW_MAX_FORMULAS = 20_000;
+export const PREVIEW_MAX_FORMULAS = 10_000;
+/** Past this many notes, unsupported bits are shown as plain escaped source (still shown, without the note's markup). */
+export const MAX_NOTES = 2_000;
 export const PREVIEW_MAX_MATH_CHARS = 2_000_000;
 export const PREVIEW_MATH_BUDGET_MS = 1_500;
 export const MAX_DEPTH = 40;
@@ -72,7 +74,7 @@ const LAYOUT = new Set([
   'tiny', 'scriptsize', 'footnotesize', 'small', 'normalsize', 'large', 'Large', 'LARGE', 'huge', 'Huge',
   'normalfont', 'protect', 'allowbreak', 'sloppy', 'fussy', 'frenchspacing', 'nonfrenchspacing', 'onecolumn',
   'twocolumn', 'leavevmode', 'strut', 'nobreak', 'displaystyle', 'qquad', 'quad', 'enspace', 'thinspace',
-  'hline', 'filbreak', 'goodbreak', 'mbox', 'ignorespaces', 'unskip', 'qed',
+  'hline', 'filbreak', 'goodbreak', 'ignorespaces', 'unskip', 'qed', 'pause', 'maketitle',
 ]);
 /** Layout commands with arguments: all arguments skipped. */
 const LAYOUT_ARGS: Record<string, number> = {
@@ -189,6 +191,7 @@ class LatexRenderer {
   private eqWithin: string | undefined;
   private eq = 0;
   private footnotes = 0;
+  private notes = 0;
   private formulas = 0;
   private mathChars = 0;
   private mathMs = 0;
@@ -290,6 +293,7 @@ class LatexRenderer {
 
   private unsupportedBlock(a: number, b: number, name: string, why: string): Piece {
     this.note(name);
+    if (++this.notes > MAX_NOTES) return { at: a, block: true, html: `<pre class="unsupported-source"${this.lineAttr(a)}>${escapeHtml(this.source(a, b))}</pre>\n` };
     return {
       at: a, block: true,
       html: `<div class="unsupported"${this.lineAttr(a)}><div class="unsupported-note">${escapeHtml(`${name}: ${why}; shown as source`)}</div>` +
@@ -299,6 +303,7 @@ class LatexRenderer {
 
   private unsupportedInline(a: number, b: number, name: string, why: string): string {
     this.note(name);
+    if (++this.notes > MAX_NOTES) return escapeHtml(this.source(a, b));
     return `<span class="unsupported-inline" title="${escapeHtml(`${name}: ${why}; shown as source`)}"><code>${escapeHtml(this.source(a, b))}</code></span>`;
   }
 
@@ -384,7 +389,7 @@ class LatexRenderer {
   private paragraphEnd(i: number, b: number): number {
     const m = this.nextBlankMemo;
     if (m.from !== -1 && i >= m.from && i <= m.at) return Math.min(m.at, b);
-    const re = /\n[ \t\r\uE102]*\n/g;
+    const re = /\n[ \t\r]*\n/g;
     re.lastIndex = i;
     const x = re.exec(this.src);
     const at = x ? x.index : this.src.length;
@@ -397,13 +402,17 @@ class LatexRenderer {
   private math(tex: string, display: boolean, whole: [number, number], keepEnvironments = false): string {
     const body = tex.includes(COMMENT) ? tex.replace(/\uE102+/g, '') : tex;
     const key = `${display ? 'D' : 'I'}${keepEnvironments ? 'K' : 'N'}${body}`;
-    const hit = this.cache.get(key);
     const sourceText = this.source(whole[0], whole[1]);
     this.formulas++;
     this.mathChars += body.length;
+    // The count and size bounds hold for cached formulas too: they bound the HTML (a repeated formula is cheap to
+    // render but not to show), the time budget only KaTeX's work.
+    const over = this.formulas > PREVIEW_MAX_FORMULAS || this.mathChars > PREVIEW_MAX_MATH_CHARS;
+    const hit = over ? undefined : this.cache.get(key);
     if (hit !== undefined) { this.cached++; return hit; }
-    if (body.length <= MAX_FORMULA_CHARS && (this.formulas > PREVIEW_MAX_FORMULAS || this.mathChars > PREVIEW_MAX_MATH_CHARS || this.mathMs > this.budgetMs)) {
-      this.skipped++;
+    if (body.length <= MAX_FORMULA_CHARS && (over || this.mathMs > this.budgetMs)) {
+      // Past MAX_NOTES, without the wrapper: a flood of formulas must not multiply the HTML.
+      if (++this.skipped > MAX_NOTES) return escapeHtml(sourceText);
       return `<span class="qed-math-skipped" title="not rendered yet: over this render's math budget">${escapeHtml(sourceText)}</span>`;
     }
     const t0 = performance.now();
@@ -502,13 +511,28 @@ class LatexRenderer {
       }
       para += html;
     };
+    const finish = (): Piece[] => {
+      flush();
+      if (leadIn) {
+        const first = pieces.find(p => !p.block);
+        if (first && first === pieces[0]) { const k = first.html.indexOf('>') + 1; first.html = `${first.html.slice(0, k)}${leadIn} ${first.html.slice(k)}`; }
+        else pieces.unshift({ at: a, html: `<p${this.lineAttr(a)}>${leadIn}</p>\n`, block: false });
+      }
+      if (trailer) {
+        const last = pieces[pieces.length - 1];
+        if (last && !last.block) last.html = appendToParagraph(last.html, trailer);
+        else pieces.push({ at: b, html: `<p class="qed-line"${this.lineAttr(b)}>${trailer}</p>\n`, block: false });
+      }
+      return pieces;
+    };
     let i = a;
     const s = this.src;
     while (i < b) {
       const c = s[i]!;
       if (c === '\n') {
         let k = i + 1;
-        while (k < b && (s[k] === ' ' || s[k] === '\t' || s[k] === '\r' || s[k] === COMMENT)) k++;
+        // Only spaces make a blank line: a line holding a comment does not end the paragraph (as in TeX).
+        while (k < b && (s[k] === ' ' || s[k] === '\t' || s[k] === '\r')) k++;
         if (k < b && s[k] === '\n') { flush(); i = k + 1; continue; }
         if (paraAt >= 0) para += ' ';
         i++;
@@ -577,21 +601,6 @@ class LatexRenderer {
       i = r.end;
     }
     return finish();
-
-    function finish(): Piece[] {
-      flush();
-      if (leadIn) {
-        const first = pieces.find(p => !p.block);
-        if (first && first === pieces[0]) { const k = first.html.indexOf('>') + 1; first.html = `${first.html.slice(0, k)}${leadIn} ${first.html.slice(k)}`; }
-        else pieces.unshift({ at: a, html: `<p data-line="-1">${leadIn}</p>\n`, block: false });
-      }
-      if (trailer) {
-        const last = pieces[pieces.length - 1];
-        if (last && !last.block) last.html = appendToParagraph(last.html, trailer);
-        else pieces.push({ at: b, html: `<p class="qed-line" data-line="-1">${trailer}</p>\n`, block: false });
-      }
-      return pieces;
-    }
   }
 
   /** [a, b) as inline HTML (blank lines become spaces; blocks inside are rendered in place). */
@@ -743,7 +752,7 @@ class LatexRenderer {
         if (!g) return { html: '', end: cmd.end };
         const key = this.source(g.a, g.b).trim();
         if (ctx.target && !this.labels.has(key)) this.labels.set(key, ctx.target);
-        return { html: `<span class="label-anchor" id="${escapeHtml(labelId(key))}"></span>`, end: g.end };
+        return { html: '', end: g.end };
       }
       case 'ref': case 'eqref': case 'cref': case 'Cref': case 'autoref': case 'pageref': case 'nameref': {
         const g = this.arg(cmd.end, b);
@@ -776,6 +785,7 @@ class LatexRenderer {
       }
       case 'newline': case 'linebreak': return { html: '<br>', end: this.skipArgs(cmd.end, b, 0) };
       case 'today': return { html: '', end: cmd.end };
+      case 'frametitle': return wrap('<strong class="frame-title">', '</strong>');
     }
     if (SYMBOLS[n] !== undefined) {
       // A control word eats the spaces after it ("\ldots and" keeps one space only when written "\ldots\ and").
@@ -895,10 +905,21 @@ class LatexRenderer {
     if (PROOF_ENVS.has(name)) return [this.proofBlock(env, depth, ctx)];
     if (base === 'itemize' || base === 'enumerate' || base === 'description') return [this.list(env, base, depth, ctx)];
     if (VERBATIM_ENVS.has(name)) {
-      const body = this.text.slice(env.contentStart, env.endStart).replace(/^[ \t]*\r?\n/, '');
+      // minted's {language} and listings' […] options are not code.
+      const body = this.text.slice(env.contentStart, env.endStart).replace(/^(?:[ \t]*\[[^\]\n]*\])?(?:[ \t]*\{[A-Za-z0-9+#-]*\})?[ \t]*\r?\n/, '');
       return [{ at: env.begin, block: true, html: `<pre class="verbatim"${this.lineAttr(env.begin)}><code>${escapeHtml(body)}</code></pre>\n` }];
     }
     if (SKIPPED_ENVS.has(name)) return [];
+    if (base === 'frame') {
+      // A beamer frame: its options skipped, its title (an argument or \frametitle) as a heading.
+      let k = env.contentStart;
+      const o = this.opt(k, env.endStart);
+      if (o) k = o.end;
+      const g = this.src[this.skipSpace(k, env.endStart)] === '{' ? this.arg(k, env.endStart) : null;
+      const title = g ? `<h3 class="frame-title">${this.inline(g.a, g.b, depth + 1, ctx)}</h3>` : '';
+      const inner = this.flow(g ? g.end : k, env.endStart, depth, ctx).map(p => p.html).join('');
+      return [{ at: env.begin, block: true, html: `<div class="frame"${this.lineAttr(env.begin)}>${title}${inner}</div>\n` }];
+    }
     if (base === 'abstract') {
       const inner = this.flow(env.contentStart, env.endStart, depth, ctx).map(p => p.html).join('');
       return [{ at: env.begin, block: true, html: `<div class="abstract"${this.lineAttr(env.begin)}><h6 class="abstract-title">Abstract</h6>${inner}</div>\n` }];
