@@ -50,11 +50,14 @@ function marksFor(source: string): Marks {
   return lastMarks;
 }
 
+const MAX_DIV_LEVEL = 40;
 const COLON_FENCE = /^ {0,3}(:{3,})[ \t]*(.*?)[ \t]*$/;
 
 /** Block rule: a colon fence whose info names a theorem kind or a proof (./documents/markdown parseDivInfo). */
 function colonDiv(state: StateBlock, startLine: number, endLine: number, silent: boolean): boolean {
   if (state.sCount[startLine]! - state.blkIndent >= 4) return false;
+  // markdown-it drops everything past its maxNesting; deeper fences stay text, so nothing is lost.
+  if (state.level >= MAX_DIV_LEVEL) return false;
   const first = state.src.slice(state.bMarks[startLine]! + state.tShift[startLine]!, state.eMarks[startLine]);
   const m = COLON_FENCE.exec(first);
   if (!m || !m[2]) return false;
