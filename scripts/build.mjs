@@ -2,7 +2,7 @@
 // with a real import), the webview scripts (browser), and the test/bench bundles that run under plain Node or
 // inside the extension host. Usage: node scripts/build.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -31,21 +31,28 @@ const configs = [
   // The qed-nano command line: plain Node, no VS Code.
   { ...common, entryPoints: { cli: 'src/prover/cli.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternals, banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: { worker: 'src/model/worker.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' }, platform: 'node', format: 'esm', target: 'node20', external: nodeExternals },
-  { ...common, entryPoints: filesUnder('media/src', /\.ts$/), outdir: 'dist/webview', outbase: 'media/src', platform: 'browser', format: 'iife', target: 'es2022' },
+  // Only top-level media/src/*.ts are pages; their modules in subfolders are bundled into them.
+  { ...common, entryPoints: filesUnder('media/src', /\.ts$/).filter(f => !relative('media/src', f).includes('/')), outdir: 'dist/webview', outbase: 'media/src', platform: 'browser', format: 'iife', target: 'es2022' },
 ];
 if (!production) {
   const tests = [...filesUnder('test', /\.test\.ts$/), ...filesUnder('test/host/suite', /^index\.ts$/), ...filesUnder('test/host', /^electron\.ts$/), ...filesUnder('bench', /\.ts$/), ...filesUnder('test/fixtures', /\.ts$/)];
   configs.push({ ...common, entryPoints: tests, outdir: 'out', outbase: '.', platform: 'node', format: 'cjs', target: 'node20', external: nodeExternals });
 }
 
-// KaTeX's style sheet and woff2 fonts for the webviews (media/katex/, git-ignored), copied once. Guarded so that
-// another copy step of the same files (the reasoning cache view's) can coexist.
-if (!existsSync(join(root, 'media/katex/katex.min.css'))) {
+// KaTeX's style sheet and fonts for the webviews (media/katex/, git-ignored, shipped with media/**). Only the woff2
+// fonts are copied and referenced: every webview engine VS Code runs on reads woff2, and a url() to a file that is
+// not shipped would be a failed request per font face.
+function copyKatexAssets() {
   const from = join(root, 'node_modules/katex/dist');
-  mkdirSync(join(root, 'media/katex/fonts'), { recursive: true });
-  copyFileSync(join(from, 'katex.min.css'), join(root, 'media/katex/katex.min.css'));
-  for (const f of readdirSync(join(from, 'fonts'))) if (f.endsWith('.woff2')) copyFileSync(join(from, 'fonts', f), join(root, 'media/katex/fonts', f));
+  const to = join(root, 'media/katex');
+  mkdirSync(join(to, 'fonts'), { recursive: true });
+  for (const f of readdirSync(join(from, 'fonts'))) if (f.endsWith('.woff2')) copyFileSync(join(from, 'fonts', f), join(to, 'fonts', f));
+  const css = readFileSync(join(from, 'katex.min.css'), 'utf8')
+    .replace(/,\s*url\([^)]*\.(?:woff|ttf)\)\s*format\("(?:woff|truetype)"\)/g, '');
+  if (/\.(?:woff|ttf)\)/.test(css)) throw new Error('katex.min.css: a font URL other than woff2 is left after rewriting');
+  writeFileSync(join(to, 'katex.min.css'), css);
 }
+copyKatexAssets();
 
 // A production build (packaging) leaves the test bundles in out/ alone.
 if (!watch && !production) rmSync(join(root, 'out'), { recursive: true, force: true });

@@ -3,8 +3,10 @@
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ModelClient } from './model/client';
+import type { DownloadProgress, DownloadResult } from './model/download';
 import type { ChatMessage, GenerateResult, ModelInfo } from './model/protocol';
-import { notYetAvailable, selectModel, showModelInfo } from './editor/commands';
+import { showModelInfo } from './editor/commands';
+import { ModelSetup, type DownloadArgs } from './editor/modelSetup';
 import { CODE_LENS_SELECTOR, ProofCodeLensProvider } from './editor/codeLens';
 import { ProofCommands, type ProofCommandArgs } from './editor/proofCommands';
 import { Proposals } from './editor/proposals';
@@ -43,6 +45,8 @@ export interface QedNanoApi {
   reasoningCache(): { open: boolean; ready: boolean; shownRunId: string | null; document: string | null; runs: { id: string; documentUri: string; theorem: string; status: string; cycles: number }[]; storage: string };
   /** Runs a reasoning cache view action as its buttons do (tests without a browser). */
   reasoningCacheAction(action: string, runId: string, cycle?: number, summary?: string): Promise<unknown>;
+  /** The model download: running or not, its last progress event and result, where models are stored. */
+  download(): { active: boolean; progress: DownloadProgress | undefined; result: DownloadResult | undefined; dir: string };
 }
 
 /** True if node-llama-cpp's JavaScript or its native addon is loaded in this (extension host) process. */
@@ -58,6 +62,9 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   const output = vscode.window.createOutputChannel('QED-Nano', { log: true });
   const service = new ModelService(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.mjs').fsPath, output);
   const statusBar = new StatusBar();
+  const setup = new ModelSetup(context, service, output);
+  service.setHooks({ missingModel: () => setup.offerSetup(), beforeLoad: modelPath => setup.checkFit(modelPath) });
+  context.subscriptions.push(setup);
   context.subscriptions.push(output, service, statusBar, service.onProgress(p => statusBar.update(p)));
 
   const register = (id: string, handler: (...args: unknown[]) => unknown) =>
@@ -109,9 +116,18 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   register('qedNano.rejectProposal', a => proposals.reject(a));
   register('qedNano.showReasoningCache', () => { cacheView.show(); return true; });
   register('qedNano.previewMath', () => showMathPreview(context, output));
-  register('qedNano.downloadModel', () => notYetAvailable('Downloading the model from inside VS Code',
-    'Download a QED-Nano GGUF file yourself, then run "QED-Nano: Select Model File…".'));
-  register('qedNano.selectModel', () => selectModel());
+  register('qedNano.downloadModel', a => setup.download(a && typeof a === 'object' ? a as DownloadArgs : {}));
+  register('qedNano.cancelDownload', () => setup.cancelDownload());
+  register('qedNano.selectModel', a => setup.select(a && typeof a === 'object' ? a as { browse?: boolean; file?: string } : {}));
+  register('qedNano.openExample', async (a: unknown) => {
+    // The walkthrough's "prove your first theorem": a copy of an example as an untitled document, never the
+    // extension's own files.
+    const name = a === 'number-theory.tex' ? 'number-theory.tex' : 'olympiad.md';
+    const bytes = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(context.extensionUri, 'examples', name));
+    const doc = await vscode.workspace.openTextDocument({ language: name.endsWith('.tex') ? 'latex' : 'markdown', content: Buffer.from(bytes).toString('utf8') });
+    await vscode.window.showTextDocument(doc);
+    return doc.uri;
+  });
   register('qedNano.showModelInfo', () => showModelInfo(service, context.extensionUri, output));
   register('qedNano.cancel', () => {
     const stopped = service.cancel();
@@ -124,6 +140,9 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     if (e.affectsConfiguration('qedNano.codeLens')) codeLenses.refresh();
     if (RELOAD_SETTINGS.some(s => e.affectsConfiguration(s))) output.info('Model settings changed: the model will be reloaded on the next request.');
   }));
+
+  // A download that a window reload interrupted is offered for resuming (after activation, never blocking it).
+  setTimeout(() => { void setup.offerResume(); }, 2000);
 
   const activationMs = performance.now() - started;
   output.info(`QED-Nano activated in ${activationMs.toFixed(1)} ms (node-llama-cpp is loaded only by the model worker, on the first request).`);
@@ -157,6 +176,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
       runs: store.all().map(r => ({ id: r.id, documentUri: r.documentUri, theorem: r.theorem, status: r.status, cycles: r.cycles })),
     }),
     reasoningCacheAction: (action, runId, cycle, summary) => cacheView.act(action, runId, cycle, summary),
+    download: () => ({ active: setup.isDownloading, progress: setup.progress, result: setup.result, dir: setup.modelsDir }),
   };
 }
 

@@ -1,6 +1,6 @@
 // Webview side of "QED-Nano: Show Model Info". Builds DOM with textContent only: nothing from the model
 // file's metadata is ever parsed as HTML.
-import type { ModelInfo } from '../../src/model/protocol';
+import type { FitReport, ModelInfo } from '../../src/model/protocol';
 import type { FromModelInfoWebview, ModelInfoView, ToModelInfoWebview } from '../../src/webview/protocol';
 
 declare function acquireVsCodeApi(): { postMessage(message: FromModelInfoWebview): void; setState(s: unknown): void; getState(): unknown };
@@ -44,6 +44,34 @@ function rows(info: ModelInfo): [string, string][] {
   ];
 }
 
+const VERDICT: Record<FitReport['verdict'], string> = {
+  fits: 'fits in memory',
+  tight: 'fits, but tightly: other programs may have to give memory back',
+  doesNotFit: 'probably does NOT fit in memory',
+};
+
+/** The fit check: what the model and its context need in each memory pool, against what is free. */
+function fitSection(fit: FitReport): HTMLElement {
+  const section = el('section');
+  section.setAttribute('aria-label', 'Memory fit');
+  section.append(el('h2', 'Memory'));
+  const table = el('table');
+  const add = (k: string, v: string) => { const tr = el('tr'); tr.append(el('th', k), el('td', v)); table.append(tr); };
+  add('Verdict', `${VERDICT[fit.verdict]} at a ${fit.contextSize.toLocaleString()}-token context on ${fit.backend === 'cpu' ? 'the CPU' : fit.backend.toUpperCase()}`);
+  for (const m of fit.memory) {
+    add(m.pool === 'vram' ? 'GPU memory' : 'RAM', `model ${bytes(m.modelBytes)} + context ${bytes(m.contextBytes)} = ${bytes(m.modelBytes + m.contextBytes)}, of ${bytes(m.freeBytes)} free (${bytes(m.totalBytes)} in all)`);
+  }
+  if (fit.largestFittingContextSize !== null) add('Largest context that fits', `${fit.largestFittingContextSize.toLocaleString()} tokens`);
+  add('Looks like QED-Nano', fit.looksLikeQedNano ? 'yes' : `no (${fit.name ?? fit.basename ?? fit.fileName})`);
+  section.append(table);
+  for (const line of [...fit.suggestions, ...fit.warnings]) {
+    const p = el('p', line, fit.verdict === 'doesNotFit' ? 'warning' : 'muted');
+    p.setAttribute('role', 'note');
+    section.append(p);
+  }
+  return section;
+}
+
 function button(label: string, message: FromModelInfoWebview): HTMLButtonElement {
   const b = el('button', label);
   b.addEventListener('click', () => vscode.postMessage(message));
@@ -73,10 +101,12 @@ function render(view: ModelInfoView): void {
       root.append(note);
     }
   }
+  if (view.fit) root.append(fitSection(view.fit));
   root.append(el('p', `Settings: GPU ${view.settings.gpu}, ${view.settings.threads} thread(s), context ${view.settings.contextSize}.`, 'muted'));
   const actions = el('div', undefined, 'actions');
   actions.append(
-    button('Select model file…', { type: 'command', command: 'qedNano.selectModel' }),
+    button('Choose model…', { type: 'command', command: 'qedNano.selectModel' }),
+    button('Download model…', { type: 'command', command: 'qedNano.downloadModel' }),
     button('Show output', { type: 'command', command: 'qedNano.openOutput' }),
   );
   root.append(actions);

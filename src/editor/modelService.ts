@@ -89,10 +89,18 @@ export class ModelService implements vscode.Disposable {
     await old.dispose();
   }
 
+  /** The first-run offer (download / choose / settings) and the fit check before a load: see modelSetup.ts. */
+  private hooks: { missingModel?: () => Promise<string | undefined>; beforeLoad?: (modelPath: string) => Promise<boolean> } = {};
+
+  setHooks(hooks: { missingModel?: () => Promise<string | undefined>; beforeLoad?: (modelPath: string) => Promise<boolean> }): void {
+    this.hooks = hooks;
+  }
+
   /** The configured model path, or undefined after telling the user how to set one. */
   async requireModelPath(): Promise<string | undefined> {
     const modelPath = configuredModelPath();
     if (modelPath) return modelPath;
+    if (this.hooks.missingModel) return (await this.hooks.missingModel()) || configuredModelPath() || undefined;
     const choice = await vscode.window.showWarningMessage(
       'QED-Nano needs a model file (GGUF) on this machine. Select one you already have, or download QED-Nano.',
       SELECT_MODEL, DOWNLOAD_MODEL, OPEN_SETTINGS);
@@ -106,7 +114,12 @@ export class ModelService implements vscode.Disposable {
     const request = loadRequest(modelPath);
     const before = this.client.info;
     const sameModel = before !== undefined && before.modelPath === request.modelPath;
-    if (!sameModel || this.client.state === 'stopped') this.emit({ phase: 'loading', tokens: 0, tokensPerSecond: 0, startedAt: Date.now() });
+    if (!sameModel || this.client.state === 'stopped') {
+      if (this.hooks.beforeLoad && !(await this.hooks.beforeLoad(modelPath))) {
+        throw new ModelError('aborted', `${modelPath.split(/[\\/]/).pop()} was not loaded: it would probably not fit in memory at this context size.`);
+      }
+      this.emit({ phase: 'loading', tokens: 0, tokensPerSecond: 0, startedAt: Date.now() });
+    }
     const info = await this.client.ensureLoaded(request);
     if (info !== before) {
       this.loads++;

@@ -4,7 +4,7 @@
 // idleUnloadMs without requests (the worker process stays; the next request reloads the model) and makes aborts return
 // within a bounded time even if the worker is slow to answer.
 import { fork, type ChildProcess } from 'node:child_process';
-import type { GenerateChunk, GenerateRequest, GenerateResult, HostMessage, LoadRequest, ModelInfo, WorkerMessage } from './protocol';
+import type { FitReport, GenerateChunk, GenerateRequest, GenerateResult, GpuChoice, HostMessage, LoadRequest, ModelInfo, WorkerMessage } from './protocol';
 import { ModelError } from './errors';
 import { parseWorkerMessage } from './validate';
 
@@ -182,6 +182,19 @@ export class ModelClient {
     }
   }
 
+  /**
+   * The fit check: reads the GGUF file's header WITHOUT loading the model and estimates whether it fits at this
+   * context size on this backend (see FitReport). Starts the worker if needed; works while a model is loaded or
+   * generating. Rejects with modelMissing / notGguf / corruptModel / binaryMissing for files it cannot read.
+   */
+  async inspect(modelPath: string, opts: { contextSize?: 'auto' | number; gpu?: GpuChoice } = {}): Promise<FitReport> {
+    this.checkNotDisposed();
+    await this.startWorker();
+    return this.request<FitReport>({
+      type: 'inspect', id: this.nextId++, request: { modelPath, gpu: opts.gpu ?? 'auto', contextSize: opts.contextSize ?? 'auto' },
+    });
+  }
+
   async unload(): Promise<void> {
     this.clearIdleTimer();
     if (!this.child || !this.loadedInfo) {
@@ -333,6 +346,7 @@ export class ModelClient {
       case 'loaded': this.pending.delete(msg.id); p.resolve(msg.info); return;
       case 'done': this.pending.delete(msg.id); p.resolve(msg.result); return;
       case 'unloaded': this.pending.delete(msg.id); p.resolve(undefined); return;
+      case 'inspected': this.pending.delete(msg.id); p.resolve(msg.report); return;
       case 'error': this.pending.delete(msg.id); p.reject(ModelError.fromJSON(msg.error)); return;
     }
   }

@@ -4,7 +4,7 @@ import type { ModelErrorCode, SerializedModelError } from './protocol';
 
 const CODES: readonly ModelErrorCode[] = [
   'modelMissing', 'notGguf', 'corruptModel', 'binaryMissing', 'outOfMemory', 'contextOverflow',
-  'workerCrashed', 'notLoaded', 'aborted', 'busy', 'internal',
+  'workerCrashed', 'notLoaded', 'aborted', 'busy', 'internal', 'downloadFailed', 'checksumMismatch', 'diskFull', 'uriResolution',
 ];
 
 export function isModelErrorCode(value: unknown): value is ModelErrorCode {
@@ -13,6 +13,16 @@ export function isModelErrorCode(value: unknown): value is ModelErrorCode {
 
 function fmt(n: number): string {
   return n.toLocaleString('en-US');
+}
+
+/** 2.5 GB-style sizes for messages, with the exact byte count when it is small enough to matter. */
+export function fmtBytes(n: number): string {
+  if (n < 1e6) return `${fmt(n)} bytes`;
+  const units = ['MB', 'GB', 'TB'];
+  let v = n / 1e6;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
+  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[u]} (${fmt(n)} bytes)`;
 }
 
 export class ModelError extends Error {
@@ -89,6 +99,38 @@ export class ModelError extends Error {
 
   static busy(): ModelError {
     return new ModelError('busy', 'The model is busy with another request. Wait for it to finish or stop it first.');
+  }
+
+  // ---- downloads
+
+  /** The transfer failed (network, HTTP status, server misbehaving); what is already on disk is kept for a resume. */
+  static downloadFailed(what: string, keptBytes: number, detail?: string): ModelError {
+    const kept = keptBytes > 0
+      ? ` The ${fmtBytes(keptBytes)} already downloaded are kept: downloading again resumes from there.`
+      : '';
+    return new ModelError('downloadFailed',
+      `The model download failed: ${what}.${kept} Check your network connection or proxy, or try another download URI.`, detail);
+  }
+
+  static checksumMismatch(file: string, what: string, deleted: boolean): ModelError {
+    return new ModelError('checksumMismatch',
+      `The downloaded model file failed verification (${what}), so it was ${deleted ? 'deleted' : 'not used'} and not installed as ${file}. ` +
+      'Download it again; if this repeats, the catalog entry (size or sha256) or the server is wrong: try another download URI.');
+  }
+
+  static diskFull(dir: string, neededBytes: number, freeBytes: number): ModelError {
+    return new ModelError('diskFull',
+      `Not enough free disk space to download the model into ${dir}: it needs ${fmtBytes(neededBytes)} more, ` +
+      `but only ${fmtBytes(freeBytes)} are free. Free some space on that disk and download again.`);
+  }
+
+  static uriResolution(uri: string, why: string): ModelError {
+    return new ModelError('uriResolution',
+      `Cannot download from "${uri}": ${why}. Use an https:// URL of a .gguf file, or hf:<user>/<repo>/<file>.gguf (optionally #<branch>).`);
+  }
+
+  static downloadInProgress(file: string): ModelError {
+    return new ModelError('busy', `${file} is already being downloaded (by this or another VS Code window). Wait for that download to finish.`);
   }
 
   static internal(err: unknown): ModelError {

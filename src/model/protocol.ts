@@ -81,6 +81,67 @@ export interface GenerateResult {
   tokensPerSecond: number;
 }
 
+/** What to inspect: a GGUF file's header is read, the model is NOT loaded. */
+export interface InspectRequest {
+  modelPath: string;
+  /** The backend to estimate for (as qedNano.gpu). */
+  gpu: GpuChoice;
+  /** The context to estimate for; 'auto' = the training context, or the largest that fits if that does not. */
+  contextSize: 'auto' | number;
+}
+
+export type FitVerdict = 'fits' | 'tight' | 'doesNotFit';
+
+/** One memory pool the model needs room in: the GPU's VRAM, or system RAM. */
+export interface MemoryNeed {
+  pool: 'vram' | 'ram';
+  /** Estimated bytes for the model weights / for the context (KV cache + compute buffers) in this pool. */
+  modelBytes: number;
+  contextBytes: number;
+  /** Free and total bytes of the pool when inspected. */
+  freeBytes: number;
+  totalBytes: number;
+}
+
+export interface FitReport {
+  modelPath: string;
+  fileName: string;
+  fileSizeBytes: number;
+  architecture: string;
+  /** Whether the bundled llama.cpp can load this architecture at all. */
+  architectureSupported: boolean;
+  /** general.name, general.basename and general.finetune from the header (null when absent). */
+  name: string | null;
+  basename: string | null;
+  finetune: string | null;
+  /** Heuristic from the metadata and file name; not being QED-Nano is a warning, not a refusal. */
+  looksLikeQedNano: boolean;
+  parameterCount: number;
+  /** The GGUF file type, e.g. "MOSTLY_Q4_K_M", or the dominant tensor type. */
+  quantization: string;
+  trainContextSize: number;
+  /** Transformer blocks + the output layer, as llama.cpp counts layers to offload. */
+  layerCount: number;
+  hasChatTemplate: boolean;
+  /** The backend the estimate is for ('cpu' when a GPU was asked for but is not usable, see gpuFallbackReason). */
+  backend: 'cuda' | 'vulkan' | 'metal' | 'cpu';
+  gpuFallbackReason?: string;
+  /** Layers the estimate puts on the GPU (0 on the CPU). */
+  gpuLayers: number;
+  /** The context size estimated for. */
+  contextSize: number;
+  /** One entry per pool the model uses: ram only on the CPU; vram and ram with a GPU. */
+  memory: MemoryNeed[];
+  /** fits: needs ≤ 80 % of what is free in every pool; tight: ≤ 100 %; doesNotFit: more than is free. */
+  verdict: FitVerdict;
+  /** The largest context (a multiple of 256, at most the training context) that fits on this backend; null if none. */
+  largestFittingContextSize: number | null;
+  /** Plain sentences saying what to do (a smaller context, the CPU, a smaller quantization). */
+  suggestions: string[];
+  /** Things a user should know (not QED-Nano, unsupported architecture, llama.cpp's own warnings). */
+  warnings: string[];
+}
+
 /** The error kinds a user can act on; see errors.ts for the messages. */
 export type ModelErrorCode =
   | 'modelMissing'
@@ -93,7 +154,12 @@ export type ModelErrorCode =
   | 'notLoaded'
   | 'aborted'
   | 'busy'
-  | 'internal';
+  | 'internal'
+  // downloads (download.ts)
+  | 'downloadFailed'
+  | 'checksumMismatch'
+  | 'diskFull'
+  | 'uriResolution';
 
 export interface SerializedModelError {
   code: ModelErrorCode;
@@ -107,6 +173,7 @@ export type HostMessage =
   | { type: 'generate'; id: number; request: GenerateRequest }
   | { type: 'abort'; id: number }
   | { type: 'unload'; id: number }
+  | { type: 'inspect'; id: number; request: InspectRequest }
   | { type: 'shutdown' };
 
 // ---- worker -> host ----
@@ -117,4 +184,5 @@ export type WorkerMessage =
   | { type: 'chunk'; id: number; chunk: GenerateChunk }
   | { type: 'done'; id: number; result: GenerateResult }
   | { type: 'unloaded'; id: number }
+  | { type: 'inspected'; id: number; report: FitReport }
   | { type: 'error'; id: number; error: SerializedModelError };

@@ -1,5 +1,7 @@
 // Hand-written validators for what crosses the process boundary. A message that fails is logged and ignored.
-import type { GenerateChunk, GenerateRequest, GenerateResult, HostMessage, LoadRequest, ModelInfo, SerializedModelError, WorkerMessage } from './protocol';
+import type {
+  FitReport, GenerateChunk, GenerateRequest, GenerateResult, HostMessage, InspectRequest, LoadRequest, MemoryNeed, ModelInfo, SerializedModelError, WorkerMessage,
+} from './protocol';
 import { isModelErrorCode } from './errors';
 
 type Obj = Record<string, unknown>;
@@ -19,6 +21,28 @@ const STOP_REASONS = ['eos', 'maxTokens', 'abort', 'stopString', 'other'] as con
 export function isLoadRequest(v: unknown): v is LoadRequest {
   return isObj(v) && isStr(v.modelPath) && oneOf(v.gpu, GPU_CHOICES) && isInt(v.threads) && (v.threads as number) >= 0
     && (v.contextSize === 'auto' || (isInt(v.contextSize) && (v.contextSize as number) > 0));
+}
+
+export function isInspectRequest(v: unknown): v is InspectRequest {
+  return isObj(v) && isStr(v.modelPath) && oneOf(v.gpu, GPU_CHOICES)
+    && (v.contextSize === 'auto' || (isInt(v.contextSize) && (v.contextSize as number) > 0));
+}
+
+const isStrOrNull = (v: unknown): v is string | null => v === null || isStr(v);
+
+function isMemoryNeed(v: unknown): v is MemoryNeed {
+  return isObj(v) && oneOf(v.pool, ['vram', 'ram'] as const) && isNum(v.modelBytes) && isNum(v.contextBytes) && isNum(v.freeBytes) && isNum(v.totalBytes);
+}
+
+export function isFitReport(v: unknown): v is FitReport {
+  return isObj(v) && isStr(v.modelPath) && isStr(v.fileName) && isNum(v.fileSizeBytes) && isStr(v.architecture)
+    && isBool(v.architectureSupported) && isStrOrNull(v.name) && isStrOrNull(v.basename) && isStrOrNull(v.finetune)
+    && isBool(v.looksLikeQedNano) && isNum(v.parameterCount) && isStr(v.quantization) && isNum(v.trainContextSize)
+    && isNum(v.layerCount) && isBool(v.hasChatTemplate) && oneOf(v.backend, GPU_TYPES)
+    && (v.gpuFallbackReason === undefined || isStr(v.gpuFallbackReason)) && isNum(v.gpuLayers) && isNum(v.contextSize)
+    && Array.isArray(v.memory) && v.memory.every(isMemoryNeed) && oneOf(v.verdict, ['fits', 'tight', 'doesNotFit'] as const)
+    && (v.largestFittingContextSize === null || isNum(v.largestFittingContextSize))
+    && Array.isArray(v.suggestions) && v.suggestions.every(isStr) && Array.isArray(v.warnings) && v.warnings.every(isStr);
 }
 
 export function isGenerateRequest(v: unknown): v is GenerateRequest {
@@ -60,6 +84,7 @@ export function parseWorkerMessage(v: unknown): WorkerMessage | undefined {
     case 'chunk': return isInt(v.id) && isGenerateChunk(v.chunk) ? (v as WorkerMessage) : undefined;
     case 'done': return isInt(v.id) && isGenerateResult(v.result) ? (v as WorkerMessage) : undefined;
     case 'unloaded': return isInt(v.id) ? (v as WorkerMessage) : undefined;
+    case 'inspected': return isInt(v.id) && isFitReport(v.report) ? (v as WorkerMessage) : undefined;
     case 'error': return isInt(v.id) && isSerializedModelError(v.error) ? (v as WorkerMessage) : undefined;
     default: return undefined;
   }
@@ -71,6 +96,7 @@ export function parseHostMessage(v: unknown): HostMessage | undefined {
   switch (v.type) {
     case 'load': return isInt(v.id) && isLoadRequest(v.request) ? (v as HostMessage) : undefined;
     case 'generate': return isInt(v.id) && isGenerateRequest(v.request) ? (v as HostMessage) : undefined;
+    case 'inspect': return isInt(v.id) && isInspectRequest(v.request) ? (v as HostMessage) : undefined;
     case 'abort':
     case 'unload': return isInt(v.id) ? (v as HostMessage) : undefined;
     case 'shutdown': return v as HostMessage;

@@ -5,13 +5,16 @@
 // for the running request or for a queued one (which then finishes immediately with stopReason 'abort').
 // Each 'generate' is an independent conversation: the context sequence is cleared before it.
 // The process exits when its IPC channel closes (the extension host died) or on 'shutdown'.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, freemem, totalmem } from 'node:os';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type {
   ChatHistoryItem, ChatWrapper, Llama, LlamaChatResponseChunk, LlamaContext, LlamaContextSequence, LlamaModel,
 } from 'node-llama-cpp';
-import type { GenerateChunk, GenerateRequest, GenerateResult, HostMessage, LoadRequest, ModelInfo, StopReason, WorkerMessage } from './protocol';
+import type {
+  FitReport, GenerateChunk, GenerateRequest, GenerateResult, HostMessage, InspectRequest, LoadRequest, ModelInfo, StopReason, WorkerMessage,
+} from './protocol';
+import { assessFit, looksLikeQedNano, type PoolEstimate, type PoolState } from './fit';
 import { ModelError, looksLikeBinaryMissing, looksLikeContextOverflow, looksLikeOutOfMemory } from './errors';
 import { parseHostMessage } from './validate';
 
@@ -185,8 +188,7 @@ async function load(req: LoadRequest): Promise<ModelInfo> {
     architecture: String(meta?.general?.architecture ?? 'unknown'),
     typeDescription: model.typeDescription,
     parameterCount: insights.totalParameters,
-    quantization: fileType !== undefined ? (L.GgufFileType[fileType] ?? String(fileType))
-      : insights.dominantTensorType !== undefined ? (L.GgmlType[insights.dominantTensorType] ?? 'unknown') : 'unknown',
+    quantization: quantizationOf(L, fileType, insights.dominantTensorType),
     trainContextSize: model.trainContextSize,
     contextSize: context.contextSize,
     gpuType: llama.gpu === false ? 'cpu' : llama.gpu,
@@ -294,6 +296,128 @@ async function generate(id: number, req: GenerateRequest, abort: AbortController
   }
 }
 
+// ---------------------------------------------------------------- inspect (fit check)
+
+function quantizationOf(L: NodeLlamaCpp, fileType: number | undefined, dominant: number | undefined): string {
+  return fileType !== undefined ? (L.GgufFileType[fileType] ?? String(fileType))
+    : dominant !== undefined ? (L.GgmlType[dominant] ?? 'unknown') : 'unknown';
+}
+
+/**
+ * Reads the GGUF header (metadata and tensor infos only: the weights are not read) and estimates the memory the model
+ * and a context need on the chosen backend. It runs outside the request queue, so it answers even while a long
+ * generation runs, and it never touches the loaded model: it uses its own Llama instance, disposed afterwards.
+ * The estimate assumes all layers on the GPU when a GPU is used (what a model of this size should get); a partial
+ * offload is what node-llama-cpp's 'auto' falls back to at load time, and the suggestions point at the CPU instead.
+ */
+async function inspect(req: InspectRequest): Promise<FitReport> {
+  const fileSizeBytes = await checkFile(req.modelPath);
+  const L = await loadLib();
+  let fileInfo: Awaited<ReturnType<NodeLlamaCpp['readGgufFileInfo']>>;
+  try {
+    fileInfo = await L.readGgufFileInfo(req.modelPath, { sourceType: 'filesystem', logWarnings: false });
+  } catch (err) {
+    throw ModelError.corruptModel(req.modelPath, `reading the GGUF header failed: ${errorMessage(err)}`);
+  }
+  const { llama, fallback } = await getLlamaFor(L, { modelPath: req.modelPath, gpu: req.gpu, threads: 1, contextSize: req.contextSize }, 1);
+  try {
+    let insights: Awaited<ReturnType<NodeLlamaCpp['GgufInsights']['from']>>;
+    try {
+      insights = await L.GgufInsights.from(fileInfo, llama);
+    } catch (err) {
+      throw ModelError.corruptModel(req.modelPath, `the GGUF header is inconsistent: ${errorMessage(err)}`);
+    }
+    // readGgufFileInfo reads past the end of a truncated file without complaint (zeros), so check the header and the
+    // tensor data it describes against the real size: an interrupted copy or download is caught here
+    const headerEnd = fileInfo.infoEndOffset ?? 0; // always set when read from a file
+    if (headerEnd > fileSizeBytes) {
+      throw ModelError.corruptModel(req.modelPath, `the GGUF header ends at byte ${headerEnd}, after the end of the ${fileSizeBytes}-byte file`);
+    }
+    if (headerEnd + insights.modelSize > fileSizeBytes) {
+      throw ModelError.corruptModel(req.modelPath,
+        `the file has ${fileSizeBytes} bytes, but its header describes ${headerEnd + insights.modelSize} (${insights.modelSize} of tensor data)`);
+    }
+    const meta = fileInfo.metadata;
+    const general = meta?.general;
+    const str = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null);
+    const name = str(general?.name);
+    const basenameMeta = str(general?.basename);
+    const finetune = str((general as Record<string, unknown> | undefined)?.finetune); // written by llama.cpp's converter, not in the typings
+    const architecture = String(general?.architecture ?? 'unknown');
+    const onGpu = llama.gpu !== false;
+    const gpuLayers = onGpu ? insights.totalLayers : 0;
+    // Unified memory (Apple silicon, some iGPUs): VRAM and RAM are one pool; counting both as free would double it
+    const vram = onGpu ? await llama.getVramState() : undefined;
+    const unified = vram !== undefined && vram.unifiedSize > 0;
+    const modelCache = new Map<number, { cpuRam: number; gpuVram: number }>();
+    const estimateFor = (layers: number) => async (contextSize: number): Promise<PoolEstimate[]> => {
+      let model = modelCache.get(layers);
+      if (!model) {
+        model = await insights.estimateModelResourceRequirementsV2({ gpuLayers: layers });
+        modelCache.set(layers, model);
+      }
+      const ctx = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: layers, sequences: 1 });
+      const ram: PoolEstimate = { pool: 'ram', modelBytes: model.cpuRam, contextBytes: ctx.cpuRam };
+      if (layers === 0) return [ram];
+      if (unified) return [{ pool: 'vram', modelBytes: model.gpuVram + model.cpuRam, contextBytes: ctx.gpuVram + ctx.cpuRam }];
+      return [{ pool: 'vram', modelBytes: model.gpuVram, contextBytes: ctx.gpuVram }, ram];
+    };
+    const ramPool: PoolState = { pool: 'ram', freeBytes: freemem(), totalBytes: totalmem() };
+    const pools: PoolState[] = [ramPool];
+    if (vram) {
+      pools.unshift(unified
+        ? { pool: 'vram', freeBytes: Math.min(vram.free, ramPool.freeBytes), totalBytes: vram.total }
+        : { pool: 'vram', freeBytes: vram.free, totalBytes: vram.total });
+    }
+    const trainContextSize = insights.trainContextSize ?? 4096;
+    const fit = await assessFit({
+      estimate: estimateFor(gpuLayers), pools, trainContextSize, requested: req.contextSize,
+      backend: onGpu ? llama.gpu as 'cuda' | 'vulkan' | 'metal' : 'cpu',
+      ...(onGpu ? {
+        cpuAlternative: async () => {
+          const cpu = await assessFit({ estimate: estimateFor(0), pools: [ramPool], trainContextSize, requested: req.contextSize, backend: 'cpu' });
+          return { verdict: cpu.verdict, largestFittingContextSize: cpu.largestFittingContextSize };
+        },
+      } : {}),
+    });
+    const isQed = looksLikeQedNano([name, basenameMeta, finetune, basename(req.modelPath)]);
+    const supported = insights.isSupportedByLlamaCpp;
+    const warnings: string[] = [];
+    if (!supported) warnings.push(`This build of llama.cpp cannot run the "${architecture}" architecture: the model will not load. QED-Nano is a qwen3 model.`);
+    else if (architecture !== 'qwen3') warnings.push(`This is a "${architecture}" model, not qwen3 like QED-Nano: it runs, but the prompts were written for QED-Nano.`);
+    if (!isQed) {
+      warnings.push(`This file does not look like QED-Nano (name ${JSON.stringify(name ?? basename(req.modelPath))}): other models run, but were not trained to write these proofs.`);
+    }
+    warnings.push(...insights.getWarnings(req.modelPath));
+    if (fallback) warnings.push(fallback);
+    return {
+      modelPath: req.modelPath,
+      fileName: basename(req.modelPath),
+      fileSizeBytes,
+      architecture,
+      architectureSupported: supported,
+      name, basename: basenameMeta, finetune,
+      looksLikeQedNano: isQed,
+      parameterCount: insights.totalParameters,
+      quantization: quantizationOf(L, general?.file_type, insights.dominantTensorType),
+      trainContextSize,
+      layerCount: insights.totalLayers,
+      hasChatTemplate: typeof meta?.tokenizer?.chat_template === 'string',
+      backend: onGpu ? llama.gpu as 'cuda' | 'vulkan' | 'metal' : 'cpu',
+      ...(fallback ? { gpuFallbackReason: fallback } : {}),
+      gpuLayers,
+      contextSize: fit.contextSize,
+      memory: fit.memory,
+      verdict: fit.verdict,
+      largestFittingContextSize: fit.largestFittingContextSize,
+      suggestions: fit.suggestions,
+      warnings,
+    };
+  } finally {
+    await llama.dispose().catch(() => undefined);
+  }
+}
+
 // ---------------------------------------------------------------- dispatch
 
 function fail(id: number, err: unknown): void {
@@ -337,6 +461,10 @@ function handle(raw: unknown): void {
       });
       break;
     }
+    case 'inspect':
+      // not queued: it reads a file header and never touches the loaded model (see inspect())
+      inspect(msg.request).then(report => send({ type: 'inspected', id: msg.id, report }), err => fail(msg.id, err));
+      break;
     case 'abort':
       aborts.get(msg.id)?.abort();
       break;

@@ -1,12 +1,14 @@
 // Typed messages between the extension and its webviews. Both sides import these types; the webview
 // validates what it receives and the extension validates what comes back.
-import type { ModelInfo } from '../model/protocol';
+import type { FitReport, ModelInfo } from '../model/protocol';
 
 export interface ModelInfoView {
   info?: ModelInfo;
   /** Set when loading failed: the message the user should read. */
   error?: string;
   settings: { gpu: string; threads: number; contextSize: string };
+  /** The GGUF header and the memory estimate at the configured context (read without loading the model). */
+  fit?: FitReport;
 }
 
 export type ToModelInfoWebview = { type: 'modelInfo'; view: ModelInfoView };

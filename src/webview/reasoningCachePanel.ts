@@ -349,6 +349,9 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
         if (choice !== 'Delete') return false;
         return this.deleteRun(runId);
       }
+      case 'deleteConfirmed':
+        // The step after the confirmation dialog (the host tests cannot click a modal dialog).
+        return live ? false : this.deleteRun(runId);
       default:
         return undefined;
     }

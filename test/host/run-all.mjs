@@ -1,6 +1,7 @@
 // The extension-host suites for `npm test` / `npm run test:host`, in the offline harness (test/host/run.js):
 //   1. package the .vsix (scripts/package-vsix.mjs), then rebuild the dev bundles (packaging minifies dist/);
-//   2. dev run: the extension from the repository, suites activation, commands, generate, prove, draft, refine;
+//   2. dev run: the extension from the repository, suites activation, commands, generate, prove, draft, refine,
+//      harness (which reloads the window once: run.js's counts are both phases' sums);
 //   3. installed run: the .vsix installed with the server's CLI, suites activation, commands, installed, prove.
 // Each run writes test-results/host-*.json; the totals go to test-results/host.json and a closing
 // `N passed, N failed, N skipped` line.
@@ -42,7 +43,10 @@ function suiteRun(name, extraArgs) {
   try { counts = JSON.parse(readFileSync(countsFile, 'utf8')); } catch { counts = { passed: 0, failed: 1, skipped: 0 }; }
   if (!r.ok && counts.failed === 0) counts.failed = 1;
   totals.passed += counts.passed; totals.failed += counts.failed; totals.skipped += counts.skipped;
-  summary.push(`${counts.failed ? 'FAIL' : 'ok  '} ${name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped (${r.seconds.toFixed(1)} s)`);
+  // A run that reloaded the window reports each phase too; its top-level counts are already their sum.
+  const phases = Array.isArray(counts.phases)
+    ? ` [${counts.phases.map((p) => `${p.phase === 1 ? 'before' : 'after'} reload: ${p.passed}/${p.failed}/${p.skipped}`).join(', ')}]` : '';
+  summary.push(`${counts.failed ? 'FAIL' : 'ok  '} ${name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${phases} (${r.seconds.toFixed(1)} s)`);
 }
 
 const installed = !process.env.QED_HOST_SKIP_INSTALLED;
@@ -58,7 +62,7 @@ if (installed && !vsix) {
 }
 
 if (built) {
-  suiteRun('host-dev', ['--env', 'QED_HOST_SUITES=activation,commands,generate,prove,draft,refine']);
+  suiteRun('host-dev', ['--env', 'QED_HOST_SUITES=activation,commands,generate,prove,draft,refine,harness']);
   if (installed && vsix && existsSync(vsix)) {
     suiteRun('host-installed', ['--installed-vsix', vsix, '--env', 'QED_HOST_SUITES=activation,commands,installed,prove']);
   }

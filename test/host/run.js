@@ -17,6 +17,11 @@
 // mode), so the extension that runs is the installed copy.
 // Prints the suite's mocha output and `{passed, failed, skipped}`, which it also writes beside the screenshot
 // (test-results/NAME.json).
+// While the suite runs, it serves the suites' requests ($QED_SHOT_REQUESTS, see serveRequests): screenshots, a
+// webview's DOM read or driven through playwright, and one window reload. After a reload (asked for by phase 1's
+// suite index once its tests are over) the new extension host runs the [after reload] tests (phase 2); the counts
+// printed and written are both phases' sums, with each phase's under `phases` in the JSON. $QED_HOST_STATE (a
+// folder of this run's that outlives the reload) holds the phase marker and the suites' scratch file.
 'use strict';
 const { spawn, spawnSync } = require('child_process');
 const crypto = require('crypto');
@@ -37,32 +42,196 @@ const USAGE = 'usage: node test/host/run.js --suite <suite index.js> [--ext <dir
   + '[--timeout <s>] [--host-dir <dir>] [--keep]';
 
 /**
- * Screenshots taken while the extension is alive (the final one comes after the suite ended): a suite writes
- * NAME.request into `dir`, this takes `<shot>-NAME.png` and answers with NAME.done (holding the path or an error).
+ * The suites' requests to the browser side, served while the extension is alive. A suite writes NAME.request into
+ * `dir` (atomically: written as .tmp, then renamed) and polls for NAME.done. An empty request is the original
+ * screenshot protocol (answer: the PNG path or `error: …`, plain text), kept so older helpers still work; otherwise
+ * the request is JSON `{kind: 'screenshot' | 'webview' | 'reload', …}` and the answer is JSON `{ok, value | error}`.
+ * One request at a time, in name order: the tests that send them run one at a time too.
  */
-function servePageScreenshots(page, dir, shot) {
+function serveRequests(page, dir, shot, onReload) {
   let busy = false;
+  const answer = (name, text) => {
+    const tmp = path.join(dir, `${name}.done.tmp`);
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, path.join(dir, `${name}.done`)); // the suite must never read a half-written answer
+  };
+  const takeShot = async (name) => {
+    const file = shot.replace(/\.png$/i, '') + `-${name}.png`;
+    await page.waitForTimeout(300); // let the last edit, panel or notification paint
+    await page.screenshot({ path: file });
+    lap(`screenshot ${path.relative(process.cwd(), file)}`);
+    return file;
+  };
   const poll = setInterval(async () => {
     if (busy) return;
-    const requests = fs.readdirSync(dir).filter((f) => f.endsWith('.request'));
+    const requests = fs.readdirSync(dir).filter((f) => f.endsWith('.request')).sort();
     if (!requests.length) return;
     busy = true;
     for (const request of requests) {
       const name = request.slice(0, -'.request'.length).replace(/[^\w.-]/g, '_');
-      const file = shot.replace(/\.png$/i, '') + `-${name}.png`;
-      let answer;
-      try {
-        await page.waitForTimeout(300); // let the last edit, panel or notification paint
-        await page.screenshot({ path: file });
-        answer = file;
-        lap(`screenshot ${path.relative(process.cwd(), file)}`);
-      } catch (e) { answer = `error: ${e.message}`; }
+      const text = fs.readFileSync(path.join(dir, request), 'utf8');
       fs.rmSync(path.join(dir, request), { force: true });
-      fs.writeFileSync(path.join(dir, `${name}.done`), answer);
+      if (!text.trim()) {
+        let reply;
+        try { reply = await takeShot(name); } catch (e) { reply = `error: ${e.message}`; }
+        answer(name, reply);
+        continue;
+      }
+      let reply;
+      try {
+        const req = JSON.parse(text);
+        let value;
+        if (req.kind === 'screenshot') value = await takeShot(String(req.name || name).replace(/[^\w.-]/g, '_'));
+        else if (req.kind === 'webview') value = await webviewRequest(page, req);
+        else if (req.kind === 'reload') value = onReload(req);
+        else throw new Error(`unknown request kind ${JSON.stringify(req.kind)}`);
+        reply = { ok: true, value: value ?? null };
+      } catch (e) {
+        reply = { ok: false, error: e && e.message ? e.message : String(e) };
+      }
+      answer(name, JSON.stringify(reply));
     }
     busy = false;
-  }, 200);
+  }, 50);
   return { stop: () => clearInterval(poll) };
+}
+
+// VS Code puts each webview in an `iframe.webview` loading .../webview/browser/pre/index.html, whose own
+// `iframe#active-frame` holds the extension's page. Only frames below that host document are searched: the host
+// document itself has a body and divs of its own that a loose selector would match first.
+const WEBVIEW_HOST = /\/webview\/browser\/pre\/index\.html/;
+
+function underWebview(frame, outerName) {
+  for (let f = frame.parentFrame(); f; f = f.parentFrame()) {
+    if (WEBVIEW_HOST.test(f.url()) && (outerName === undefined || f.name() === outerName)) return true;
+  }
+  return false;
+}
+
+/**
+ * In the workbench page: the `name` (webview id) of the webview iframe shown for the editor tab titled `title`.
+ * A tab does not point at its webview; the webview is an overlay laid over its editor group, so the one whose centre
+ * lies in the group's editor area is it. Only the active tab of a group has a visible webview.
+ */
+function webviewOfTab(title) {
+  const doc = globalThis.document;
+  const tabs = [...doc.querySelectorAll('.editor-group-container .tabs-container .tab')];
+  const label = (t) => (t.querySelector('.label-name')?.textContent ?? t.getAttribute('aria-label') ?? '').trim();
+  const named = tabs.filter((t) => label(t) === title);
+  if (!named.length) return { error: `no editor tab titled "${title}" (tabs: ${tabs.map(label).map((l) => JSON.stringify(l)).join(', ') || 'none'})` };
+  const active = named.find((t) => t.classList.contains('active'));
+  if (!active) return { error: `the tab "${title}" is not the active tab of its group, so its webview is hidden` };
+  const area = active.closest('.editor-group-container')?.querySelector('.editor-container')?.getBoundingClientRect();
+  if (!area) return { error: `the tab "${title}" has no editor area` };
+  const shown = [...doc.querySelectorAll('iframe.webview')].filter((f) => {
+    const r = f.getBoundingClientRect();
+    const x = r.left + r.width / 2; const y = r.top + r.height / 2;
+    return r.width > 0 && r.height > 0 && x >= area.left && x <= area.right && y >= area.top && y <= area.bottom;
+  });
+  if (shown.length !== 1) return { error: `${shown.length} visible webviews lie in the editor area of the tab "${title}"` };
+  return { name: shown[0].name };
+}
+
+/** What frames there are, for an error message: the searched ones, by their webview, with how many elements match. */
+async function describeFrames(page, selector) {
+  const lines = [];
+  for (const f of page.frames()) {
+    if (f === page.mainFrame() || !underWebview(f)) continue;
+    let host = f.parentFrame();
+    while (host && !WEBVIEW_HOST.test(host.url())) host = host.parentFrame();
+    let about;
+    try {
+      const q = new URL(host.url()).searchParams;
+      about = `${q.get('extensionId') || 'no extension'}${q.get('purpose') ? ` ${q.get('purpose')}` : ''}, id ${(q.get('id') || host.name()).slice(0, 8)}`;
+    } catch { about = host.name(); }
+    let n;
+    try { n = await f.locator(selector).count(); } catch (e) { n = `error: ${e.message.split('\n')[0]}`; }
+    lines.push(`webview (${about}): ${n === 1 ? '1 match' : typeof n === 'number' ? `${n} matches` : n}`);
+  }
+  const others = page.frames().length - 1 - lines.length;
+  return `webview frames: ${lines.length ? lines.join('; ') : 'none'}${others ? `; ${others} other frame(s) not searched (the webviews' hosts, the workbench's own)` : ''}`;
+}
+
+/**
+ * The first webview frame where `selector` matches (and, with `contains`, the first match's innerText holds it),
+ * waiting until `deadline`; `view` narrows the search to the webview of the editor tab with that title.
+ */
+async function findInWebviews(page, req, deadline) {
+  let lastText; let viewError;
+  for (;;) {
+    let outer;
+    if (req.view !== undefined) {
+      const r = await page.evaluate(webviewOfTab, String(req.view)).catch((e) => ({ error: e.message }));
+      if (r.error) viewError = r.error; else { outer = r.name; viewError = undefined; }
+    }
+    if (req.view === undefined || outer !== undefined) {
+      for (const frame of page.frames()) {
+        if (frame === page.mainFrame() || frame.isDetached() || !underWebview(frame, outer)) continue;
+        let text;
+        try {
+          if (!(await frame.locator(req.selector).count())) continue;
+          if (req.contains === undefined) return { frame };
+          text = await frame.locator(req.selector).first().innerText({ timeout: 1000 });
+        } catch (e) {
+          // Detached or navigating while we looked: the next round sees its successor. Anything else (a selector
+          // Playwright cannot parse) would only time out, or make a query look empty.
+          if (/detached|destroyed|closed|navigat/i.test(e.message)) continue;
+          throw new Error(`"${req.selector}": ${e.message.split('\n')[0]}`, { cause: e });
+        }
+        if (text.includes(req.contains)) return { frame, text };
+        lastText = text;
+      }
+    }
+    if (Date.now() >= deadline) {
+      const what = req.contains === undefined ? `no element matches "${req.selector}"`
+        : `no element matching "${req.selector}" has text containing ${JSON.stringify(req.contains)}`
+          + (lastText === undefined ? ' (none matched)' : ` (last text: ${JSON.stringify(lastText.slice(0, 300))})`);
+      const e = new Error(`${what} in any webview${req.view !== undefined ? ` of the tab "${req.view}"` : ''} after `
+        + `${req.timeoutMs} ms${viewError ? `; ${viewError}` : ''}; ${await describeFrames(page, req.selector)}`);
+      e.noMatch = !viewError;
+      throw e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Reads or drives a webview's DOM for a suite (test/host/suite/helpers.ts webviewText and its siblings). */
+async function webviewRequest(page, req) {
+  if (typeof req.selector !== 'string' || !req.selector) throw new Error('a webview request needs a selector');
+  const timeoutMs = Number.isFinite(req.timeoutMs) ? Math.min(Math.max(req.timeoutMs, 0), 120000) : 10000;
+  const deadline = Date.now() + timeoutMs;
+  const left = () => Math.max(deadline - Date.now(), 1000);
+  if (req.op === 'query') {
+    // Nothing matching is an answer (count 0); an unknown tab or a bad selector is an error.
+    const found = await findInWebviews(page, { ...req, contains: undefined, timeoutMs: 0 }, 0)
+      .catch((e) => { if (e.noMatch) return undefined; throw e; });
+    if (!found) return { count: 0, texts: [], attributes: [] };
+    return found.frame.locator(req.selector).evaluateAll((els) => ({
+      count: els.length,
+      texts: els.map((e) => e.innerText),
+      attributes: els.map((e) => Object.fromEntries([...e.attributes].map((a) => [a.name, a.value]))),
+    }));
+  }
+  const { frame, text } = await findInWebviews(page, { ...req, timeoutMs }, deadline);
+  const first = frame.locator(req.selector).first();
+  switch (req.op) {
+    case 'text': return text ?? await first.innerText({ timeout: left() });
+    case 'click': await first.click({ timeout: left() }); return null;
+    case 'fill': await first.fill(String(req.value ?? ''), { timeout: left() }); return null;
+    case 'press': await first.press(String(req.key), { timeout: left() }); return null;
+    case 'eval': {
+      const what = String(req.what);
+      if (what.startsWith('attribute:')) return first.getAttribute(what.slice('attribute:'.length), { timeout: left() });
+      if (!['html', 'scrollTop', 'value', 'focused'].includes(what)) throw new Error(`webviewEval cannot read "${what}"`);
+      return first.evaluate((e, w) => {
+        if (w === 'html') return e.innerHTML;
+        if (w === 'scrollTop') return e.scrollTop;
+        if (w === 'value') return 'value' in e ? String(e.value) : null;
+        return e.ownerDocument.activeElement === e;
+      }, what, { timeout: left() });
+    }
+    default: throw new Error(`unknown webview op ${JSON.stringify(req.op)}`);
+  }
 }
 
 function parseArgs(argv) {
@@ -147,6 +316,9 @@ function killAll(pids, signal) {
   for (const pid of pids) { try { process.kill(pid, signal); } catch { /* already gone */ } }
 }
 
+/** Where phase 2's output starts in the suite log, after a reload (test/host/suite/index.ts writes it). */
+const AFTER_RELOAD_HEADER = /^==== after reload ====$/m;
+
 /** The suite log ends with `N passed, N failed, N skipped` (written by test/host/suite/index.ts). */
 function countsFrom(log) {
   const m = [...log.matchAll(/^(\d+) passed, (\d+) failed, (\d+) skipped$/gm)].pop();
@@ -212,6 +384,9 @@ async function main() {
 
   const shotRequests = path.join(work, 'shot-requests');
   fs.mkdirSync(shotRequests, { recursive: true });
+  // Survives the window reload: the phase marker the suite index reads, and the suites' scratch facts.
+  const hostState = path.join(work, 'host-state');
+  fs.mkdirSync(hostState, { recursive: true });
   const marker = `QED_HOST_RUN=${crypto.randomBytes(8).toString('hex')}`;
   const serverEnv = {
     ...process.env,
@@ -221,8 +396,10 @@ async function main() {
     QED_TEST_FIXTURES: fixtures,
     QED_TEST_REPO: REPO,
     QED_TEST_MODE: opts.vsix ? 'installed' : 'dev',
-    // A suite asks for a screenshot in the middle of a test by writing NAME.request here (helpers.screenshot).
+    // A suite asks the browser side for something (a screenshot, a webview's DOM, a reload) by writing
+    // NAME.request here (helpers.screenshot, helpers.webviewText, …; see serveRequests).
     QED_SHOT_REQUESTS: shotRequests,
+    QED_HOST_STATE: hostState,
     VSCODE_TELEMETRY_DISABLED: '1',
   };
   delete serverEnv.ELECTRON_RUN_AS_NODE;
@@ -254,6 +431,7 @@ async function main() {
   lap(`VS Code server pid ${server.pid} on ${authority} (node ${node})`);
 
   let browser; let page; let code; let error;
+  const phases = []; // phase 1's counts, when the suite reloaded the window
   const stop = async () => {
     if (browser) { await browser.close().catch(() => {}); browser = undefined; }
     if (server.exitCode === null && server.signalCode === null) {
@@ -294,7 +472,14 @@ async function main() {
       if (process.env.QED_HOST_DEBUG) console.log(`  [browser] ${text.slice(0, 400)}`);
     });
     page.on('pageerror', (e) => consoleOut.write(`[pageerror] ${e.message}\n`));
-    let exitWith; const exited = new Promise((r) => (exitWith = r));
+    // No listener would mean Playwright dismisses every dialog, and a dismissed beforeunload cancels a reload.
+    page.on('dialog', (d) => {
+      lap(`browser dialog (${d.type()}): ${d.message().slice(0, 200)}`);
+      (d.type() === 'beforeunload' ? d.accept() : d.dismiss()).catch(() => {});
+    });
+    // The binding outlives a reload; each phase's document gets its own promise (armed before it can call).
+    let exitWith; const armExit = () => new Promise((r) => (exitWith = r));
+    let exited = armExit();
     await page.exposeFunction('codeAutomationExit', (c) => exitWith(Number(c)));
 
     // The workbench runs extensionTestsPath only in extension-development mode, which needs an
@@ -307,11 +492,46 @@ async function main() {
     await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
     lap(`workbench loaded (${devPath ? `extension from ${devPath}` : 'installed extension'}); running ${rel(suite)}`);
     const timeoutS = opts.timeoutS || 300;
-    let timer;
-    const shots = servePageScreenshots(page, shotRequests, shot);
-    code = await Promise.race([exited, new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the suite did not finish within ${timeoutS}s`)), timeoutS * 1000);
-    })]).finally(() => { clearTimeout(timer); shots.stop(); });
+    // Phase 1's suite index asks for the reload once its mocha run is over, with its counts (test/host/suite/index.ts):
+    // the marker tells the next extension host to run the [after reload] tests; the index then runs the real
+    // workbench.action.reloadWindow while the extension is alive, as a user would.
+    let reloadAsked; const reloadRequested = new Promise((r) => (reloadAsked = r));
+    const onReload = (req) => {
+      if (phases.length) throw new Error('the window was reloaded once already: one reload per run');
+      const c = req.counts || {};
+      phases.push({ phase: 1, passed: +c.passed || 0, failed: +c.failed || 0, skipped: +c.skipped || 0, afterReload: +req.afterReload || 0 });
+      fs.writeFileSync(path.join(hostState, 'phase'), '2');
+      // Listening before the answer goes back: the reload can start as soon as the suite reads it.
+      const navigated = page.waitForEvent('domcontentloaded', { timeout: 60000 });
+      navigated.catch(() => {}); // raced below; an unobserved rejection would end the process
+      reloadAsked({ navigated });
+      lap(`phase 1 over (${phases[0].passed} passed, ${phases[0].failed} failed, ${phases[0].skipped} skipped); the suite reloads the window`);
+      return 'reloading';
+    };
+    const requests = serveRequests(page, shotRequests, shot, onReload);
+    const within = (promise, s, what) => {
+      let timer;
+      return Promise.race([promise, new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(what)), s * 1000);
+      })]).finally(() => clearTimeout(timer));
+    };
+    try {
+      const first = await within(Promise.race([exited.then((c) => ({ code: c })), reloadRequested.then(({ navigated }) => ({ navigated }))]),
+        timeoutS, `the suite did not finish within ${timeoutS}s`);
+      if ('code' in first) code = first.code;
+      else {
+        await Promise.race([
+          first.navigated.then(() => undefined, () => { throw new Error('the suite asked for a reload, but the window did not reload within 60 s'); }),
+          exited.then((c) => { throw new Error(`the suite asked for a reload, but the window did not reload: it exited with code ${c}`); })]);
+        exited = armExit();
+        await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+        lap('window reloaded; waiting for the [after reload] tests');
+        const started = path.join(hostState, 'phase-2.started');
+        for (let t = 0; t < 90000 && !fs.existsSync(started); t += 200) await new Promise((r) => setTimeout(r, 200));
+        if (!fs.existsSync(started)) throw new Error('the window reloaded, but the suite did not start again within 90 s');
+        code = await within(exited, timeoutS, `the [after reload] tests did not finish within ${timeoutS}s`);
+      }
+    } finally { requests.stop(); }
     lap(`codeAutomationExit(${code})`);
     await page.waitForTimeout(500); // let the last notifications/editors paint
   } catch (e) {
@@ -340,10 +560,24 @@ async function main() {
       if (tail) console.log(`---- ${name} log (last 40 lines) ----\n${tail}`);
     }
   }
-  const counts = countsFrom(log) || { passed: 0, failed: 1, skipped: 0 }; // no closing line: count the run as a failure
-  if (code !== 0 && counts.failed === 0) counts.failed = 1;
+  let counts;
+  if (phases.length) {
+    // Phase 2 appends to the log after its header; its closing line is the last one after that.
+    const at = log.search(AFTER_RELOAD_HEADER);
+    const second = (at >= 0 && countsFrom(log.slice(at))) || { passed: 0, failed: Math.max(phases[0].afterReload, 1), skipped: 0 };
+    if (code !== 0 && second.failed === 0 && phases[0].failed === 0) second.failed = 1;
+    phases.push({ phase: 2, ...second });
+    counts = { passed: 0, failed: 0, skipped: 0 };
+    for (const p of phases) for (const k of Object.keys(counts)) counts[k] += p[k];
+    if (code === 0 && counts.failed) code = 1; // phase 1's failures: its own exit code was never reported
+    console.log(`phase 1: ${phases[0].passed} passed, ${phases[0].failed} failed, ${phases[0].skipped} skipped; `
+      + `after reload: ${second.passed} passed, ${second.failed} failed, ${second.skipped} skipped`);
+  } else {
+    counts = countsFrom(log) || { passed: 0, failed: 1, skipped: 0 }; // no closing line: count the run as a failure
+    if (code !== 0 && counts.failed === 0) counts.failed = 1;
+  }
   const result = { ...counts, exitCode: code, suite: rel(suite), mode: devPath ? 'dev' : 'installed',
-    screenshot: rel(shot), seconds: +((Date.now() - t0) / 1000).toFixed(1) };
+    screenshot: rel(shot), seconds: +((Date.now() - t0) / 1000).toFixed(1), ...(phases.length ? { phases } : {}) };
   writeJson(resultFile, result);
   console.log(JSON.stringify({ passed: counts.passed, failed: counts.failed, skipped: counts.skipped }));
   if (opts.keep) lap(`kept ${work}`); else fs.rmSync(work, { recursive: true, force: true });

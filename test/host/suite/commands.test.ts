@@ -14,6 +14,8 @@ const EXPECTED = [
   'qedNano.cancel',
   'qedNano.selectModel',
   'qedNano.downloadModel',
+  'qedNano.cancelDownload',
+  'qedNano.openExample',
   'qedNano.showModelInfo',
 ];
 

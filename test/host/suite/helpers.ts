@@ -145,3 +145,150 @@ export async function screenshot(name: string): Promise<string | undefined> {
   note(`screenshot: ${answer}`);
   return answer;
 }
+
+// ---- Requests to the harness's browser side (test/host/run.js serveRequests) ----
+// The extension host cannot see the workbench page; the harness can (playwright). A request is a JSON file in
+// $QED_SHOT_REQUESTS, answered by a .done file holding {ok, value | error}.
+
+interface HarnessAnswer { ok: boolean; value?: unknown; error?: string }
+
+let requestSeq = 0;
+
+/**
+ * Sends one request to the harness and returns its answer's value; a refusal or no answer within `waitMs` fails
+ * the calling test with `what` and the harness's message. Needs test/host/run.js (nothing else serves requests).
+ */
+export async function harnessRequest(request: { kind: string } & Record<string, unknown>, waitMs: number, what: string): Promise<unknown> {
+  const dir = process.env.QED_SHOT_REQUESTS;
+  assert.ok(dir, `${what} needs the offline harness (test/host/run.js): QED_SHOT_REQUESTS is not set`);
+  // Unique across the suite bundles (each has its own copy of this module) and sorted in sending order.
+  const name = `${Date.now().toString(36)}-${request.kind}-${process.pid}-${++requestSeq}`;
+  const done = path.join(dir, `${name}.done`);
+  const tmp = path.join(dir, `${name}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify(request));
+  fs.renameSync(tmp, path.join(dir, `${name}.request`)); // the harness must never read half a request
+  const end = Date.now() + waitMs;
+  while (!fs.existsSync(done) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(fs.existsSync(done), `${what}: the harness did not answer within ${Math.round(waitMs / 1000)} s`);
+  const answer = JSON.parse(fs.readFileSync(done, 'utf8')) as HarnessAnswer;
+  fs.rmSync(done, { force: true });
+  if (!answer.ok) assert.fail(`${what}: ${answer.error ?? 'failed'}`);
+  return answer.value;
+}
+
+// ---- A webview's DOM, through the browser ----
+// Every function searches the frames of all VS Code webviews in the workbench page (each webview is an
+// iframe.webview whose inner iframe#active-frame holds the extension's page; the workbench itself is not searched)
+// for `selector` (a Playwright selector: CSS, or text=…, etc.) and uses the FIRST matching element of the first
+// frame that has one. The ones that wait poll every 100 ms up to `timeoutMs` (default 10 s, at most 120 s) for a match;
+// failures are assertion errors naming the selector and listing the webview frames with their match counts.
+
+export interface WebviewOptions {
+  /** Only the webview of the editor tab with exactly this title (it must be the active tab of its group). */
+  view?: string;
+  /** How long to wait for a match (default 10,000 ms). */
+  timeoutMs?: number;
+}
+
+/** How long a webview request may take in all: the harness's own wait plus slack for a busy machine. */
+const webviewWait = (opts: WebviewOptions): number => (opts.timeoutMs ?? 10_000) + 30_000;
+
+function webviewRequest(op: string, selector: string, opts: WebviewOptions, extra: Record<string, unknown> = {}): Promise<unknown> {
+  const label = `webview ${op} "${selector}"${opts.view !== undefined ? ` in "${opts.view}"` : ''}`;
+  return harnessRequest({ kind: 'webview', op, selector, view: opts.view, timeoutMs: opts.timeoutMs ?? 10_000, ...extra }, webviewWait(opts), label);
+}
+
+/**
+ * The `innerText` (rendered text: hidden elements' text left out, CSS line breaks kept) of the first element
+ * matching `selector`, waiting for one to exist and, with `contains`, until its text contains that string.
+ */
+export async function webviewText(selector: string, opts: WebviewOptions & { contains?: string } = {}): Promise<string> {
+  return await webviewRequest('text', selector, opts, { contains: opts.contains }) as string;
+}
+
+export interface WebviewQuery {
+  /** How many elements match in the first webview frame that has any (0: none anywhere). */
+  count: number;
+  /** Their `innerText`, in document order. */
+  texts: string[];
+  /** All attributes of each, in document order. */
+  attributes: Record<string, string>[];
+}
+
+/** Every element matching `selector` right now, without waiting (count 0 when none match). */
+export async function webviewQuery(selector: string, opts: Pick<WebviewOptions, 'view'> = {}): Promise<WebviewQuery> {
+  return await webviewRequest('query', selector, { ...opts, timeoutMs: 0 }) as WebviewQuery;
+}
+
+/** A real mouse click (Playwright `click`: scrolled into view, visible, enabled, not covered) on the first match. */
+export async function webviewClick(selector: string, opts: WebviewOptions = {}): Promise<void> {
+  await webviewRequest('click', selector, opts);
+}
+
+/** Types `value` into the first matching input, textarea or contenteditable (Playwright `fill`: replaces its content, fires `input`). */
+export async function webviewFill(selector: string, value: string, opts: WebviewOptions = {}): Promise<void> {
+  await webviewRequest('fill', selector, opts, { value });
+}
+
+/** Focuses the first match and presses `key` (Playwright key names: 'Enter', 'ArrowDown', 'Shift+Tab', 'a'). */
+export async function webviewPress(selector: string, key: string, opts: WebviewOptions = {}): Promise<void> {
+  await webviewRequest('press', selector, opts, { key });
+}
+
+/**
+ * One property of the first match: 'attribute:NAME' (string, or null when absent), 'html' (its innerHTML),
+ * 'scrollTop' (number), 'value' (an input's or textarea's value; null for other elements), 'focused' (boolean:
+ * it is its document's activeElement).
+ */
+export async function webviewEval(selector: string, what: `attribute:${string}` | 'html' | 'scrollTop' | 'value' | 'focused',
+  opts: WebviewOptions = {}): Promise<string | number | boolean | null> {
+  return await webviewRequest('eval', selector, opts, { what }) as string | number | boolean | null;
+}
+
+// ---- Reloading the window in the middle of a run ----
+// workbench.action.reloadWindow restarts the extension host, which ends the mocha run inside it. So a run has two
+// phases: phase 1 runs every test whose full title (suite titles included) lacks AFTER_RELOAD; when it is over, and
+// a test called reloadWindow(), the suite index reloads the window, and in the new extension host phase 2 runs
+// only the tests whose full title contains AFTER_RELOAD, in the same order. The harness sums both phases' counts.
+
+/** Put this in a test's (or suite's) title to run it after the reload. */
+export const AFTER_RELOAD = '[after reload]';
+
+function hostStateDir(what: string): string {
+  const dir = process.env.QED_HOST_STATE;
+  assert.ok(dir, `${what} needs the offline harness (test/host/run.js): QED_HOST_STATE is not set`);
+  return dir;
+}
+
+/** 1 before the reload, 2 in the extension host that started after it (1 outside the harness too). */
+export function hostPhase(): 1 | 2 {
+  const dir = process.env.QED_HOST_STATE;
+  const marker = dir && path.join(dir, 'phase');
+  return marker && fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').trim() === '2' ? 2 : 1;
+}
+
+/**
+ * Asks for the window to be reloaded once phase 1's tests are all over (not at once: the test and the ones after it
+ * finish first); the [after reload] tests then run in the new extension host. Once per run, in phase 1.
+ */
+export async function reloadWindow(): Promise<void> {
+  const dir = hostStateDir('reloadWindow()');
+  assert.equal(hostPhase(), 1, 'reloadWindow(): the window is reloaded once per run, from phase 1');
+  fs.writeFileSync(path.join(dir, 'reload-requested'), String(process.pid));
+}
+
+export interface PhaseState {
+  get<T>(key: string): T | undefined;
+  /** Stored as JSON at once (so `value` must be JSON-serialisable), for the [after reload] tests to read. */
+  set(key: string, value: unknown): void;
+}
+
+/** A small JSON scratch file that survives the reload: facts phase 1 leaves for phase 2. */
+export function phaseState(): PhaseState {
+  const file = path.join(hostStateDir('phaseState()'), 'phase-state.json');
+  const read = (): Record<string, unknown> => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown> : {});
+  return {
+    get: <T>(key: string) => read()[key] as T | undefined,
+    set: (key, value) => { fs.writeFileSync(file, JSON.stringify({ ...read(), [key]: value }, null, 2)); },
+  };
+}

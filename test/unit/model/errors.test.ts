@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModelClient } from '../../../src/model/client';
-import { ModelError, looksLikeContextOverflow, looksLikeOutOfMemory } from '../../../src/model/errors';
+import { ModelError, fmtBytes, isModelErrorCode, looksLikeContextOverflow, looksLikeOutOfMemory } from '../../../src/model/errors';
 import { parseHostMessage, parseWorkerMessage } from '../../../src/model/validate';
 
 describe('model/errors', () => {
@@ -20,6 +20,22 @@ describe('model/errors', () => {
     const back = ModelError.fromJSON(JSON.parse(JSON.stringify(e.toJSON())));
     assert.ok(back instanceof ModelError && back instanceof Error);
     assert.deepEqual([back.code, back.message, back.detail], [e.code, e.message, 'gguf_init failed']);
+  });
+  it('download errors say what happened, with sizes a person reads and the exact bytes, and what to try', () => {
+    assert.equal(fmtBytes(999_999), '999,999 bytes');
+    assert.equal(fmtBytes(2_500_000_000), '2.5 GB (2,500,000,000 bytes)');
+    assert.equal(fmtBytes(123_456_789), '123 MB (123,456,789 bytes)');
+    assert.equal(ModelError.diskFull('/s', 2_600_000_000, 1_200_000_000).message,
+      'Not enough free disk space to download the model into /s: it needs 2.6 GB (2,600,000,000 bytes) more, but only 1.2 GB (1,200,000,000 bytes) are free. ' +
+      'Free some space on that disk and download again.');
+    assert.match(ModelError.downloadFailed('the server answered HTTP 503', 0).message, /^The model download failed: the server answered HTTP 503\. Check your network/);
+    assert.match(ModelError.downloadFailed('x', 5_000_000).message, /The 5\.0 MB \(5,000,000 bytes\) already downloaded are kept: downloading again resumes from there\./);
+    assert.match(ModelError.checksumMismatch('m.gguf', 'its SHA-256 is 00, the catalog entry says 11', true).message, /so it was deleted and not installed as m\.gguf/);
+    assert.match(ModelError.uriResolution('hf:a', 'why').message, /^Cannot download from "hf:a": why\. Use an https:\/\/ URL/);
+    for (const code of ['downloadFailed', 'checksumMismatch', 'diskFull', 'uriResolution']) {
+      assert.ok(isModelErrorCode(code), code);
+      assert.ok(parseWorkerMessage({ type: 'error', id: 1, error: { code, message: 'm' } }), `${code} crosses the process boundary`);
+    }
   });
   it('workerCrashed says how the process ended', () => {
     assert.equal(ModelError.workerCrashed(null, 'SIGKILL').message, 'The model process stopped unexpectedly (signal SIGKILL). The next request starts a fresh one.');

@@ -1,0 +1,165 @@
+// Render benchmark of the reasoning cache page (media/src/reasoningCache.ts) in headless Chromium, under the real
+// shell and CSP (test/unit/webview/page.ts).
+//   (a) cost of one streaming update (an append of ~8 tokens, flushed at the next animation frame) with 1k, 10k and
+//       100k tokens of finished cycles already shown: from dispatching the message to the end of that frame's
+//       rendering (the page's flush + style, layout and paint on the main thread), median of 200 thinking updates
+//       and 200 proof updates per size. Goal: flat, 100k/1k ≤ 1.2.
+//   (b) opening a panel on a 3-cycle, 60k-token run: snapshot delivered to a fresh page → drawn and painted (and
+//       again once the KaTeX fonts have loaded), median of several pages.
+// usage: node out/bench/webview-render.js [--updates N] [--opens N]      (build first: npm run build)
+import type { RunRecord } from '../src/prover/record';
+import type { ToCacheWebview } from '../src/webview/cacheProtocol';
+import { AssetServer, CHROMIUM, CachePage, haveChromium, launchBrowser } from '../test/unit/webview/page';
+import { CHARS_PER_TOKEN, historyRecord, liveStep, proofText, thinkingText, viewOf } from '../test/unit/webview/fixtures';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number): number => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : dflt; };
+const UPDATES = opt('updates', 200);
+const OPENS = opt('opens', 7);
+const SIZES = [1_000, 10_000, 100_000];
+const CYCLES: Record<number, number> = { 1_000: 2, 10_000: 4, 100_000: 10 };
+const TOKENS_PER_UPDATE = 8;
+
+interface Cost { cost: number; wall: number }
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+
+/** Installs in the page a function that delivers message i and measures it (see the header). */
+async function install(page: CachePage, messages: ToCacheWebview[]): Promise<void> {
+  await page.page.evaluate(ms => {
+    const w = window as unknown as { __step: (i: number) => Promise<Cost> };
+    w.__step = i => new Promise<Cost>(resolve => {
+      let frameStart = 0;
+      // Registered before the message: runs first in the frame that flushes it.
+      requestAnimationFrame(() => { frameStart = performance.now(); });
+      const t0 = performance.now();
+      window.dispatchEvent(new MessageEvent('message', { data: ms[i] }));
+      const dispatchMs = performance.now() - t0;
+      requestAnimationFrame(() => {
+        // A task posted from the last rAF callback runs once the frame's rendering (style, layout, paint) is done.
+        const ch = new MessageChannel();
+        ch.port1.onmessage = () => { const t = performance.now(); resolve({ cost: dispatchMs + (t - frameStart), wall: t - t0 }); };
+        ch.port2.postMessage(0);
+      });
+    });
+  }, messages);
+}
+
+/** Keeps the streaming text in view, as a reader following it would (untimed). */
+async function scrollToEnd(page: CachePage): Promise<void> {
+  await page.page.evaluate(() => new Promise(r => {
+    const s = document.scrollingElement as Element;
+    s.scrollTop = s.scrollHeight;
+    requestAnimationFrame(() => requestAnimationFrame(r));
+  }));
+}
+
+interface Streaming { tokens: number; cycles: number; page: CachePage; think: Cost[]; proof: Cost[] }
+
+async function openStreaming(browser: Awaited<ReturnType<typeof launchBrowser>>, server: AssetServer, tokens: number): Promise<Streaming> {
+  const h = historyRecord(tokens, CYCLES[tokens], 'run-bench');
+  const run: RunRecord = { ...h, settings: { ...h.settings, cycles: h.cycles.length + 1 }, outcome: { ...h.outcome, status: 'running', proof: null, proofCycle: null } };
+  const cycle = run.cycles.length + 1;
+  const page = await CachePage.open(browser, server, { width: 1000, height: 900 });
+  const live = liveStep(run.id, cycle, cycle, { reasoning: thinkingText(500, 7), tokens: 500 });
+  await page.send({ type: 'snapshot', seq: 1, view: viewOf(run, { live, running: { runId: run.id, theorem: 'Theorem 2', documentName: 'ineq.tex' } }) });
+  await page.waitSeq(1);
+  const chars = TOKENS_PER_UPDATE * CHARS_PER_TOKEN;
+  const thinking = thinkingText(UPDATES * TOKENS_PER_UPDATE + 50, 3);
+  const proof = proofText(UPDATES * TOKENS_PER_UPDATE + 50, 2);
+  let seq = 1;
+  let n = live.tokens;
+  const textStartedAt = Date.now();
+  const append = (reasoning: string, text: string, started: number | null): ToCacheWebview => {
+    n += TOKENS_PER_UPDATE;
+    return { type: 'append', seq: ++seq, runId: run.id, cycle, phase: 'solve', reasoning, text, tokens: n, runTokens: tokens + n, tokensPerSecond: 21.3, textStartedAt: started };
+  };
+  await install(page, [
+    ...Array.from({ length: UPDATES }, (_, i) => append(thinking.slice(i * chars, (i + 1) * chars), '', null)),
+    ...Array.from({ length: UPDATES }, (_, i) => append('', proof.slice(i * chars, (i + 1) * chars), textStartedAt)),
+  ]);
+  await scrollToEnd(page);
+  return { tokens, cycles: run.cycles.length, page, think: [], proof: [] };
+}
+
+/**
+ * All sizes are open at once and updated in turn (1k, 10k, 100k, 1k, …), so whatever else the machine does at a
+ * moment weighs on every size alike: the ratio compares like with like.
+ */
+async function streamingCosts(browser: Awaited<ReturnType<typeof launchBrowser>>, server: AssetServer): Promise<Streaming[]> {
+  const all: Streaming[] = [];
+  for (const t of SIZES) all.push(await openStreaming(browser, server, t));
+  for (let i = 0; i < 2 * UPDATES; i++) {
+    for (const s of all) {
+      if (i % 20 === 0) await scrollToEnd(s.page);
+      const c = await s.page.page.evaluate(k => (window as unknown as { __step: (i: number) => Promise<Cost> }).__step(k), i);
+      (i < UPDATES ? s.think : s.proof).push(c);
+    }
+  }
+  for (const s of all) await s.page.close();
+  return all;
+}
+
+async function openCost(browser: Awaited<ReturnType<typeof launchBrowser>>, server: AssetServer) {
+  const run = historyRecord(60_000, 3, 'run-open');
+  const view = viewOf(run);
+  const paint: number[] = [];
+  const fonts: number[] = [];
+  for (let i = 0; i < OPENS; i++) {
+    const page = await CachePage.open(browser, server, { width: 1000, height: 900 });
+    const r = await page.page.evaluate(data => new Promise<{ paint: number; fonts: number }>(resolve => {
+      const afterPaint = () => new Promise<number>(res => requestAnimationFrame(() => {
+        const ch = new MessageChannel();
+        ch.port1.onmessage = () => res(performance.now());
+        ch.port2.postMessage(0);
+      }));
+      const t0 = performance.now();
+      window.dispatchEvent(new MessageEvent('message', { data }));
+      void afterPaint().then(async painted => {
+        await document.fonts.ready;
+        const withFonts = await afterPaint();
+        resolve({ paint: painted - t0, fonts: withFonts - t0 });
+      });
+    }), { type: 'snapshot', seq: 1, view } as ToCacheWebview);
+    paint.push(r.paint);
+    fonts.push(r.fonts);
+    await page.close();
+  }
+  return { paint, fonts, cycles: run.cycles.length, chars: run.cycles.reduce((a, c) => a + c.solve.reasoning.length + c.solve.proof.length + (c.summary?.text?.length ?? 0), 0) };
+}
+
+async function main(): Promise<void> {
+  if (!haveChromium()) { console.error(`no Chromium at ${CHROMIUM} (set CHROMIUM)`); process.exit(2); }
+  const server = new AssetServer();
+  await server.start();
+  const browser = await launchBrowser();
+  try {
+    const rows = await streamingCosts(browser, server);
+    const open = await openCost(browser, server);
+
+    console.log(`\nStreaming update cost (append of ${TOKENS_PER_UPDATE} tokens → flushed at the next frame → rendered), ms; ${UPDATES} updates each, median (p95)`);
+    console.log('history tokens | cycles | thinking update | proof update | wall (dispatch → frame done), median');
+    const fmt = (xs: number[]) => `${median(xs).toFixed(2)} (${pct(xs, 0.95).toFixed(2)})`;
+    for (const r of rows) {
+      const wall = median([...r.think, ...r.proof].map(c => c.wall));
+      console.log(`${String(r.tokens).padStart(14)} | ${String(r.cycles).padStart(6)} | ${fmt(r.think.map(c => c.cost)).padStart(15)} | ${fmt(r.proof.map(c => c.cost)).padStart(12)} | ${wall.toFixed(1)}`);
+    }
+    const m = (r: typeof rows[number], k: 'think' | 'proof') => median(r[k].map(c => c.cost));
+    const ratioThink = m(rows[2], 'think') / m(rows[0], 'think');
+    const ratioProof = m(rows[2], 'proof') / m(rows[0], 'proof');
+    console.log(`ratio 100k/1k: thinking ${ratioThink.toFixed(2)}×, proof ${ratioProof.toFixed(2)}× (goal ≤ 1.2×)`);
+    console.log(`\nOpen a panel on a ${open.cycles}-cycle, 60k-token run (${(open.chars / 1000).toFixed(0)}k characters): snapshot → painted ${median(open.paint).toFixed(0)} ms median ` +
+      `(runs: ${open.paint.map(x => x.toFixed(0)).join(', ')}); with KaTeX fonts loaded ${median(open.fonts).toFixed(0)} ms`);
+    console.log(JSON.stringify({
+      bench: 'webview-render', updates: UPDATES, tokensPerUpdate: TOKENS_PER_UPDATE,
+      streaming: rows.map(r => ({ historyTokens: r.tokens, cycles: r.cycles, thinkingMedianMs: +m(r, 'think').toFixed(3), proofMedianMs: +m(r, 'proof').toFixed(3), thinkingP95Ms: +pct(r.think.map(c => c.cost), 0.95).toFixed(3), proofP95Ms: +pct(r.proof.map(c => c.cost), 0.95).toFixed(3) })),
+      ratio100kTo1k: { thinking: +ratioThink.toFixed(3), proof: +ratioProof.toFixed(3) },
+      open60k: { medianPaintMs: +median(open.paint).toFixed(1), medianWithFontsMs: +median(open.fonts).toFixed(1), runs: open.paint.map(x => +x.toFixed(1)) },
+    }));
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+main().catch(e => { console.error(e); process.exit(1); });

@@ -1,0 +1,53 @@
+// DOM and text helpers of the reasoning cache view. Everything from the model or the record goes in as text
+// (textContent / Text nodes); the only HTML ever inserted is src/render/markdownHtml's output.
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+export function button(label: string, attrs: Record<string, string>, cls?: string): HTMLButtonElement {
+  const b = el('button', cls, label);
+  b.type = 'button';
+  for (const [k, v] of Object.entries(attrs)) b.setAttribute(k, v);
+  return b;
+}
+
+/** Sets text only when it differs: an unchanged aria-live region must not be re-announced, and an unchanged node
+ * costs no style or layout work. */
+export function setText(e: Element, text: string): void {
+  const t = e.firstChild;
+  // Changing a Text node's data in place is a text change only; replacing the node (textContent) is a change of
+  // the element's children, which costs style work.
+  if (t instanceof Text && t === e.lastChild) {
+    if (t.data !== text) t.data = text;
+  } else if (e.textContent !== text) {
+    e.textContent = text;
+  }
+}
+
+export function fmtTokens(n: number): string {
+  if (n < 1000) return String(Math.round(n));
+  if (n < 100_000) return `${(n / 1000).toFixed(1)}k`;
+  return `${Math.round(n / 1000)}k`;
+}
+
+export function fmtDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function fmtDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function fmtRate(tokensPerSecond: number): string {
+  return `${tokensPerSecond.toFixed(tokensPerSecond < 10 ? 1 : 0)} tok/s`;
+}

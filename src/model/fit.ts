@@ -1,0 +1,112 @@
+// The fit verdict: does a model at a context size fit in the memory free on this machine, and if not, what would.
+// Pure logic; the worker supplies the estimates (node-llama-cpp's GgufInsights) and the free memory, so this is
+// testable without a model and shared by anything that wants to explain a verdict.
+import type { FitVerdict, MemoryNeed } from './protocol';
+import { fmtBytes } from './errors';
+
+/** Below this share of the free memory a model "fits"; up to all of it, it is "tight" (other programs need room too). */
+export const FIT_SHARE = 0.8;
+/** llama.cpp rounds context sizes up to multiples of this. */
+export const CONTEXT_STEP = 256;
+
+export interface PoolEstimate {
+  pool: 'vram' | 'ram';
+  modelBytes: number;
+  contextBytes: number;
+}
+
+export interface PoolState {
+  pool: 'vram' | 'ram';
+  freeBytes: number;
+  totalBytes: number;
+}
+
+export interface FitInput {
+  /** Estimated use of each pool for a context size. */
+  estimate: (contextSize: number) => Promise<PoolEstimate[]>;
+  pools: PoolState[];
+  trainContextSize: number;
+  requested: 'auto' | number;
+  backend: 'cuda' | 'vulkan' | 'metal' | 'cpu';
+  /** For the suggestion to run on the CPU instead: does the model fit in RAM with the CPU (only asked on a GPU). */
+  cpuAlternative?: () => Promise<{ verdict: FitVerdict; largestFittingContextSize: number | null }>;
+}
+
+export interface FitAssessment {
+  contextSize: number;
+  memory: MemoryNeed[];
+  verdict: FitVerdict;
+  largestFittingContextSize: number | null;
+  suggestions: string[];
+}
+
+function verdictOf(memory: MemoryNeed[]): FitVerdict {
+  let worst: FitVerdict = 'fits';
+  for (const m of memory) {
+    const need = m.modelBytes + m.contextBytes;
+    if (need > m.freeBytes) return 'doesNotFit';
+    if (need > m.freeBytes * FIT_SHARE) worst = 'tight';
+  }
+  return worst;
+}
+
+function combine(est: PoolEstimate[], pools: PoolState[]): MemoryNeed[] {
+  return est.map(e => {
+    const p = pools.find(x => x.pool === e.pool);
+    return { ...e, freeBytes: p?.freeBytes ?? 0, totalBytes: p?.totalBytes ?? 0 };
+  });
+}
+
+/** Largest multiple of CONTEXT_STEP ≤ max whose estimate is 'fits'; null if not even CONTEXT_STEP fits. */
+async function largestFitting(input: FitInput, max: number): Promise<number | null> {
+  const fitsAt = async (c: number) => verdictOf(combine(await input.estimate(c), input.pools)) === 'fits';
+  let lo = 0; // in steps; lo fits (0 = none)
+  let hi = Math.max(1, Math.floor(max / CONTEXT_STEP));
+  if (await fitsAt(hi * CONTEXT_STEP)) return hi * CONTEXT_STEP;
+  // memory grows monotonically with the context, so bisect
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (await fitsAt(mid * CONTEXT_STEP)) lo = mid; else hi = mid;
+  }
+  return lo > 0 ? lo * CONTEXT_STEP : null;
+}
+
+export async function assessFit(input: FitInput): Promise<FitAssessment> {
+  const train = Math.max(CONTEXT_STEP, input.trainContextSize);
+  const largest = await largestFitting(input, train);
+  const contextSize = input.requested === 'auto'
+    ? (largest ?? Math.min(train, 4096))
+    : Math.ceil(input.requested / CONTEXT_STEP) * CONTEXT_STEP;
+  const memory = combine(await input.estimate(contextSize), input.pools);
+  const verdict = verdictOf(memory);
+  const suggestions: string[] = [];
+  const onGpu = input.backend !== 'cpu';
+  const modelOnly = memory.every(m => m.modelBytes <= m.freeBytes * FIT_SHARE);
+  if (verdict !== 'fits') {
+    if (largest !== null && largest < contextSize) {
+      suggestions.push(`A context of ${largest.toLocaleString('en-US')} tokens fits: set qedNano.contextSize to ${largest} (or "auto").`);
+    }
+    if (!modelOnly) {
+      const short = memory.filter(m => m.modelBytes > m.freeBytes * FIT_SHARE)
+        .map(m => `${fmtBytes(m.modelBytes)} of weights in ${m.pool === 'vram' ? 'GPU memory' : 'RAM'} with ${fmtBytes(m.freeBytes)} free`);
+      suggestions.push(`The model alone barely fits or does not (${short.join('; ')}): choose a smaller quantization such as Q4_K_M, or close other programs.`);
+    }
+    if (onGpu && input.cpuAlternative) {
+      const cpu = await input.cpuAlternative();
+      if (cpu.verdict !== 'doesNotFit') {
+        suggestions.push(`On the CPU (set qedNano.gpu to "off") it ${cpu.verdict === 'fits' ? 'fits' : 'fits, tightly'}, but runs much slower.`);
+      } else if (cpu.largestFittingContextSize !== null) {
+        suggestions.push(`On the CPU (qedNano.gpu "off") a context of up to ${cpu.largestFittingContextSize.toLocaleString('en-US')} tokens fits, but runs much slower.`);
+      }
+    }
+  }
+  if (input.requested !== 'auto' && input.requested > input.trainContextSize) {
+    suggestions.push(`The model was trained on ${input.trainContextSize.toLocaleString('en-US')} tokens of context; more than that (${input.requested.toLocaleString('en-US')}) may degrade its output.`);
+  }
+  return { contextSize, memory, verdict, largestFittingContextSize: largest, suggestions };
+}
+
+/** QED-Nano by its metadata (general.name / basename / finetune) or, failing that, its file name. */
+export function looksLikeQedNano(fields: (string | null | undefined)[]): boolean {
+  return fields.some(f => typeof f === 'string' && /qed[\s_-]?nano/i.test(f));
+}
