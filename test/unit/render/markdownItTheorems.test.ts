@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import markdownit from 'markdown-it';
 import { extendMarkdownIt } from '../../../src/render/markdownItTheorems';
-import { renderMarkdownMath } from '../../../src/render/markdownHtml';
+import { FormulaCache, renderMarkdownMath } from '../../../src/render/markdownHtml';
 import { blankFrontMatter, renderDocumentHtml } from '../../../src/render/documentHtml';
 import { assertInert } from './inertHtml';
 import { find, hasClass, outline, parseHtml, textOf } from './htmlTree';
@@ -74,6 +74,20 @@ describe('render: Markdown preview (theorem blocks, line numbers) and the VS Cod
     const div = find(tree, e => e.tag === 'div')[0]!;
     assert.equal(textOf(find(div, e => hasClass(e, 'qed-theorem-head'))[0]!), 'Theorem (T<b>).', 'the title is escaped text');
     assert.doesNotMatch(html, /<b>/);
+  });
+
+  it('a FormulaCache across renders: the same HTML, each distinct formula stored once, cleared when the macros change', () => {
+    const cache = new FormulaCache();
+    const md = '$a$ $b$ $a$\n\n$$c$$\n';
+    const first = renderMarkdownMath(md, { cache });
+    assert.equal(cache.size, 3);
+    assert.equal(renderMarkdownMath(md, { cache }).html, first.html);
+    assert.equal(renderMarkdownMath(md).html, first.html, 'cached HTML is what KaTeX gives');
+    renderMarkdownMath('$\\R$', { cache, macros: { '\\R': '\\mathbb{R}' } });
+    assert.equal(cache.size, 1, 'new macros: the old formulas are gone');
+    const bad = renderMarkdownMath('$\\frac{$', { cache, macros: { '\\R': '\\mathbb{R}' } });
+    assert.equal(bad.errors.length, 1);
+    assert.equal(cache.size, 1, 'errors are not cached');
   });
 
   it('nested and unclosed colon fences: bounded, the content is never lost', () => {
