@@ -33,7 +33,7 @@ export function renderDocumentHtml(text: string, language: DocumentLanguage, cac
     return { blocks: r.blocks, errors: r.errors, unsupported: r.unsupported, ms: performance.now() - t0 };
   }
   const r = renderMarkdownMath(blankFrontMatter(text), { lineNumbers: true, theorems: true, ...(cache ? { cache } : {}) });
-  return { blocks: [{ line: 0, html: r.html }], errors: r.errors, unsupported: [], ms: performance.now() - t0 };
+  return { blocks: r.blocks ?? [{ line: 0, html: r.html }], errors: r.errors, unsupported: [], ms: performance.now() - t0 };
 }
 
 /** What a preview shows for a document it cannot render at all (never expected: the renderers do not throw). */

@@ -85,6 +85,8 @@ export class FormulaCache {
 
 export interface RenderResult {
   html: string;
+  /** With option lineNumbers: the same HTML cut into its top-level blocks, each with its source line. */
+  blocks?: { line: number; html: string }[];
   errors: RenderError[];
 }
 
@@ -335,9 +337,24 @@ function renderDocument(markdown: string, options: RenderOptions): RenderResult 
   const tokens = md.parse(protectedText, env as unknown as MdEnv);
   if (options.lineNumbers) addLineNumbers(tokens, lineOf);
   restoreInCode(tokens, env);
-  let html = md.renderer.render(tokens, md.options, env as unknown as MdEnv);
   // Anything still a placeholder (an attribute markdown-it built from text) is shown as its escaped source.
-  html = html.replace(PLACEHOLDER_G, (m, k: string) => escapeHtml(spanSource(env, Number(k)) ?? m));
+  const finish = (h: string) => h.replace(PLACEHOLDER_G, (m, k: string) => escapeHtml(spanSource(env, Number(k)) ?? m));
+  let html: string;
+  let blocks: { line: number; html: string }[] | undefined;
+  if (options.lineNumbers) {
+    // One piece per top-level block, so a preview can replace only the blocks that changed.
+    blocks = [];
+    for (let a = 0; a < tokens.length;) {
+      let b = a + 1;
+      if (tokens[a]!.nesting === 1) for (let depth = 1; b < tokens.length && depth > 0; b++) depth += tokens[b]!.nesting;
+      const map = tokens[a]!.map;
+      blocks.push({ line: map ? lineOf(map[0]) : 0, html: finish(md.renderer.render(tokens.slice(a, b), md.options, env as unknown as MdEnv)) });
+      a = b;
+    }
+    html = blocks.map(x => x.html).join('');
+  } else {
+    html = finish(md.renderer.render(tokens, md.options, env as unknown as MdEnv));
+  }
   if (skipped) {
     errors.push({
       source: '',
@@ -345,5 +362,5 @@ function renderDocument(markdown: string, options: RenderOptions): RenderResult 
         `${MAX_TOTAL_MATH_CHARS} characters of math and ${MATH_BUDGET_MS} ms of KaTeX`,
     });
   }
-  return { html, errors };
+  return { html, errors, ...(blocks ? { blocks } : {}) };
 }

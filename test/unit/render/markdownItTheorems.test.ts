@@ -33,6 +33,11 @@ describe('render: Markdown preview (theorem blocks, line numbers) and the VS Cod
     const md = 'A\n\n$$\nx\n+\ny\n$$\n\nB\n\n\\begin{align*}\na &= b\\\\\nc &= d\n\\end{align*}\n\nC $x$\n\n- item\n';
     const r = renderMarkdownMath(md, { lineNumbers: true });
     assert.deepEqual(outline(r.html).map(l => l.replace(/: .*/, '')), ['p @0', 'p @2', 'p @8', 'p @10', 'p @15', 'ul @17']);
+    // The same HTML, cut into top-level blocks (the preview patches only the blocks that changed).
+    assert.deepEqual(r.blocks!.map(b => b.line), [0, 2, 8, 10, 15, 17]);
+    assert.equal(r.blocks!.map(b => b.html).join(''), r.html);
+    assert.equal(r.html, renderMarkdownMath(md, { lineNumbers: true, theorems: false }).html);
+    assert.deepEqual(r.blocks!.map(b => outline(b.html).length), [1, 1, 1, 1, 1, 1]);
   });
 
   it('test/fixtures/documents/divs.md: colon-fence theorems and proofs become divs with heads from the outline; a proof div ends with ∎', () => {
