@@ -137,6 +137,8 @@ const REF_CLOSE = '\uE101';
 const REF = /\uE100(ref|eqref|cref|Cref|pageref|nameref)\uE102([^\uE101]*)\uE101/g;
 /** Comments become this (not whitespace: a comment line does not end a paragraph in TeX). */
 const COMMENT = '\uE102';
+/** Separates an error's message from its HTML in a cache entry (a private-use character no message contains). */
+const ERROR_SEP = '\uE103';
 
 export function renderLatexDocument(text: string, options: LatexRenderOptions = {}): LatexRenderResult {
   try {
@@ -410,6 +412,15 @@ class LatexRenderer {
     const over = this.formulas > PREVIEW_MAX_FORMULAS || this.mathChars > PREVIEW_MAX_MATH_CHARS;
     const hit = over ? undefined : this.cache.get(key);
     if (hit !== undefined) { this.cached++; return hit; }
+    // A formula that failed: its HTML quotes the source as written, so the source is part of its key.
+    const errorKey = `!${key}${ERROR_SEP}${sourceText}`;
+    const failed = over ? undefined : this.cache.get(errorKey);
+    if (failed !== undefined) {
+      this.cached++;
+      const cut = failed.indexOf(ERROR_SEP);
+      this.pushError(sourceText, failed.slice(0, cut));
+      return failed.slice(cut + 1);
+    }
     if (body.length <= MAX_FORMULA_CHARS && (over || this.mathMs > this.budgetMs)) {
       // Past MAX_NOTES, without the wrapper: a flood of formulas must not multiply the HTML.
       if (++this.skipped > MAX_NOTES) return escapeHtml(sourceText);
@@ -419,10 +430,16 @@ class LatexRenderer {
     const r = renderLatexMath(body, display, this.macros, { keepEnvironments, source: sourceText });
     this.mathMs += performance.now() - t0;
     this.rendered++;
-    // Only successes are cached: an error's HTML quotes the source as written, which may differ next time.
     if (!r.error) this.cache.set(key, r.html);
-    else this.errors.push({ source: sourceText.length > MAX_ERROR_SOURCE ? `${sourceText.slice(0, MAX_ERROR_SOURCE)}…` : sourceText, message: r.error });
+    else {
+      this.cache.set(errorKey, `${r.error}${ERROR_SEP}${r.html}`);
+      this.pushError(sourceText, r.error);
+    }
     return r.html;
+  }
+
+  private pushError(source: string, message: string): void {
+    this.errors.push({ source: source.length > MAX_ERROR_SOURCE ? `${source.slice(0, MAX_ERROR_SOURCE)}…` : source, message });
   }
 
   private eqNumber(): string {

@@ -64,7 +64,8 @@ export interface RenderOptions {
 
 /**
  * Rendered formulas, keyed by display mode and TeX, shared across renders of one document (see the LaTeX and
- * Markdown previews). Only successes are kept (an error's HTML quotes the source as written). Bounded: cleared
+ * Markdown previews). renderMarkdownMath keeps only successes (an error's HTML quotes the source as written); the
+ * LaTeX preview also keeps failures, keyed by their source. Bounded: cleared
  * when full, and whenever the macros change (every formula may then render differently).
  */
 export class FormulaCache {
