@@ -3,7 +3,7 @@
 // under the cursor, and a click in it reveals the source line. Screenshots: preview-tex, preview-md.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activateByMarkdown, note, openWorkspaceFile, screenshot, until, webviewClick, webviewQuery, webviewText } from './helpers';
+import { activateByMarkdown, note, openWorkspaceFile, screenshot, until, webviewClick, webviewEval, webviewQuery, webviewText } from './helpers';
 
 /** What the command returns (src/webview/previewPanel.ts PreviewState). */
 interface PreviewState {
@@ -110,6 +110,28 @@ suite('preview: rendered math for .tex and .md', () => {
     await webviewClick('.theorem-lemma p', { view });
     await until(`the click to reveal source line ${lemmaLine}`, () => vscode.window.activeTextEditor?.document === editor.document
       && vscode.window.activeTextEditor.selection.active.line === lemmaLine, 10_000);
+  });
+
+  test('a long document: the cursor scrolls the preview to its theorem; typing elsewhere keeps the scroll position', async function () {
+    this.timeout(120_000);
+    const body = Array.from({ length: 60 }, (_, k) => `\\begin{lemma}\\label{l${k}}\nFor $n = ${k}$ we have $n^2 \\ge ${k}n$.\n\\end{lemma}\n\\begin{proof}\nClear, as in Lemma~\\ref{l${k}}.\n\\end{proof}\n`).join('\n');
+    const text = `\\documentclass{article}\n\\newtheorem{lemma}{Lemma}\n\\begin{document}\n${body}\\end{document}\n`;
+    const editor = await openWorkspaceFile('preview-long.tex', text);
+    await preview();
+    const view = viewOf('preview-long.tex');
+    assert.equal((await webviewQuery('.theorem-lemma', { view })).count, 60);
+    const line = text.split('\n').findIndex(l => l === 'For $n = 45$ we have $n^2 \\ge 45n$.');
+    editor.selection = new vscode.Selection(line, 3, line, 3);
+    await webviewText('.qed-current', { view, contains: 'Lemma 46.' });
+    const scrolled = await webviewEval('html', 'scrollTop', { view }) as number;
+    assert.ok(scrolled > 500, `the preview scrolled down to Lemma 46 (scrollTop ${scrolled})`);
+    // Typing at the end of the document (the cursor's theorem unchanged): the view stays where the reader is.
+    const t0 = Date.now();
+    const end = editor.document.positionAt(text.indexOf('\\end{document}'));
+    await editor.edit(b => b.insert(end, 'A closing remark with $e^{i\\pi} = -1$.\n'));
+    await webviewText('.qed-content', { view, contains: 'A closing remark', timeoutMs: 15_000 });
+    note(`edit to page updated: ${Date.now() - t0} ms (debounce ${150} ms included); render ${(await preview()).lastRenderMs.toFixed(1)} ms`);
+    assert.equal(await webviewEval('html', 'scrollTop', { view }), scrolled);
   });
 
   test('Markdown: the preview follows the active editor; theorem blocks, math, edits; screenshot', async function () {
