@@ -81,7 +81,8 @@ function elementForLine(line: number): HTMLElement | undefined {
   let bestLine = -1;
   for (const el of content.querySelectorAll<HTMLElement>('[data-line]')) {
     const l = Number(el.dataset.line);
-    if (l >= 0 && l <= line && l >= bestLine) { best = el; bestLine = l; }
+    // Strictly greater: of a theorem and its first paragraph on the same line, the theorem (outermost) is marked.
+    if (l >= 0 && l <= line && l > bestLine) { best = el; bestLine = l; }
   }
   return best;
 }

@@ -202,8 +202,8 @@ class LatexRenderer {
   private cached = 0;
 
   constructor(private readonly text: string, options: LatexRenderOptions) {
-    const { masked, comments } = maskLatex(text);
-    void masked; // its verbatim blanking is not wanted here: verbatim is shown as code
+    // Only the comments of the mask: verbatim is shown here as code, not blanked.
+    const { comments } = maskLatex(text);
     let s = '';
     let at = 0;
     for (const [a, b] of comments) { s += text.slice(at, a) + COMMENT.repeat(b - a); at = b; }
@@ -817,7 +817,7 @@ class LatexRenderer {
       return { html: n === 'quad' ? '\u2003' : n === 'qquad' ? '\u2003\u2003' : '', end };
     }
     if (LAYOUT_ARGS[n] !== undefined) return { html: '', end: this.skipArgs(cmd.end, b, LAYOUT_ARGS[n]!) };
-    if (MACRO_DEFS.has(n)) return { html: '', end: this.skipDefinition(i, cmd, b) };
+    if (MACRO_DEFS.has(n)) return { html: '', end: this.skipDefinition(cmd, b) };
     // Anything else: its source, with the arguments that follow it, as a muted note.
     let end = cmd.end;
     for (let k = 0; k < 4; k++) {
@@ -841,7 +841,7 @@ class LatexRenderer {
   }
 
   /** \newcommand{\x}[1][d]{…}, \def\x#1{…}, \let\a\b: skipped in the body (the macros were collected before). */
-  private skipDefinition(i: number, cmd: { name: string; end: number }, b: number): number {
+  private skipDefinition(cmd: { name: string; end: number }, b: number): number {
     const s = this.src;
     let k = this.skipSpace(cmd.end, b);
     if (cmd.name === 'let') {
@@ -859,7 +859,6 @@ class LatexRenderer {
     if (nameGroup) k = nameGroup.end; else { const m = /^\\(?:[A-Za-z@]+|.)/.exec(s.slice(k, k + 200)); if (!m) return cmd.end; k += m[0].length; }
     for (let q = 0; q < 2; q++) { const o = this.opt(k, b); if (o) k = o.end; }
     const body = this.arg(k, b);
-    void i;
     return body ? body.end : k;
   }
 
@@ -950,20 +949,19 @@ class LatexRenderer {
     return [this.unsupportedBlock(env.begin, env.end, `\\begin{${name}}`, 'this environment is not rendered in the preview')];
   }
 
-  private titleArg(env: EnvPair): { title: string; contentStart: number; ctx?: undefined } | null {
+  /** After \begin{env}: a beamer overlay (skipped) and an optional [title]; where the content starts. */
+  private titleArg(env: EnvPair): { title?: { a: number; b: number }; contentStart: number } {
     let k = env.contentStart;
-    const ov = /^[ \t]*<[^<>\n]*>/.exec(this.src.slice(k, k + 100)); // a beamer overlay
+    const ov = /^[ \t]*<[^<>\n]*>/.exec(this.src.slice(k, k + 100));
     if (ov) k += ov[0].length;
     const o = this.opt(k, env.endStart);
-    if (!o) return { title: '', contentStart: k };
-    return { title: `${o.a}:${o.b}`, contentStart: o.end };
+    return o ? { title: { a: o.a, b: o.b }, contentStart: o.end } : { contentStart: k };
   }
 
   private theoremBlock(env: EnvPair, t: Theorem, depth: number, outer: Ctx): Piece {
     const ctx: Ctx = { ...outer, ...(t.number ? { target: { number: t.number, kind: t.name } } : {}) };
-    const ta = this.titleArg(env)!;
-    let title = '';
-    if (ta.title) { const [a, b] = ta.title.split(':').map(Number); title = this.inline(a!, b!, depth + 1, ctx); }
+    const ta = this.titleArg(env);
+    const title = ta.title ? this.inline(ta.title.a, ta.title.b, depth + 1, ctx) : '';
     const head = `<span class="theorem-head"><span class="theorem-name">${escapeHtml(t.name)}${t.number ? ` ${escapeHtml(t.number)}` : ''}</span>` +
       `${title ? ` <span class="theorem-title">(${title})</span>` : ''}.</span>`;
     const body = this.flow(ta.contentStart, env.endStart, depth, ctx, head);
@@ -976,10 +974,10 @@ class LatexRenderer {
 
   private proofBlock(env: EnvPair, depth: number, outer: Ctx): Piece {
     const ctx: Ctx = { ...outer, proof: { qedPlaced: false } };
-    const ta = this.titleArg(env)!;
+    const ta = this.titleArg(env);
     const word = env.name.startsWith('solution') ? 'Solution' : 'Proof';
-    let head = `<em class="proof-head">${word}.</em>`;
-    if (ta.title) { const [a, b] = ta.title.split(':').map(Number); head = `<em class="proof-head">${this.inline(a!, b!, depth + 1, ctx)}.</em>`; }
+    // amsthm: an optional argument replaces the word "Proof" entirely ([Proof of Lemma 2]).
+    const head = `<em class="proof-head">${ta.title ? this.inline(ta.title.a, ta.title.b, depth + 1, ctx) : word}.</em>`;
     // The ∎ goes at the end unless \qedhere put it earlier: render first, then decide.
     const pieces = this.flow(ta.contentStart, env.endStart, depth, ctx, head);
     if (!ctx.proof!.qedPlaced) {
