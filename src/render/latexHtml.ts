@@ -579,7 +579,8 @@ class LatexRenderer {
         if (cmd.name === 'end') {
           const m = /^\\end[ \t]*\{([^{}\n]*)\}/.exec(s.slice(i, i + 100));
           const end = m ? i + m[0].length : cmd.end;
-          if (m && m[1] === 'document') return finish();
+          // Like LaTeX, nothing after \end{document} is part of the document; inside a block it is a stray \end.
+          if (m && m[1] === 'document' && depth === 0) return finish();
           add(this.unsupportedInline(i, end, m ? `\\end{${m[1]}}` : '\\end', 'no matching \\begin'), i);
           i = end;
           continue;

@@ -152,7 +152,10 @@ export class MathPreview implements vscode.Disposable {
 
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => { this.timer = undefined; this.renderNow(); }, DEBOUNCE_MS);
+    // A document that takes long to render waits longer between renders, so the extension host stays mostly free
+    // (other extensions, the editor's own language features) while the user types.
+    const wait = Math.min(2000, Math.max(DEBOUNCE_MS, 2 * this.stats.lastRenderMs));
+    this.timer = setTimeout(() => { this.timer = undefined; this.renderNow(); }, wait);
   }
 
   private renderNow(): void {
