@@ -59,7 +59,16 @@ async function preview(): Promise<PreviewState> {
 }
 
 suite('preview: rendered math for .tex and .md', () => {
-  suiteTeardown(async () => { await vscode.commands.executeCommand('workbench.action.closeAllEditors'); });
+  // Only this suite's tabs are closed (the preview and its three files): the harness suite's [after reload] tests
+  // need the rest of the window as phase 1 leaves it (its panel the active tab of its group again, so that VS Code
+  // revives it; a Markdown editor to activate the extension). Closing everything, or leaving a webview without a
+  // serializer in front, breaks the restore after the reload.
+  suiteTeardown(async () => {
+    const ours = (t: vscode.Tab) => (t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('qedNano.preview'))
+      || (t.input instanceof vscode.TabInputText && /\/preview-[a-z]+\.(tex|md)$/.test(t.input.uri.path));
+    const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(ours);
+    if (tabs.length) await vscode.window.tabGroups.close(tabs);
+  });
 
   test('LaTeX: theorems numbered, math and refs rendered, unsupported shown as source; edits and the cursor followed; a click reveals the source', async function () {
     this.timeout(180_000);
