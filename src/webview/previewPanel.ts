@@ -107,7 +107,19 @@ export class MathPreview implements vscode.Disposable {
   }
 
   private createPanel(): void {
-    const panel = vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, TITLE, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(this.extensionUri));
+    this.adopt(vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, TITLE, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(this.extensionUri)));
+  }
+
+  /** After a window reload VS Code hands back the panel it kept (see mathPreviewSerializer); it follows the active editor again. */
+  revive(panel: vscode.WebviewPanel): void {
+    if (this.panel) { panel.dispose(); return; }
+    panel.webview.options = webviewOptions(this.extensionUri);
+    this.adopt(panel);
+    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find(e => previewLanguage(e.document));
+    if (editor && previewLanguage(editor.document)) this.follow(editor.document);
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, {
@@ -259,12 +271,24 @@ function baseName(fileName: string): string {
 
 let instance: MathPreview | undefined;
 
+function preview(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): MathPreview {
+  if (!instance) {
+    const created = new MathPreview(context.extensionUri, output);
+    instance = created;
+    context.subscriptions.push(created, { dispose: () => { if (instance === created) instance = undefined; } });
+  }
+  return instance;
+}
+
 /** The command's handler: one preview per window, created on first use and disposed with the extension. */
 export function showMathPreview(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): Promise<PreviewState> {
-  if (!instance) {
-    const preview = new MathPreview(context.extensionUri, output);
-    instance = preview;
-    context.subscriptions.push(preview, { dispose: () => { if (instance === preview) instance = undefined; } });
-  }
-  return instance.show();
+  return preview(context, output).show();
+}
+
+/**
+ * For `vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, …)` (with the activation event
+ * `onWebviewPanel:qedNano.preview`): the preview comes back after a window reload, following the active editor.
+ */
+export function mathPreviewSerializer(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): vscode.WebviewPanelSerializer {
+  return { deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => { preview(context, output).revive(panel); } };
 }
