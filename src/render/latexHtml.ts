@@ -137,6 +137,7 @@ const REF_CLOSE = '\uE101';
 const REF = /\uE100(ref|eqref|cref|Cref|pageref|nameref)\uE102([^\uE101]*)\uE101/g;
 /** Comments become this (not whitespace: a comment line does not end a paragraph in TeX). */
 const COMMENT = '\uE102';
+const INTERTEXT = /\\(?:intertext|shortintertext)\s*\{((?:[^{}]|\{[^{}]*\})*)\}/g;
 /** Separates an error's message from its HTML in a cache entry (a private-use character no message contains). */
 const ERROR_SEP = '\uE103';
 
@@ -468,7 +469,8 @@ class LatexRenderer {
     const starred = env.name.endsWith('*');
     const base = starred ? env.name.slice(0, -1) : env.name;
     const whole: [number, number] = [env.begin, env.end];
-    const inner = this.src.slice(env.contentStart, env.endStart);
+    // KaTeX has no \intertext: its text becomes a row of its own (unnumbered), close to amsmath's look.
+    const inner = this.src.slice(env.contentStart, env.endStart).replace(INTERTEXT, (_m, t: string) => `\\text{${t}}\\notag\\\\`);
     const { tex: body, qed } = this.takeQedHere(inner, ctx);
     const qedHtml = qed ? '<span class="qed qed-here" title="end of proof (\\qedhere)">∎</span>' : '';
     const kind = NUMBERED_MATH[base];

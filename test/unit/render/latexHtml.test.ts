@@ -117,6 +117,16 @@ z &= 3 \tag{$\ast$}\label{eq:star}
       void tex;
     });
 
+    it('\\intertext becomes an unnumbered text row (KaTeX has no \\intertext)', () => {
+      const r = render(doc('\\begin{align} a &= b \\\\ \\intertext{and so} c &= d \\end{align}\\begin{align*} x \\\\ \\intertext{hence {y}} z \\end{align*}'));
+      assert.deepEqual(r.errors, []);
+      const tex = find(parseHtml(r.html), e => e.tag === 'annotation').map(e => textOf(e.children));
+      assert.deepEqual(tex, [
+        '\\begin{align} a &= b \\tag{1}\\\\ \\text{and so}\\notag \\\\ c &= d \\tag{2}\\end{align}',
+        '\\begin{aligned} x \\\\ \\text{hence {y}}\\notag\\\\ z \\end{aligned}',
+      ]);
+    });
+
     it('\\numberwithin{equation}{section}: numbers restart per section', () => {
       const r = render(doc('\\section{A}\\begin{equation}x\\label{e}\\end{equation}\\section{B}\\begin{equation}y\\end{equation} \\eqref{e}', '\\usepackage{amsmath}\\numberwithin{equation}{section}'));
       const tex = find(parseHtml(r.html), e => e.tag === 'annotation').map(e => textOf(e.children));
