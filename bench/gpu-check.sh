@@ -9,18 +9,7 @@ OUTDIR=${OUT:-test-results/gpu}; mkdir -p "$OUTDIR"
 exec > >(tee "$OUTDIR/gpu-check.log") 2>&1
 t0=$(date +%s); lap() { echo "[gpu-check $(( $(date +%s) - t0 ))s] $*"; }
 
-# Vulkan and GL loaders (Debian packages carried in .gl/); the NVIDIA driver provides the ICD.
-for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
-[ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] && export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-mkdir -p /tmp/nodebin
-python3 - <<'PY'
-import lzma, shutil, tarfile, os
-with lzma.open('.device/node.xz') as src, open('/tmp/nodebin/node', 'wb') as dst: shutil.copyfileobj(src, dst)
-os.chmod('/tmp/nodebin/node', 0o755)
-tarfile.open('.device/nm.tar.xz').extractall('.')
-PY
-export PATH=/tmp/nodebin:$PATH
-lap "node $(node -v); $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"
+. bench/gpu-env.sh
 
 # Which backends node-llama-cpp can use here. (A file, not `node -e`: node-llama-cpp tests each binary in a child
 # process started with this process's arguments, which an inline script breaks.)

@@ -7,6 +7,7 @@ import type {
 } from '../../src/webview/cacheProtocol';
 import { CycleView, type OpenState } from './cache/cycle';
 import { button, el, fmtDate, fmtDuration, fmtRate, fmtTokens, setText } from './cache/dom';
+import { dropDetached, setEager } from './cache/lazy';
 import { PlainText } from './cache/stream';
 
 declare function acquireVsCodeApi(): { postMessage(message: FromCacheWebview): void; setState(s: CacheWebviewState): void; getState(): unknown };
@@ -362,6 +363,7 @@ function renderAll(): void {
   renderHeader();
   renderHistory();
   renderCycles();
+  dropDetached();
   renderOutcome();
   renderRunActions();
   syncTimer();
@@ -371,6 +373,13 @@ function renderAll(): void {
 // ---------------------------------------------------------------- streaming: buffered, flushed once per frame
 
 let frame = 0;
+/**
+ * Follow the stream while the reader is at the bottom (as a terminal does); scrolling up to read stops following,
+ * scrolling back to the bottom resumes. Decided in the scroll handler, so a flush never reads layout to know it.
+ */
+let following = true;
+const FOLLOW_SLACK_PX = 48;
+
 function scheduleFlush(): void {
   if (!frame) frame = requestAnimationFrame(flush);
 }
@@ -386,6 +395,10 @@ function flush(): void {
       if (cv.live && !openState.userChose(key)) cv.live.thinkDetails.open = false;
     }
     renderStatus();
+    if (following) {
+      const scroller = document.scrollingElement ?? document.documentElement;
+      scroller.scrollTop = scroller.scrollHeight;
+    }
   }
   renderBodyAttrs();
 }
@@ -393,17 +406,15 @@ function flush(): void {
 function applyAppend(m: Extract<ToCacheWebview, { type: 'append' }>): void {
   const v = view as CacheView;
   if (!v.shown || m.runId !== v.shown.id) return;
-  let live = v.live;
+  const live = v.live;
   if (!live || live.runId !== m.runId || live.cycle !== m.cycle || live.phase !== m.phase) {
-    // An append for a step we were not told about: start it from this chunk, and redraw the cycles.
+    // An append for a step we were not told about: start the step from this chunk, and redraw the cycles.
     const now = Date.now();
-    live = v.live = {
-      runId: m.runId, cycle: m.cycle, of: v.shown.settings.cycles, phase: m.phase, reasoning: '', text: '',
-      startedAt: now, textStartedAt: null, tokens: 0, runTokens: 0, runStartedAt: now, tokensPerSecond: 0,
+    v.live = {
+      runId: m.runId, cycle: m.cycle, of: v.shown.settings.cycles, phase: m.phase, reasoning: m.reasoning, text: m.text,
+      startedAt: now, textStartedAt: m.textStartedAt, tokens: m.tokens, runTokens: m.runTokens, runStartedAt: now,
+      tokensPerSecond: m.tokensPerSecond,
     };
-    live.reasoning = m.reasoning;
-    live.text = m.text;
-    Object.assign(live, { tokens: m.tokens, runTokens: m.runTokens, tokensPerSecond: m.tokensPerSecond, textStartedAt: m.textStartedAt });
     renderAll();
     return;
   }
@@ -446,10 +457,13 @@ function onMessage(event: MessageEvent<unknown>): void {
     haveSnapshot = true;
     awaitingSnapshot = false;
     cyclesRunId = null; // a snapshot replaces everything: the cycles are drawn afresh
+    const restoreScroll = firstSnapshot && !!ui.scrollTop && ui.shownRunId === view.shown?.id;
+    setEager(restoreScroll);
     renderAll();
+    setEager(false);
     if (firstSnapshot) {
       firstSnapshot = false;
-      if (ui.scrollTop && ui.shownRunId === view.shown?.id) {
+      if (restoreScroll && ui.scrollTop) {
         const top = ui.scrollTop;
         const scroller = document.scrollingElement ?? document.documentElement;
         // Twice: sections off screen first count with an estimated height, and drawing the ones scrolled to can
@@ -585,7 +599,9 @@ document.addEventListener('keydown', event => {
 });
 
 window.addEventListener('scroll', () => {
-  ui.scrollTop = Math.round((document.scrollingElement ?? document.documentElement).scrollTop);
+  const scroller = document.scrollingElement ?? document.documentElement;
+  ui.scrollTop = Math.round(scroller.scrollTop);
+  following = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight <= FOLLOW_SLACK_PX;
   saveState();
 }, { passive: true });
 

@@ -109,17 +109,19 @@ export class ModelSetup implements vscode.Disposable {
       if (choice) { await this.context.globalState.update(NOT_NOW_KEY, false); return this.offerSetup(); }
       return undefined;
     }
-    const download = entry ? `Download ${entry.displayName.replace(/\s*\(recommended\)/, '')}${entry.sizeBytes !== null ? ` (${formatBytes(entry.sizeBytes)})` : ''}` : undefined;
-    const CHOOSE = 'Choose a Local .gguf File…';
-    const SETTINGS = 'Open Settings';
+    // Short labels: a notification shows four buttons side by side; the message says what and where.
+    const download = entry ? `Download${entry.sizeBytes !== null ? ` (${formatBytes(entry.sizeBytes)})` : ''}` : undefined;
+    const CHOOSE = 'Choose a .gguf File…';
+    const SETTINGS = 'Settings';
     const NOT_NOW = 'Not Now';
+    const what = entry ? `${entry.displayName.replace(/\s*\(recommended\)/, '')}${entry.sizeBytes !== null ? `, ${formatBytes(entry.sizeBytes)}` : ''}` : 'the model';
     const choice = await vscode.window.showInformationMessage(
-      `QED-Nano needs its model on this machine. Download it (${entry?.sizeBytes ? `${formatBytes(entry.sizeBytes)}, ` : ''}stored in ${this.modelsDir}), or choose a GGUF file you already have.`,
+      `QED-Nano needs its model on this machine. Download ${what} (stored in ${this.modelsDir}), or choose a GGUF file you already have.`,
       ...[download, CHOOSE, SETTINGS, NOT_NOW].filter((x): x is string => x !== undefined));
     if (choice === NOT_NOW) { await this.context.globalState.update(NOT_NOW_KEY, true); return undefined; }
     if (choice === CHOOSE) return vscode.commands.executeCommand<string | undefined>('qedNano.selectModel', { browse: true });
     if (choice === SETTINGS) { await vscode.commands.executeCommand('workbench.action.openSettings', 'qedNano.modelPath'); return undefined; }
-    if (choice === download && entry) return this.download({ uri: entry.uri, ...(entry.id.startsWith('custom-') ? {} : { entryId: entry.id }), confirm: false });
+    if (choice === download && entry) return this.download({ ...this.argsFor(entry), confirm: false });
     return undefined;
   }
 
@@ -186,11 +188,11 @@ export class ModelSetup implements vscode.Disposable {
       if (e.code === 'aborted') {
         const kept = await findPartialDownload(this.modelsDir, entry.fileName).catch(() => undefined);
         void vscode.window.showInformationMessage(`QED-Nano: download paused${kept ? ` with ${formatBytes(kept.bytes)} kept` : ''}. Download again to resume where it stopped.`, 'Resume')
-          .then(c => { if (c) void this.download({ ...(entry!.id.startsWith('custom-') ? { uri: entry!.uri } : { entryId: entry!.id }), confirm: false }); });
+          .then(c => { if (c) void this.download({ ...this.argsFor(entry!), confirm: false }); });
       } else {
         this.output.error(`Download of ${entry.uri} failed: ${e.code}: ${e.message}`);
         void vscode.window.showErrorMessage(`QED-Nano: ${e.message}`, 'Try Again', 'Open Settings').then(c => {
-          if (c === 'Try Again') void this.download({ ...(entry!.id.startsWith('custom-') ? { uri: entry!.uri } : { entryId: entry!.id }), confirm: false });
+          if (c === 'Try Again') void this.download({ ...this.argsFor(entry!), confirm: false });
           if (c === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'qedNano.modelDownloadUri');
         });
       }
@@ -200,6 +202,11 @@ export class ModelSetup implements vscode.Disposable {
       void vscode.commands.executeCommand('setContext', 'qedNano.downloading', false);
       this.status.hide();
     }
+  }
+
+  /** How to ask for this entry again: by catalog id (keeps its size and checksum), or by URI for a custom one. */
+  private argsFor(entry: CatalogEntry): DownloadArgs {
+    return entry.id.startsWith('custom-') ? { uri: entry.uri } : { entryId: entry.id };
   }
 
   cancelDownload(): boolean {
@@ -219,7 +226,7 @@ export class ModelSetup implements vscode.Disposable {
       if (!partial || this.downloading) continue;
       const choice = await vscode.window.showInformationMessage(
         `QED-Nano: the download of ${e.displayName} was interrupted (${formatBytes(partial.bytes)} of ${formatBytes(partial.totalBytes ?? e.sizeBytes)}).`, 'Resume Download', 'Not Now');
-      if (choice === 'Resume Download') await this.download({ ...(e.id.startsWith('custom-') ? { uri: e.uri } : { entryId: e.id }), confirm: false });
+      if (choice === 'Resume Download') await this.download({ ...this.argsFor(e), confirm: false });
       return;
     }
   }

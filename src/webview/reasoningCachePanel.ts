@@ -187,7 +187,8 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
         this.document = { uri: context.documentUri, name: context.documentName };
         this.shownRunId = e.record.id;
         this.save(e.record, context);
-        if (!this.panel && vscode.workspace.getConfiguration('qedNano').get<boolean>('reasoningCache.openOnRun', true)) this.show(true);
+        // A run the user just started is what they want to watch: open the view, or bring it forward if it is hidden.
+        if (vscode.workspace.getConfiguration('qedNano').get<boolean>('reasoningCache.openOnRun', true) && !this.panel?.visible) this.show(true);
         this.sendSnapshot();
         return;
       }

@@ -83,6 +83,7 @@ function serveRequests(page, dir, shot, onReload) {
         let value;
         if (req.kind === 'screenshot') value = await takeShot(String(req.name || name).replace(/[^\w.-]/g, '_'));
         else if (req.kind === 'webview') value = await webviewRequest(page, req);
+        else if (req.kind === 'workbench') value = await workbenchRequest(page, req);
         else if (req.kind === 'reload') value = onReload(req);
         else throw new Error(`unknown request kind ${JSON.stringify(req.kind)}`);
         reply = { ok: true, value: value ?? null };
@@ -232,6 +233,55 @@ async function webviewRequest(page, req) {
     }
     default: throw new Error(`unknown webview op ${JSON.stringify(req.op)}`);
   }
+}
+
+/**
+ * The workbench's own DOM (not a webview): 'text' waits for `selector` (and, with `contains`, for its innerText to hold
+ * it) and returns that text; 'query' lists what matches now; 'clickButton' clicks the button labelled exactly `label` in
+ * a notification (toast or notification centre: the way a user answers a showInformationMessage). Used by suites for
+ * notifications, which the extension API cannot answer. (In this harness the workbench keeps new notifications in the
+ * notification centre without showing toasts, so the suites open the centre first: helpers.notificationText.)
+ */
+async function workbenchRequest(page, req) {
+  const timeoutMs = Number.isFinite(req.timeoutMs) ? Math.min(Math.max(req.timeoutMs, 0), 120000) : 10000;
+  const deadline = Date.now() + timeoutMs;
+  if (req.op === 'text') {
+    const loc = page.mainFrame().locator(String(req.selector));
+    let last;
+    while (Date.now() < deadline) {
+      const n = await loc.count();
+      for (let i = 0; i < n; i++) {
+        last = await loc.nth(i).innerText({ timeout: 1000 }).catch(() => undefined);
+        if (last !== undefined && (req.contains === undefined || last.includes(req.contains))) return last;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no workbench element "${req.selector}"${req.contains !== undefined ? ` with text containing ${JSON.stringify(req.contains)}` : ''} `
+      + `after ${timeoutMs} ms${last !== undefined ? ` (last text: ${JSON.stringify(last.slice(0, 300))})` : ''}`);
+  }
+  if (req.op === 'query') {
+    return page.mainFrame().locator(String(req.selector)).evaluateAll((els) => ({
+      count: els.length,
+      texts: els.map((e) => e.innerText),
+      attributes: els.map((e) => Object.fromEntries([...e.attributes].map((a) => [a.name, a.value]))),
+    }));
+  }
+  if (req.op === 'clickButton') {
+    const label = String(req.label);
+    const buttons = page.mainFrame().locator('.notifications-toasts .notification-toast .monaco-button, .notifications-center .notification-list-item .monaco-button');
+    while (Date.now() < deadline) {
+      const n = await buttons.count();
+      for (let i = 0; i < n; i++) {
+        const b = buttons.nth(i);
+        const text = (await b.innerText({ timeout: 1000 }).catch(() => '')).trim();
+        if (text === label) { await b.click({ timeout: 5000 }); return null; }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seen = await buttons.allInnerTexts().catch(() => []);
+    throw new Error(`no notification button labelled ${JSON.stringify(label)} after ${timeoutMs} ms (buttons: ${seen.map((t) => JSON.stringify(t.trim())).join(', ') || 'none'})`);
+  }
+  throw new Error(`unknown workbench op ${JSON.stringify(req.op)}`);
 }
 
 function parseArgs(argv) {

@@ -5,6 +5,7 @@ import type { LiveStep } from '../../../src/webview/cacheProtocol';
 import type { RunCycle, RunRecord } from '../../../src/prover/record';
 import { renderMarkdownMath } from '../../../src/render/markdownHtml';
 import { button, el, fmtDuration, fmtTokens, setText } from './dom';
+import { renderWhenNear } from './lazy';
 import { PlainText, StreamedMarkdown } from './stream';
 
 /** Which <details> are open: the user's choice (by key) wins over the default. */
@@ -185,7 +186,8 @@ export class CycleView {
       box.append(el('p', 'note truncated', 'No proof: the cycle ran out of tokens before it finished thinking.'));
     } else {
       const body = el('div', 'proof-body rendered');
-      renderInto(body, s.proof);
+      const proof = s.proof;
+      renderWhenNear(this.section, body, () => renderInto(body, proof), proof.length);
       const actions = el('div', 'actions proof-actions');
       const c = String(this.index);
       actions.append(
@@ -239,7 +241,8 @@ export class CycleView {
       box.append(d.details);
     }
     const body = el('div', 'summary-body rendered');
-    if (sum.text) renderInto(body, sum.text);
+    const summaryText = sum.text;
+    if (summaryText) renderWhenNear(this.section, body, () => renderInto(body, summaryText), summaryText.length);
     else body.append(el('p', 'muted', 'No summary.'));
     box.append(body);
     this.summarySlot.replaceChildren(box);

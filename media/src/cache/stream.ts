@@ -22,20 +22,24 @@ export class PlainText {
 
   append(text: string): void {
     let rest = text;
-    while (rest) {
-      if (!this.node || this.blockLen >= BLOCK_CHARS) {
-        const nl = this.node ? rest.indexOf('\n') : -1;
-        if (this.node && nl === -1) { this.write(rest); return; }
-        if (this.node) { this.write(rest.slice(0, nl + 1)); rest = rest.slice(nl + 1); if (!rest) return; }
-        const block = el('div', 'text-block');
-        this.node = document.createTextNode('');
-        block.append(this.node);
-        this.container.append(block);
-        this.blockLen = 0;
-      }
-      this.write(rest);
-      return;
+    // A full block takes text up to its next line break, then a new block starts (at a line break, so the blocks
+    // read as one pre-wrap text).
+    if (this.node && this.blockLen >= BLOCK_CHARS) {
+      const nl = rest.indexOf('\n');
+      if (nl === -1) { this.write(rest); return; }
+      this.write(rest.slice(0, nl + 1));
+      rest = rest.slice(nl + 1);
+      if (!rest) return;
+      this.node = null;
     }
+    if (!this.node) {
+      const block = el('div', 'text-block');
+      this.node = document.createTextNode('');
+      block.append(this.node);
+      this.container.append(block);
+      this.blockLen = 0;
+    }
+    this.write(rest);
   }
 
   private write(s: string): void {
@@ -103,7 +107,6 @@ export class StreamedMarkdown {
   private readonly bounds = new BlockBoundaries();
   private readonly settledEl: HTMLElement;
   private readonly tail: PlainText;
-  private tailFrom = 0;
 
   constructor(container: HTMLElement) {
     this.settledEl = el('div', 'streamed-settled rendered');
@@ -121,10 +124,9 @@ export class StreamedMarkdown {
       block.innerHTML = renderMarkdownMath(this.text.slice(this.rendered, settled)).html;
       this.settledEl.append(block);
       this.rendered = settled;
-      this.tailFrom = settled;
       this.tail.set(this.text.slice(settled));
     } else {
-      this.tail.append(this.text.length - chunk.length >= this.tailFrom ? chunk : this.text.slice(this.tailFrom));
+      this.tail.append(chunk);
     }
   }
 

@@ -245,6 +245,38 @@ export async function webviewEval(selector: string, what: `attribute:${string}` 
   return await webviewRequest('eval', selector, opts, { what }) as string | number | boolean | null;
 }
 
+// ---- The workbench's own DOM (notifications) ----
+
+/** The innerText of the first workbench element matching `selector` (with `contains`: whose text holds it), waiting. */
+export async function workbenchText(selector: string, opts: { contains?: string; timeoutMs?: number } = {}): Promise<string> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  return await harnessRequest({ kind: 'workbench', op: 'text', selector, contains: opts.contains, timeoutMs }, timeoutMs + 30_000,
+    `workbench text "${selector}"${opts.contains ? ` containing ${JSON.stringify(opts.contains)}` : ''}`) as string;
+}
+
+/**
+ * The text of the notification centre once it holds a notification containing `contains` (the centre is opened first:
+ * in this harness the workbench does not pop notifications up as toasts, it only lists them there).
+ */
+export async function notificationText(contains: string, timeoutMs = 10_000): Promise<string> {
+  await vscode.commands.executeCommand('notifications.showList');
+  return workbenchText('.notifications-center .notification-list-item', { contains, timeoutMs });
+}
+
+/** Every workbench element matching `selector` right now (count 0 when none). */
+export async function workbenchQuery(selector: string): Promise<{ count: number; texts: string[]; attributes: Record<string, string>[] }> {
+  return await harnessRequest({ kind: 'workbench', op: 'query', selector }, 30_000, `workbench query "${selector}"`) as { count: number; texts: string[]; attributes: Record<string, string>[] };
+}
+
+/** Clicks the notification button labelled exactly `label`, as a user answers a message (waits for it to appear). */
+export async function workbenchClick(label: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  await vscode.commands.executeCommand('notifications.showList');
+  await harnessRequest({ kind: 'workbench', op: 'clickButton', label, timeoutMs }, timeoutMs + 30_000, `notification button "${label}"`);
+  // The open centre would cover the editors (and a webview's buttons) for the tests that follow.
+  await vscode.commands.executeCommand('notifications.hideList');
+}
+
 // ---- Reloading the window in the middle of a run ----
 // workbench.action.reloadWindow restarts the extension host, which ends the mocha run inside it. So a run has two
 // phases: phase 1 runs every test whose full title (suite titles included) lacks AFTER_RELOAD; when it is over, and

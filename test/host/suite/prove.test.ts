@@ -44,7 +44,8 @@ suite('prove and model commands (real extension host)', () => {
     await screenshot('draft');
     await vscode.commands.executeCommand('undo');
     assert.equal(editor.document.getText(), before, 'one Undo restores the file');
-    assert.equal(editor.document.isDirty, false, 'the user\'s document is dirty after Undo');
+    // The dirty flag follows the undo asynchronously (seen lagging under load): wait for it, bounded.
+    await until('the document to be clean after Undo', () => !editor.document.isDirty);
   });
 
   test('Show Model Info opens its webview with the loaded model', async function () {

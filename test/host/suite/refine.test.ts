@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { latexProofEnvironment, markdownProofToLatex } from '../../../src/render/proofText';
-import { activateByMarkdown, expectedFixture, openWorkspaceFile, screenshot, until, type ProveResult, type QedApi } from './helpers';
+import { activateByMarkdown, expectedFixture, notificationText, openWorkspaceFile, screenshot, until, workbenchClick, type ProveResult, type QedApi } from './helpers';
 
 const MD = [
   '# Notes',
@@ -40,7 +40,7 @@ function diffTabOpen(proposal: vscode.Uri | undefined): boolean {
 
 suite('refine, re-prove and CodeLens (real extension host)', () => {
   let api: QedApi;
-  suiteSetup(async () => { api = await activateByMarkdown(); });
+  suiteSetup(async () => { api = await activateByMarkdown(); await vscode.commands.executeCommand('notifications.clearAll'); });
 
   test('Refine (Markdown) proposes a diff; Accept replaces exactly the proof body; one Undo restores it', async function () {
     this.timeout(120_000);
@@ -56,11 +56,12 @@ suite('refine, re-prove and CodeLens (real extension host)', () => {
     assert.equal(proposed?.getText(), MD.replace(OLD_BODY, NEW_MD_BODY));
     assert.equal(editor.document.getText(), MD, 'proposing changed the document');
     await new Promise(res => setTimeout(res, 800));
+    await notificationText('review the diff, then Accept or Reject');
     await screenshot('refine-diff');
-    const outcome = await vscode.commands.executeCommand<Outcome>('qedNano.acceptProposal');
-    assert.equal(outcome?.accepted, true, outcome?.message);
-    assert.equal(editor.document.getText(), MD.replace(OLD_BODY, NEW_MD_BODY));
-    assert.deepEqual(api.pendingProposals(), []);
+    // Accepted as a user does: the Accept button on the proposal's notification.
+    await workbenchClick('Accept');
+    await until('the proof replaced', () => editor.document.getText() === MD.replace(OLD_BODY, NEW_MD_BODY));
+    await until('the proposal to be settled', () => api.pendingProposals().length === 0);
     await until('the diff tab to close', () => !diffTabOpen(r.proposal));
     await vscode.window.showTextDocument(editor.document, vscode.ViewColumn.One);
     await vscode.commands.executeCommand('undo');

@@ -115,9 +115,13 @@ describe('webview/reasoningCache page: hostile model output', function () {
   it('a snapshot full of payloads, macro bombs, deep nesting and 1 MB lines is inert and drawn in under 8 s', async () => {
     const r = hostileRecord();
     const h = { ...header(r), theorem: '<script>window.__pwned="history"</script>' };
+    const t0 = Date.now();
     const ms = await timeToPaint(page, [{ type: 'snapshot', seq: 1, view: viewOf(r, { history: [h], shownHeader: h }) }]);
-    console.log(`      hostile snapshot (2 MB of 1-line text + ${PAYLOADS.length} payloads × 7): ${ms.toFixed(0)} ms to paint`);
-    assert.ok(ms < 8_000, `took ${ms.toFixed(0)} ms`);
+    await page.waitSeq(1);
+    await page.frames();
+    const all = Date.now() - t0;
+    console.log(`      hostile snapshot (2 MB of 1-line text + ${PAYLOADS.length} payloads × 7): ${ms.toFixed(0)} ms to first paint, ${all} ms until every proof and summary is drawn`);
+    assert.ok(ms < 8_000 && all < 10_000, `took ${ms.toFixed(0)} ms / ${all} ms`);
     assert.equal(await page.page.locator('section.cycle').count(), 3);
     // Open every details (thinking, inputs, the summariser's) so their contents are laid out and painted too.
     const openMs = await page.page.evaluate(() => new Promise<number>(resolve => {

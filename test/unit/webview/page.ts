@@ -136,8 +136,9 @@ export class CachePage {
     await this.page.evaluate(() => new Promise<void>(r => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
   }
 
+  /** Waits until message `seq` is applied and every deferred proof and summary is in the DOM. */
   async waitSeq(seq: number): Promise<void> {
-    await this.page.waitForFunction(s => document.body.dataset.seq === String(s), seq);
+    await this.page.waitForFunction(s => document.body.dataset.seq === String(s) && document.body.dataset.pending === '0', seq);
   }
 
   async close(): Promise<void> {

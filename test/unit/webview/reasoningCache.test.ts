@@ -310,6 +310,18 @@ describe('webview/reasoningCache page (headless Chromium)', function () {
     assert.equal(await text('section.cycle[data-cycle="2"] .cycle-thinking .thinking-text'), THREE[2].reasoning);
   });
 
+  it('an append for a step no live delta announced starts that step; appends for another run are ignored', async () => {
+    const r = running();
+    await page.send(snap(1, viewOf(r)));
+    await page.waitSeq(1);
+    assert.equal(await count('section.cycle'), 1);
+    await page.send(append(2, { reasoning: 'unannounced ' }), append(3, { reasoning: 'step' }), append(4, { runId: 'other-run', reasoning: 'NOT THIS' }));
+    await page.frames();
+    assert.equal(await count('section.cycle'), 2);
+    assert.equal(await text('section.cycle[data-cycle="2"] .thinking-text'), 'unannounced step');
+    assert.equal(await page.page.evaluate(() => document.body.dataset.seq), '4');
+  });
+
   it('keyboard: j/k move between cycles, every control is a button or summary reachable by Tab, focus is visible', async () => {
     await page.send(snap(1));
     await page.waitSeq(1);
