@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { ModelClient } from './model/client';
 import type { DownloadProgress, DownloadResult } from './model/download';
 import type { ChatMessage, GenerateResult, ModelInfo } from './model/protocol';
-import { notYetAvailable, showModelInfo } from './editor/commands';
+import { showModelInfo } from './editor/commands';
 import { ModelSetup, type DownloadArgs } from './editor/modelSetup';
 import { CODE_LENS_SELECTOR, ProofCodeLensProvider } from './editor/codeLens';
 import { ProofCommands, type ProofCommandArgs } from './editor/proofCommands';
@@ -18,6 +18,7 @@ import { CACHE_VIEW_TYPE } from './webview/cacheProtocol';
 import { proofOf, ReasoningCacheView, RUN_RECORD_SCHEME } from './webview/reasoningCachePanel';
 import { RELOAD_SETTINGS } from './editor/settings';
 import { StatusBar } from './editor/statusBar';
+import { showMathPreview } from './webview/previewPanel';
 
 /** What activate() returns: a small API for tests and for other extensions. */
 export interface QedNanoApi {
@@ -114,8 +115,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   register('qedNano.acceptProposal', a => proposals.accept(a));
   register('qedNano.rejectProposal', a => proposals.reject(a));
   register('qedNano.showReasoningCache', () => { cacheView.show(); return true; });
-  register('qedNano.previewMath', () => notYetAvailable('The rendered math preview',
-    'VS Code\'s built-in Markdown preview (Ctrl+Shift+V) renders $…$ math in Markdown files.'));
+  register('qedNano.previewMath', () => showMathPreview(context, output));
   register('qedNano.downloadModel', a => setup.download(a && typeof a === 'object' ? a as DownloadArgs : {}));
   register('qedNano.cancelDownload', () => setup.cancelDownload());
   register('qedNano.selectModel', a => setup.select(a && typeof a === 'object' ? a as { browse?: boolean; file?: string } : {}));

@@ -57,7 +57,7 @@ function kindOfWord(w: string): string | undefined {
 }
 
 /** Parses a div's attributes: "theorem", "{.lemma #lem-x title=\"…\"}", "{prf:theorem} Title", "{#thm-x}". */
-function parseDivInfo(info: string): Omit<Div, 'open' | 'close' | 'fence'> | null {
+export function parseDivInfo(info: string): Omit<Div, 'open' | 'close' | 'fence'> | null {
   const myst = /^\{prf:([A-Za-z]+)\}[ \t]*(.*)$/.exec(info) ?? /^\{(solution|exercise)\}[ \t]*(.*)$/.exec(info);
   if (myst) {
     const d = myst[1]!.toLowerCase();

@@ -20,6 +20,7 @@ import type { MarkdownIt } from 'markdown-it';
 /** markdown-it's env type (this module's Env travels in it; markdown-it also keeps link references there). */
 type MdEnv = Parameters<MarkdownIt['parse']>[1];
 import { SENTINEL_CLOSE, SENTINEL_OPEN, protectSpans } from './markdownCore';
+import { markdownItTheorems, type TheoremEnv } from './markdownItTheorems';
 import type { MathSpan, Span } from './mathSpans';
 
 /** The exact KaTeX settings shared by this renderer, the webviews and the tests (displayMode and macros are per call). */
@@ -52,10 +53,41 @@ export interface RenderOptions {
   /** 'auto' (default): `$$…$$`, `\[…\]` and environments are display math, `$…$`, `\(…\)` inline. 'inline':
    * every formula inline (compact lists). */
   displayMode?: 'auto' | 'inline';
+  /** Every block element gets `data-line="N"`: the zero-based line of the input where it starts (math spans
+   * that covered several lines are accounted for). For a preview's scroll sync and click-to-reveal. */
+  lineNumbers?: boolean;
+  /** Formulas rendered by earlier calls (a preview re-rendering while the user types): only new ones cost KaTeX time. */
+  cache?: FormulaCache;
+  /** Theorem and proof blocks marked as ./markdownItTheorems does (the math preview); off for model replies. */
+  theorems?: boolean;
+}
+
+/**
+ * Rendered formulas, keyed by display mode and TeX, shared across renders of one document (see the LaTeX and
+ * Markdown previews). renderMarkdownMath keeps only successes (an error's HTML quotes the source as written); the
+ * LaTeX preview also keeps failures, keyed by their source. Bounded: cleared
+ * when full, and whenever the macros change (every formula may then render differently).
+ */
+export class FormulaCache {
+  private map = new Map<string, string>();
+  private macroKey = '';
+  constructor(readonly maxEntries = 20_000) {}
+  useMacros(macros: Record<string, string> | undefined): void {
+    const key = JSON.stringify(macros ?? {});
+    if (key !== this.macroKey) { this.map.clear(); this.macroKey = key; }
+  }
+  get(key: string): string | undefined { return this.map.get(key); }
+  set(key: string, html: string): void {
+    if (this.map.size >= this.maxEntries) this.map.clear();
+    this.map.set(key, html);
+  }
+  get size(): number { return this.map.size; }
 }
 
 export interface RenderResult {
   html: string;
+  /** With option lineNumbers: the same HTML cut into its top-level blocks, each with its source line. */
+  blocks?: { line: number; html: string }[];
   errors: RenderError[];
 }
 
@@ -110,16 +142,20 @@ function katexHtml(tex: string, display: boolean, macros: Record<string, string>
  * One formula (the TeX between its delimiters) as safe HTML, with the same settings and bounds as
  * renderMarkdownMath. `error` is set when the formula could not be rendered (the HTML then shows its source).
  */
-export function renderLatexMath(tex: string, display: boolean, macros?: Record<string, string>): { html: string; error?: string } {
+export function renderLatexMath(tex: string, display: boolean, macros?: Record<string, string>, options: { keepEnvironments?: boolean; source?: string } = {}): { html: string; error?: string } {
+  // keepEnvironments: the caller (the LaTeX preview) already rewrote the environments itself, e.g. a numbered
+  // align kept as KaTeX's own align with a \tag per row, which normaliseTex would turn into aligned.
+  // source: what an error shows (the formula as the user wrote it, when `tex` is the rewritten one).
+  const shown = options.source ?? tex;
   if (tex.length > MAX_FORMULA_CHARS) {
     const error = `formula longer than ${MAX_FORMULA_CHARS} characters: not rendered`;
-    return { html: errorHtml(tex, error, display), error };
+    return { html: errorHtml(shown, error, display), error };
   }
   try {
-    return { html: katexHtml(normaliseTex(tex), display, { ...macros }) };
+    return { html: katexHtml(options.keepEnvironments ? tex : normaliseTex(tex), display, { ...macros }) };
   } catch (e) {
     const error = errorMessage(e);
-    return { html: errorHtml(tex, error, display), error };
+    return { html: errorHtml(shown, error, display), error };
   }
 }
 
@@ -149,9 +185,10 @@ function textWithMath(text: string, env: Env): string {
   return escapeHtml(text).replace(PLACEHOLDER_G, (m, k: string) => (env.spans[Number(k)] ? env.render(Number(k)) : escapeHtml(m)));
 }
 
-let parser: MarkdownIt | undefined;
-function htmlParser(): MarkdownIt {
-  if (parser) return parser;
+const parsers: { plain?: MarkdownIt; theorems?: MarkdownIt } = {};
+function htmlParser(theorems = false): MarkdownIt {
+  const cached = theorems ? parsers.theorems : parsers.plain;
+  if (cached) return cached;
   // The same parsing as ./markdownCore's markdownParser (html off, strict linkify), on its own instance: the
   // render rules below must not leak into the parser that the normaliser and converter share.
   const md = markdownit('default', { html: false, linkify: true, typographer: false });
@@ -182,8 +219,44 @@ function htmlParser(): MarkdownIt {
   };
   rules.image = (tokens, idx, options, env, self) =>
     `<span class="qed-image-alt">${self.renderInline(tokens[idx].children ?? [], options, env)}</span>`;
-  parser = md;
+  if (theorems) {
+    md.use(markdownItTheorems);
+    parsers.theorems = md;
+  } else parsers.plain = md;
   return md;
+}
+
+/**
+ * Line numbers of the original text for lines of the protected text: each multi-line span became one
+ * placeholder, so every line after it moved up by the newlines it held.
+ */
+function originalLines(source: string, spans: Span[]): (line: number) => number {
+  const shifts: { line: number; removed: number }[] = [];
+  let at = 0; // offset in source
+  let protectedLine = 0;
+  let removed = 0;
+  const count = (s: string) => { let n = 0; for (let k = s.indexOf('\n'); k >= 0; k = s.indexOf('\n', k + 1)) n++; return n; };
+  for (const sp of spans) {
+    protectedLine += count(source.slice(at, sp.start));
+    const inside = count(source.slice(sp.start, sp.end));
+    if (inside) { removed += inside; shifts.push({ line: protectedLine, removed }); }
+    at = sp.end;
+  }
+  return (line: number) => {
+    // The last shift on a line before this one (binary search: shifts are in line order).
+    let lo = 0;
+    let hi = shifts.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (shifts[mid]!.line < line) lo = mid + 1; else hi = mid; }
+    return line + (lo > 0 ? shifts[lo - 1]!.removed : 0);
+  };
+}
+
+function addLineNumbers(tokens: ReturnType<MarkdownIt['parse']>, lineOf: (line: number) => number): void {
+  for (const t of tokens) {
+    if (t.map && t.block && (t.nesting === 1 || t.type === 'fence' || t.type === 'code_block' || t.type === 'hr')) {
+      t.attrSet('data-line', String(lineOf(t.map[0])));
+    }
+  }
 }
 
 /** Code keeps formulas as written (an indented code block is code to markdown-it but not to the math scanner). */
@@ -217,6 +290,8 @@ function renderDocument(markdown: string, options: RenderOptions): RenderResult 
   let mathMs = 0;
   let skipped = 0;
   const rendered: (string | undefined)[] = [];
+  const cache = options.cache;
+  cache?.useMacros(options.macros);
 
   const render = (k: number): string => {
     const cached = rendered[k];
@@ -239,25 +314,48 @@ function renderDocument(markdown: string, options: RenderOptions): RenderResult 
     } else {
       formulas++;
       mathChars += tex.length;
-      const t0 = performance.now();
-      try {
-        html = katexHtml(normaliseTex(tex), display, macros);
-      } catch (e) {
-        html = fail(errorMessage(e));
+      const key = `${display ? 'D' : 'I'}${tex}`;
+      const hit = cache?.get(key);
+      if (hit !== undefined) html = hit;
+      else {
+        const t0 = performance.now();
+        try {
+          html = katexHtml(normaliseTex(tex), display, macros);
+          cache?.set(key, html);
+        } catch (e) {
+          html = fail(errorMessage(e));
+        }
+        mathMs += performance.now() - t0;
       }
-      mathMs += performance.now() - t0;
     }
     rendered[k] = html;
     return html;
   };
 
-  const env: Env = { source, spans, rendered, render };
-  const md = htmlParser();
+  const lineOf = options.lineNumbers || options.theorems ? originalLines(source, spans) : (l: number) => l;
+  const env: Env & TheoremEnv = { source, spans, rendered, render, ...(options.theorems ? { qedSource: source, qedLine: lineOf } : {}) };
+  const md = htmlParser(options.theorems === true);
   const tokens = md.parse(protectedText, env as unknown as MdEnv);
+  if (options.lineNumbers) addLineNumbers(tokens, lineOf);
   restoreInCode(tokens, env);
-  let html = md.renderer.render(tokens, md.options, env as unknown as MdEnv);
   // Anything still a placeholder (an attribute markdown-it built from text) is shown as its escaped source.
-  html = html.replace(PLACEHOLDER_G, (m, k: string) => escapeHtml(spanSource(env, Number(k)) ?? m));
+  const finish = (h: string) => h.replace(PLACEHOLDER_G, (m, k: string) => escapeHtml(spanSource(env, Number(k)) ?? m));
+  let html: string;
+  let blocks: { line: number; html: string }[] | undefined;
+  if (options.lineNumbers) {
+    // One piece per top-level block, so a preview can replace only the blocks that changed.
+    blocks = [];
+    for (let a = 0; a < tokens.length;) {
+      let b = a + 1;
+      if (tokens[a]!.nesting === 1) for (let depth = 1; b < tokens.length && depth > 0; b++) depth += tokens[b]!.nesting;
+      const map = tokens[a]!.map;
+      blocks.push({ line: map ? lineOf(map[0]) : 0, html: finish(md.renderer.render(tokens.slice(a, b), md.options, env as unknown as MdEnv)) });
+      a = b;
+    }
+    html = blocks.map(x => x.html).join('');
+  } else {
+    html = finish(md.renderer.render(tokens, md.options, env as unknown as MdEnv));
+  }
   if (skipped) {
     errors.push({
       source: '',
@@ -265,5 +363,5 @@ function renderDocument(markdown: string, options: RenderOptions): RenderResult 
         `${MAX_TOTAL_MATH_CHARS} characters of math and ${MATH_BUDGET_MS} ms of KaTeX`,
     });
   }
-  return { html, errors };
+  return { html, errors, ...(blocks ? { blocks } : {}) };
 }

@@ -104,7 +104,7 @@ suite('prove and model commands (real extension host)', () => {
   });
 
   test('commands of later versions say what is not available yet', async () => {
-    for (const id of ['qedNano.previewMath']) {
+    for (const id of []) {
       const r = await vscode.commands.executeCommand<{ available: boolean; message: string }>(id);
       assert.equal(r?.available, false, id);
       assert.match(r.message, /not available in this version yet/, id);

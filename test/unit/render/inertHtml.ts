@@ -50,14 +50,16 @@ export function tags(html: string): Tag[] {
   }
 }
 
-/** Asserts that the HTML is inert (see the header); returns its tags for further checks. */
-export function assertInert(html: string): Tag[] {
+/** Asserts that the HTML is inert (see the header); returns its tags for further checks. `extraTags`: structural
+ * tags a renderer may add (the LaTeX preview's div, dl…), never script-capable ones (those are refused above). */
+export function assertInert(html: string, extraTags: Iterable<string> = []): Tag[] {
+  const allowed = new Set([...ALLOWED_TAGS, ...extraTags]);
   for (const bad of [/<script/i, /<img/i, /<iframe/i, /<object/i, /<embed/i, /<style/i, /<link/i, /<meta/i, /<base/i, /<form/i, /<!--/, /<!\[CDATA\[/i, /<!doctype/i]) {
     assert.doesNotMatch(html, bad);
   }
   const all = tags(html);
   for (const t of all) {
-    assert.ok(ALLOWED_TAGS.has(t.name), `tag <${t.name}> is not allowed`);
+    assert.ok(allowed.has(t.name), `tag <${t.name}> is not allowed`);
     for (const [name, value] of t.attrs) {
       assert.ok(!FORBIDDEN_ATTRS.test(name), `attribute ${name} on <${t.name}>`);
       // Browsers ignore whitespace and control characters inside a scheme: compare without them. A title is

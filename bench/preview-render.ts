@@ -1,0 +1,107 @@
+// Render times of the math preview (src/render/documentHtml, DOM-free, in Node) for LaTeX and Markdown documents
+// of 100, 1,000 and 5,000 lines built from the fixtures and examples repeated (many theorems, proofs and formulas):
+//   cold   a first render (empty formula cache: every formula goes through KaTeX);
+//   edit   the re-render after typing one character in the middle (warm cache: only the changed formula, if any,
+//          goes through KaTeX) — what the preview does on every debounced keystroke (median, and the best run);
+//   same   the re-render of an unchanged document (warm cache).
+// Median of repeats. Usage: npm run bench:preview  (or node out/bench/preview-render.js [--repeats N])
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
+import type { DocumentLanguage } from '../src/documents/model';
+import { FormulaCache, renderDocumentHtml } from '../src/render/documentHtml';
+
+const root = join(__dirname, '..', '..');
+const read = (p: string) => readFileSync(join(root, p), 'utf8');
+const repeats = Number(process.argv[process.argv.indexOf('--repeats') + 1]) || 7;
+
+function body(tex: string): string {
+  const a = tex.indexOf('\\begin{document}');
+  const b = tex.indexOf('\\end{document}');
+  return tex.slice(a < 0 ? 0 : a + '\\begin{document}'.length, b < 0 ? tex.length : b);
+}
+
+/** Extra olympiad material: numbered align rows, an equation with a label, refs, lists, \qedhere. */
+const EXTRA = String.raw`
+\section{Estimates}
+\begin{lemma}\label{lem:est}
+For all $x > 0$ we have $\ln x \le x - 1$, and for $a_1, \dots, a_n > 0$,
+\begin{align}
+  \sum_{i=1}^{n} \ln a_i &\le \sum_{i=1}^{n} (a_i - 1) \label{eq:sum}\\
+  &= \Big(\sum_{i=1}^{n} a_i\Big) - n. \nonumber
+\end{align}
+\end{lemma}
+\begin{proof}
+The function $f(x) = x - 1 - \ln x$ has $f'(x) = 1 - \frac{1}{x}$, so by \eqref{eq:sum} and Lemma~\ref{lem:est}
+\begin{equation}\label{eq:f}
+  f(x) \ge f(1) = 0. \qedhere
+\end{equation}
+\end{proof}
+\begin{enumerate}
+  \item If $n \equiv 0 \pmod 3$ then $n^2 \equiv 0$;
+  \item otherwise $n^2 \equiv 1 \pmod 3$, see \eqref{eq:f}.
+\end{enumerate}
+`;
+
+function latexDoc(lines: number): string {
+  const preamble = read('test/fixtures/documents/handout.tex').slice(0, read('test/fixtures/documents/handout.tex').indexOf('\\begin{document}'));
+  const chunk = body(read('test/fixtures/documents/handout.tex')) + body(read('test/fixtures/documents/notes.tex')).replace(/\\appendix/g, '') + body(read('examples/number-theory.tex')) + EXTRA;
+  let doc = `${preamble}\\begin{document}\n`;
+  for (let r = 0; doc.split('\n').length < lines; r++) doc += distinct(chunk, r);
+  return `${doc.split('\n').slice(0, lines - 1).join('\n')}\n\\end{document}\n`;
+}
+
+/** Each copy's inline formulas made different (`$x$` -> `$x+r$`), so a copy is not free from the cache. */
+function distinct(chunk: string, r: number): string {
+  return chunk.replace(/(?<![$\\])\$([^$\n]+?)\$(?!\$)/g, (_m, tex: string) => `$${tex}+${r}$`);
+}
+
+function markdownDoc(lines: number): string {
+  const chunk = read('test/fixtures/documents/handout.md') + '\n' + read('examples/olympiad.md') + '\n' +
+    read('test/fixtures/documents/divs.md').replace(/^---[\s\S]*?---\n/, '') + '\n';
+  let doc = '';
+  for (let r = 0; doc.split('\n').length < lines; r++) doc += distinct(chunk, r);
+  return doc.split('\n').slice(0, lines).join('\n');
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Typing one character into a formula in the middle of the document. */
+function edited(text: string, k: number): string {
+  const mid = text.indexOf('$', Math.floor(text.length / 2));
+  const at = mid < 0 ? Math.floor(text.length / 2) : mid + 1;
+  return `${text.slice(0, at)}${'xyz'[k % 3]}${text.slice(at)}`;
+}
+
+interface Row { language: DocumentLanguage; lines: number; chars: number; formulas: number; coldMs: number; editMs: number; editMinMs: number; unchangedMs: number }
+
+function measure(language: DocumentLanguage, lines: number): Row {
+  const text = language === 'latex' ? latexDoc(lines) : markdownDoc(lines);
+  const cold: number[] = [];
+  const edit: number[] = [];
+  const same: number[] = [];
+  let formulas = 0;
+  for (let r = 0; r < repeats; r++) {
+    const cache = new FormulaCache();
+    cold.push(renderDocumentHtml(text, language, cache).ms);
+    edit.push(renderDocumentHtml(edited(text, r), language, cache).ms);
+    same.push(renderDocumentHtml(text, language, cache).ms);
+    formulas = cache.size;
+  }
+  return { language, lines, chars: text.length, formulas, coldMs: median(cold), editMs: median(edit), editMinMs: Math.min(...edit), unchangedMs: median(same) };
+}
+
+// Load KaTeX and warm the JIT the way a preview that has been open a while is.
+renderDocumentHtml(latexDoc(300), 'latex');
+renderDocumentHtml(markdownDoc(300), 'markdown');
+const rows: Row[] = [];
+for (const language of ['latex', 'markdown'] as const) for (const lines of [100, 1000, 5000]) rows.push(measure(language, lines));
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+// The 1-minute load average is printed: on a shared machine the medians move with it; `edit min` is the best run.
+console.log(`preview render, median of ${repeats} (Node ${process.version}, DOM-free path, load average ${loadavg()[0].toFixed(2)} on ${cpus().length} CPUs)`);
+console.log(`${'language'.padEnd(9)}${pad('lines', 7)}${pad('chars', 9)}${pad('formulas', 10)}${pad('cold ms', 10)}${pad('edit ms', 10)}${pad('edit min', 10)}${pad('same ms', 10)}`);
+for (const r of rows) console.log(`${r.language.padEnd(9)}${pad(r.lines, 7)}${pad(r.chars, 9)}${pad(r.formulas, 10)}${pad(r.coldMs.toFixed(1), 10)}${pad(r.editMs.toFixed(1), 10)}${pad(r.editMinMs.toFixed(1), 10)}${pad(r.unchangedMs.toFixed(1), 10)}`);
+console.log(JSON.stringify({ bench: 'preview-render', repeats, loadAverage: loadavg()[0], rows: rows.map(r => ({ ...r, coldMs: +r.coldMs.toFixed(2), editMs: +r.editMs.toFixed(2), editMinMs: +r.editMinMs.toFixed(2), unchangedMs: +r.unchangedMs.toFixed(2) })) }));

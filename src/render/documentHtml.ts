@@ -1,0 +1,42 @@
+// One entry point for rendering a whole document for a preview: LaTeX (./latexHtml) or Markdown with math
+// (./markdownHtml with line numbers and theorem blocks). The reasoning cache view renders model replies through
+// the same ./markdownHtml, with the same KaTeX settings and bounds. VS Code-free and DOM-free.
+import type { DocumentLanguage } from '../documents/model';
+import { renderLatexDocument, type HtmlBlock } from './latexHtml';
+import { escapeHtml, FormulaCache, renderMarkdownMath, type RenderError } from './markdownHtml';
+
+export { FormulaCache } from './markdownHtml';
+export type { HtmlBlock } from './latexHtml';
+
+export interface DocumentHtml {
+  blocks: HtmlBlock[];
+  errors: RenderError[];
+  /** LaTeX constructs shown as source (empty for Markdown). */
+  unsupported: string[];
+  /** Render time in milliseconds. */
+  ms: number;
+}
+
+/** YAML front matter (--- … --- at the very top) blanked line by line: it is metadata, and line numbers must hold. */
+export function blankFrontMatter(text: string): string {
+  if (!/^---[ \t]*\r?\n/.test(text)) return text;
+  const end = /\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/.exec(text.slice(3));
+  if (!end) return text;
+  const stop = 3 + end.index + end[0].length;
+  return text.slice(0, stop).replace(/[^\n]/g, '') + text.slice(stop);
+}
+
+export function renderDocumentHtml(text: string, language: DocumentLanguage, cache?: FormulaCache): DocumentHtml {
+  const t0 = performance.now();
+  if (language === 'latex') {
+    const r = renderLatexDocument(text, cache ? { cache } : {});
+    return { blocks: r.blocks, errors: r.errors, unsupported: r.unsupported, ms: performance.now() - t0 };
+  }
+  const r = renderMarkdownMath(blankFrontMatter(text), { lineNumbers: true, theorems: true, ...(cache ? { cache } : {}) });
+  return { blocks: r.blocks ?? [{ line: 0, html: r.html }], errors: r.errors, unsupported: [], ms: performance.now() - t0 };
+}
+
+/** What a preview shows for a document it cannot render at all (never expected: the renderers do not throw). */
+export function failedDocumentHtml(text: string, message: string): HtmlBlock[] {
+  return [{ line: 0, html: `<p class="error">${escapeHtml(message)}</p><pre data-line="0">${escapeHtml(text)}</pre>` }];
+}
