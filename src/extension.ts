@@ -18,7 +18,10 @@ import { CACHE_VIEW_TYPE } from './webview/cacheProtocol';
 import { proofOf, ReasoningCacheView, RUN_RECORD_SCHEME } from './webview/reasoningCachePanel';
 import { RELOAD_SETTINGS } from './editor/settings';
 import { StatusBar } from './editor/statusBar';
-import { showMathPreview } from './webview/previewPanel';
+import { mathPreviewSerializer, showMathPreview } from './webview/previewPanel';
+import { PREVIEW_VIEW_TYPE } from './webview/previewProtocol';
+import { extendMarkdownIt } from './render/markdownItTheorems';
+import type { MarkdownIt } from 'markdown-it';
 
 /** What activate() returns: a small API for tests and for other extensions. */
 export interface QedNanoApi {
@@ -45,6 +48,8 @@ export interface QedNanoApi {
   reasoningCache(): { open: boolean; ready: boolean; shownRunId: string | null; document: string | null; runs: { id: string; documentUri: string; theorem: string; status: string; cycles: number }[]; storage: string };
   /** Runs a reasoning cache view action as its buttons do (tests without a browser). */
   reasoningCacheAction(action: string, runId: string, cycle?: number, summary?: string): Promise<unknown>;
+  /** VS Code's Markdown preview calls this (markdown.markdownItPlugins): theorem and proof blocks styled as in our preview. */
+  extendMarkdownIt(md: MarkdownIt): MarkdownIt;
   /** The model download: running or not, its last progress event and result, where models are stored. */
   download(): { active: boolean; progress: DownloadProgress | undefined; result: DownloadResult | undefined; dir: string };
 }
@@ -102,6 +107,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   updateHasRuns();
   context.subscriptions.push(proverEvents, proposals, store, cacheView, store.onDidChange(updateHasRuns),
     vscode.window.registerWebviewPanelSerializer(CACHE_VIEW_TYPE, cacheView),
+    vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, mathPreviewSerializer(context, output)),
     vscode.workspace.registerTextDocumentContentProvider(RUN_RECORD_SCHEME, cacheView),
     vscode.languages.registerCodeLensProvider(CODE_LENS_SELECTOR, codeLenses));
 
@@ -176,6 +182,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
       runs: store.all().map(r => ({ id: r.id, documentUri: r.documentUri, theorem: r.theorem, status: r.status, cycles: r.cycles })),
     }),
     reasoningCacheAction: (action, runId, cycle, summary) => cacheView.act(action, runId, cycle, summary),
+    extendMarkdownIt,
     download: () => ({ active: setup.isDownloading, progress: setup.progress, result: setup.result, dir: setup.modelsDir }),
   };
 }

@@ -1,15 +1,10 @@
-// Command handlers for model info and for what is not available yet (select and download: modelSetup.ts); Prove and Refine are in
+// Command handlers for model info (select and download: modelSetup.ts); Prove and Refine are in
 // proofCommands.ts. Each returns a value the host tests can check.
 import * as vscode from 'vscode';
 import type { FitReport } from '../model/protocol';
 import { ModelInfoPanel } from '../webview/modelInfoPanel';
 import type { ModelService } from './modelService';
 import { loadRequest } from './settings';
-
-export interface NotYetAvailable {
-  available: false;
-  message: string;
-}
 
 export async function showModelInfo(service: ModelService, extensionUri: vscode.Uri, output: vscode.LogOutputChannel): Promise<ModelInfoPanel | undefined> {
   const modelPath = await service.requireModelPath();
@@ -27,10 +22,4 @@ export async function showModelInfo(service: ModelService, extensionUri: vscode.
     service.reportError(error);
     return panel;
   }
-}
-
-export function notYetAvailable(feature: string, instead: string): NotYetAvailable {
-  const message = `QED-Nano: ${feature} is not available in this version yet. ${instead}`;
-  void vscode.window.showInformationMessage(message);
-  return { available: false, message };
 }

@@ -103,12 +103,7 @@ suite('prove and model commands (real extension host)', () => {
     }
   });
 
-  test('commands of later versions say what is not available yet', async () => {
-    for (const id of []) {
-      const r = await vscode.commands.executeCommand<{ available: boolean; message: string }>(id);
-      assert.equal(r?.available, false, id);
-      assert.match(r.message, /not available in this version yet/, id);
-    }
+  test('Stop with nothing running says so', async () => {
     assert.equal(await vscode.commands.executeCommand('qedNano.cancel'), false, 'Stop with nothing running');
   });
   test('prompt overrides (qedNano.promptsDir): a broken template is refused before any model work; a valid one is sent and recorded', async function () {
