@@ -6,7 +6,7 @@ const NO_VSCODE = { name: 'vscode', message: 'This module must run without VS Co
 const NO_LLAMA = { name: 'node-llama-cpp', message: 'Only src/model/worker.ts may import node-llama-cpp (it runs in its own process).' };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.host/**', 'media/katex/**', 'test-results/**', '.gpucheck/**', '.device/**']  },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.host/**', 'media/katex/**', 'test-results/**', '.gpucheck/**', '.device/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -162,4 +162,14 @@ suite('preview: rendered math for .tex and .md', () => {
     assert.equal((await webviewQuery('p.qed-kind-lemma', { view })).count, 1);
     await screenshot('preview-md');
   });
+  test('VS Code\'s own Markdown preview uses the extension\'s markdown-it plugin: theorem and proof blocks get their classes, math stays VS Code\'s', async function () {
+    this.timeout(60_000);
+    await activateByMarkdown();
+    const md = '**Theorem 1.** For every integer $n$, $n^2 - n$ is even.\n\n*Proof.* Write $n^2 - n = n(n-1)$. ∎\n';
+    // markdown.api.render is the built-in Markdown extension's renderer: the same markdown-it, plugins included, as its preview.
+    const html = await vscode.commands.executeCommand<string>('markdown.api.render', md);
+    assert.match(html, /<p[^>]*class="[^"]*qed-theorem qed-kind-theorem[^"]*"/, html);
+    assert.match(html, /<p[^>]*class="[^"]*qed-proof[^"]*"/, html);
+    assert.match(html, /class="katex/, 'VS Code\'s markdown-math renders the math (one KaTeX, not ours)');
+  });
 });
