@@ -56,10 +56,26 @@ async function scrollToEnd(page: CachePage): Promise<void> {
   }));
 }
 
-interface Streaming { tokens: number; cycles: number; page: CachePage; think: Cost[]; proof: Cost[] }
+interface Streaming { tokens: number; cycles: number; label: string; page: CachePage; think: Cost[]; proof: Cost[] }
 
-async function openStreaming(browser: Awaited<ReturnType<typeof launchBrowser>>, server: AssetServer, tokens: number): Promise<Streaming> {
-  const h = historyRecord(tokens, CYCLES[tokens], 'run-bench');
+/**
+ * The control: 100k tokens of history whose LAST finished cycle is the 1k history's. Once the thinking folds, that
+ * cycle's rendered proof is on screen beside the stream; in the plain 100k history it is a 10k-token cycle's dense
+ * math, so the plain ratio mixes "more history" with "more math on screen". This row isolates the history.
+ */
+function sameNeighbour(): RunRecord {
+  const big = historyRecord(99_000, 9, 'run-bench');
+  const small = historyRecord(1_000, 2, 'run-bench');
+  const last = structuredClone(small.cycles[1]!);
+  last.index = big.cycles.length + 1;
+  last.input = { ...last.input, fromCycle: big.cycles.length };
+  const prev = big.cycles[big.cycles.length - 1]!;
+  if (!prev.summary) prev.summary = structuredClone(small.cycles[0]!.summary);
+  return { ...big, cycles: [...big.cycles, last] };
+}
+
+async function openStreaming(browser: Awaited<ReturnType<typeof launchBrowser>>, server: AssetServer, tokens: number, control = false): Promise<Streaming> {
+  const h = control ? sameNeighbour() : historyRecord(tokens, CYCLES[tokens], 'run-bench');
   const run: RunRecord = { ...h, settings: { ...h.settings, cycles: h.cycles.length + 1 }, outcome: { ...h.outcome, status: 'running', proof: null, proofCycle: null } };
   const cycle = run.cycles.length + 1;
   const page = await CachePage.open(browser, server, { width: 1000, height: 900 });
@@ -81,7 +97,7 @@ async function openStreaming(browser: Awaited<ReturnType<typeof launchBrowser>>,
     ...Array.from({ length: UPDATES }, (_, i) => append('', proof.slice(i * chars, (i + 1) * chars), textStartedAt)),
   ]);
   await scrollToEnd(page);
-  return { tokens, cycles: run.cycles.length, page, think: [], proof: [] };
+  return { tokens, cycles: run.cycles.length, label: control ? `${tokens}*` : String(tokens), page, think: [], proof: [] };
 }
 
 /**
@@ -91,6 +107,7 @@ async function openStreaming(browser: Awaited<ReturnType<typeof launchBrowser>>,
 async function streamingCosts(browser: Awaited<ReturnType<typeof launchBrowser>>, server: AssetServer): Promise<Streaming[]> {
   const all: Streaming[] = [];
   for (const t of SIZES) all.push(await openStreaming(browser, server, t));
+  all.push(await openStreaming(browser, server, 100_000, true));
   for (let i = 0; i < 2 * UPDATES; i++) {
     for (const s of all) {
       if (i % 20 === 0) await scrollToEnd(s.page);
@@ -156,19 +173,23 @@ async function main(): Promise<void> {
     const fmt = (xs: number[]) => `${median(xs).toFixed(2)} (${pct(xs, 0.95).toFixed(2)})`;
     for (const r of rows) {
       const wall = median([...r.think, ...r.proof].map(c => c.wall));
-      console.log(`${String(r.tokens).padStart(14)} | ${String(r.cycles).padStart(6)} | ${fmt(r.think.map(c => c.cost)).padStart(15)} | ${fmt(r.proof.map(c => c.cost)).padStart(12)} | ${wall.toFixed(1)}`);
+      console.log(`${r.label.padStart(14)} | ${String(r.cycles).padStart(6)} | ${fmt(r.think.map(c => c.cost)).padStart(15)} | ${fmt(r.proof.map(c => c.cost)).padStart(12)} | ${wall.toFixed(1)}`);
     }
     const m = (r: typeof rows[number], k: 'think' | 'proof') => median(r[k].map(c => c.cost));
     const ratioThink = m(rows[2], 'think') / m(rows[0], 'think');
     const ratioProof = m(rows[2], 'proof') / m(rows[0], 'proof');
+    const controlThink = m(rows[3]!, 'think') / m(rows[0], 'think');
+    const controlProof = m(rows[3]!, 'proof') / m(rows[0], 'proof');
     console.log(`ratio 100k/1k: thinking ${ratioThink.toFixed(2)}×, proof ${ratioProof.toFixed(2)}× (goal ≤ 1.2×)`);
+    console.log(`ratio 100k*/1k (* = 100k of history, the same last finished cycle as the 1k run): thinking ${controlThink.toFixed(2)}×, proof ${controlProof.toFixed(2)}×`);
     console.log(`\nOpen a panel on a ${open.cycles}-cycle, 60k-token run (${(open.chars / 1000).toFixed(0)}k characters), median of ${OPENS} fresh pages:`);
     console.log(`  snapshot → on-screen content (cycle 1's proof) drawn and painted ${median(open.paint).toFixed(0)} ms; the page's synchronous script ${median(open.js).toFixed(0)} ms (runs: ${open.paint.map(x => x.toFixed(0)).join(', ')})`);
     console.log(`  snapshot → every proof and summary drawn and painted ${median(open.all).toFixed(0)} ms; KaTeX fonts loaded and painted ${median(open.fonts).toFixed(0)} ms`);
     console.log(JSON.stringify({
       bench: 'webview-render', updates: UPDATES, tokensPerUpdate: TOKENS_PER_UPDATE,
-      streaming: rows.map(r => ({ historyTokens: r.tokens, cycles: r.cycles, thinkingMedianMs: +m(r, 'think').toFixed(3), proofMedianMs: +m(r, 'proof').toFixed(3), thinkingP95Ms: +pct(r.think.map(c => c.cost), 0.95).toFixed(3), proofP95Ms: +pct(r.proof.map(c => c.cost), 0.95).toFixed(3) })),
+      streaming: rows.map(r => ({ history: r.label, historyTokens: r.tokens, cycles: r.cycles, thinkingMedianMs: +m(r, 'think').toFixed(3), proofMedianMs: +m(r, 'proof').toFixed(3), thinkingP95Ms: +pct(r.think.map(c => c.cost), 0.95).toFixed(3), proofP95Ms: +pct(r.proof.map(c => c.cost), 0.95).toFixed(3) })),
       ratio100kTo1k: { thinking: +ratioThink.toFixed(3), proof: +ratioProof.toFixed(3) },
+      ratio100kSameNeighbourTo1k: { thinking: +controlThink.toFixed(3), proof: +controlProof.toFixed(3) },
       open60k: { medianPaintMs: +median(open.paint).toFixed(1), medianScriptMs: +median(open.js).toFixed(1), medianAllDrawnMs: +median(open.all).toFixed(1), medianWithFontsMs: +median(open.fonts).toFixed(1), runs: open.paint.map(x => +x.toFixed(1)) },
     }));
   } finally {
