@@ -1,10 +1,9 @@
 // Hostile model output in the reasoning cache page: whatever the model writes is shown inert (no script runs, nothing
 // navigates or loads) and drawn within a time bound, both from a snapshot and while it streams.
 import * as assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import type { RunRecord } from '../../../src/prover/record';
 import type { ToCacheWebview } from '../../../src/webview/cacheProtocol';
-import { AssetServer, CHROMIUM, CachePage, haveChromium, launchBrowser } from './page';
+import { CachePage, pageSuite } from './page';
 import { header, liveStep, record, viewOf } from './fixtures';
 
 /** Each payload would set window.__pwned if anything in it ever ran. */
@@ -93,38 +92,21 @@ async function timeToPaint(page: CachePage, messages: ToCacheWebview[]): Promise
 
 describe('webview/reasoningCache page: hostile model output', function () {
   this.timeout(120_000);
-  let browser: Browser;
-  const server = new AssetServer();
-  let page: CachePage;
-
-  before(async function () {
-    if (!haveChromium()) {
-      console.log(`      skipped: no Chromium at ${CHROMIUM} (set CHROMIUM to a Chromium binary to run these tests)`);
-      this.skip();
-    }
-    await server.start();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server.stop();
-  });
-  beforeEach(async () => { page = await CachePage.open(browser, server); });
-  afterEach(async () => { await page?.close(); });
+  const s = pageSuite();
 
   it('a snapshot full of payloads, macro bombs, deep nesting and 1 MB lines is inert and drawn in under 8 s', async () => {
     const r = hostileRecord();
     const h = { ...header(r), theorem: '<script>window.__pwned="history"</script>' };
     const t0 = Date.now();
-    const ms = await timeToPaint(page, [{ type: 'snapshot', seq: 1, view: viewOf(r, { history: [h], shownHeader: h }) }]);
-    await page.waitSeq(1);
-    await page.frames();
+    const ms = await timeToPaint(s.page, [{ type: 'snapshot', seq: 1, view: viewOf(r, { history: [h], shownHeader: h }) }]);
+    await s.page.waitSeq(1);
+    await s.page.frames();
     const all = Date.now() - t0;
     console.log(`      hostile snapshot (2 MB of 1-line text + ${PAYLOADS.length} payloads × 7): ${ms.toFixed(0)} ms to first paint, ${all} ms until every proof and summary is drawn`);
     assert.ok(ms < 8_000 && all < 10_000, `took ${ms.toFixed(0)} ms / ${all} ms`);
-    assert.equal(await page.page.locator('section.cycle').count(), 3);
+    assert.equal(await s.page.page.locator('section.cycle').count(), 3);
     // Open every details (thinking, inputs, the summariser's) so their contents are laid out and painted too.
-    const openMs = await page.page.evaluate(() => new Promise<number>(resolve => {
+    const openMs = await s.page.page.evaluate(() => new Promise<number>(resolve => {
       const t0 = performance.now();
       for (const d of document.querySelectorAll('details')) (d as HTMLDetailsElement).open = true;
       requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t0)));
@@ -132,65 +114,65 @@ describe('webview/reasoningCache page: hostile model output', function () {
     console.log(`      every details opened: ${openMs.toFixed(0)} ms to paint`);
     assert.ok(openMs < 8_000, `opening took ${openMs.toFixed(0)} ms`);
     // Let the toggles' lazy renders and any error handlers (img onerror would fire now) run.
-    await page.frames();
-    await page.page.waitForTimeout(200);
-    assertInert(await inspect(page), page);
+    await s.page.frames();
+    await s.page.page.waitForTimeout(200);
+    assertInert(await inspect(s.page), s.page);
     // The payloads are visible as text where the model wrote them as text.
-    const thinking = await page.page.locator('section.cycle[data-cycle="1"] .cycle-thinking .thinking-text').evaluate(e => e.textContent);
+    const thinking = await s.page.page.locator('section.cycle[data-cycle="1"] .cycle-thinking .thinking-text').evaluate(e => e.textContent);
     assert.equal(thinking, HOSTILE);
-    assert.equal(await page.page.locator('section.cycle[data-cycle="2"] .cycle-thinking .thinking-text').evaluate(e => e.textContent), MB_LINE_THINKING);
-    assert.match(await page.page.locator('#run-header h1').evaluate(e => e.textContent ?? ''), /^<img src=x onerror=/);
-    assert.match(await page.page.locator('#outcome').evaluate(e => e.textContent ?? ''), /<img src=x onerror=/);
+    assert.equal(await s.page.page.locator('section.cycle[data-cycle="2"] .cycle-thinking .thinking-text').evaluate(e => e.textContent), MB_LINE_THINKING);
+    assert.match(await s.page.page.locator('#run-header h1').evaluate(e => e.textContent ?? ''), /^<img src=x onerror=/);
+    assert.match(await s.page.page.locator('#outcome').evaluate(e => e.textContent ?? ''), /<img src=x onerror=/);
     // Links are data-href only, http(s) ones (a bare URL in the <style> payload is linkified); JavaScript ones are text.
-    const hrefs = await page.page.locator('section.cycle[data-cycle="1"] .proof-body a.qed-link').evaluateAll(as => as.map(a => a.getAttribute('data-href')));
+    const hrefs = await s.page.page.locator('section.cycle[data-cycle="1"] .proof-body a.qed-link').evaluateAll(as => as.map(a => a.getAttribute('data-href')));
     assert.deepEqual(hrefs, ['https://example.com/x']);
-    const proofText = await page.page.locator('section.cycle[data-cycle="1"] .proof-body').evaluate(e => e.textContent ?? '');
+    const proofText = await s.page.page.locator('section.cycle[data-cycle="1"] .proof-body').evaluate(e => e.textContent ?? '');
     for (const shown of ['<script>window.__pwned = "script"</script>', '[markdown link](javascript:', '<iframe src="javascript:']) assert.ok(proofText.includes(shown), shown);
   });
 
   it('streamed hostile text (payloads in small chunks, then 1 MB lines) is inert; every update paints in bounded time', async () => {
     const r = record({ id: 'run-evil', cycles: [], planned: 2, status: 'running' });
-    await page.send({ type: 'snapshot', seq: 1, view: viewOf(r, { live: liveStep(r.id, 1, 2) }) });
-    await page.waitSeq(1);
+    await s.page.send({ type: 'snapshot', seq: 1, view: viewOf(r, { live: liveStep(r.id, 1, 2) }) });
+    await s.page.waitSeq(1);
     let seq = 1;
     const started = Date.now();
     const append = (reasoning: string, text: string, textStartedAt: number | null): ToCacheWebview =>
       ({ type: 'append', seq: ++seq, runId: r.id, cycle: 1, phase: 'solve', reasoning, text, tokens: seq, runTokens: seq, tokensPerSecond: 20, textStartedAt });
     const chunks = (s: string, n: number) => Array.from({ length: Math.ceil(s.length / n) }, (_, i) => s.slice(i * n, (i + 1) * n));
     let worst = 0;
-    for (const c of chunks(HOSTILE, 4_000)) worst = Math.max(worst, await timeToPaint(page, [append(c, '', null)]));
-    for (const c of chunks(HOSTILE, 4_000)) worst = Math.max(worst, await timeToPaint(page, [append('', c, started)]));
+    for (const c of chunks(HOSTILE, 4_000)) worst = Math.max(worst, await timeToPaint(s.page, [append(c, '', null)]));
+    for (const c of chunks(HOSTILE, 4_000)) worst = Math.max(worst, await timeToPaint(s.page, [append('', c, started)]));
     const small = worst;
     const big: number[] = [];
-    for (const c of chunks(MB_LINE_THINKING, 250_000)) big.push(await timeToPaint(page, [append(c, '', started)]));
-    for (const c of chunks(MB_LINE_PROOF, 250_000)) big.push(await timeToPaint(page, [append('', c, started)]));
+    for (const c of chunks(MB_LINE_THINKING, 250_000)) big.push(await timeToPaint(s.page, [append(c, '', started)]));
+    for (const c of chunks(MB_LINE_PROOF, 250_000)) big.push(await timeToPaint(s.page, [append('', c, started)]));
     console.log(`      streamed payloads: worst update ${small.toFixed(0)} ms; 250 kB updates of 1 MB lines: ${big.map(x => x.toFixed(0)).join(', ')} ms`);
     assert.ok(small < 2_000, `a payload update took ${small.toFixed(0)} ms`);
     for (const b of big) assert.ok(b < 5_000, `a 250 kB update took ${b.toFixed(0)} ms`);
-    await page.page.locator('section.cycle[data-cycle="1"] .cycle-thinking > summary').click();
-    await page.frames();
-    await page.page.waitForTimeout(200);
-    assertInert(await inspect(page), page);
-    assert.equal(await page.page.locator('section.cycle[data-cycle="1"] .thinking-text').evaluate(e => e.textContent), HOSTILE + MB_LINE_THINKING);
+    await s.page.page.locator('section.cycle[data-cycle="1"] .cycle-thinking > summary').click();
+    await s.page.frames();
+    await s.page.page.waitForTimeout(200);
+    assertInert(await inspect(s.page), s.page);
+    assert.equal(await s.page.page.locator('section.cycle[data-cycle="1"] .thinking-text').evaluate(e => e.textContent), HOSTILE + MB_LINE_THINKING);
     // The proof so far, settled blocks and tail together, holds every character the model wrote.
-    assert.equal(await page.page.locator('section.cycle[data-cycle="1"] .streamed-tail').evaluate(e => e.textContent), MB_LINE_PROOF.length ? (HOSTILE + MB_LINE_PROOF).slice((HOSTILE + MB_LINE_PROOF).lastIndexOf('\n\n') + 2) : '');
+    assert.equal(await s.page.page.locator('section.cycle[data-cycle="1"] .streamed-tail').evaluate(e => e.textContent), MB_LINE_PROOF.length ? (HOSTILE + MB_LINE_PROOF).slice((HOSTILE + MB_LINE_PROOF).lastIndexOf('\n\n') + 2) : '');
   });
 
   it('outcomes: truncated with its fallback label, stopped with the partial text, failed with the error', async () => {
     const base = { cycles: [{ reasoning: 'r', proof: 'P', summary: 's' }, { reasoning: 'r2', proof: '', truncated: true }] };
     const trunc = record({ ...base, status: 'truncated', outcome: { fallback: { cycle: 1, proof: 'P', label: 'Proof from cycle 1 (the last cycle ran out of tokens)' } } });
-    await page.send({ type: 'snapshot', seq: 1, view: viewOf(trunc) });
-    await page.waitSeq(1);
-    assert.match(await page.page.locator('#outcome').innerText(), /Proof from cycle 1 \(the last cycle ran out of tokens\)/);
-    assert.match(await page.page.locator('#run-status').innerText(), /^Truncated: Proof from cycle 1/);
+    await s.page.send({ type: 'snapshot', seq: 1, view: viewOf(trunc) });
+    await s.page.waitSeq(1);
+    assert.match(await s.page.page.locator('#outcome').innerText(), /Proof from cycle 1 \(the last cycle ran out of tokens\)/);
+    assert.match(await s.page.page.locator('#run-status').innerText(), /^Truncated: Proof from cycle 1/);
     const stopped = record({ ...base, status: 'cancelled', outcome: { interrupted: { cycle: 3, phase: 'solve', reasoning: 'half a thought', text: 'Partial proof text' } } });
-    await page.send({ type: 'record', seq: 2, record: stopped, header: header(stopped) });
-    await page.waitSeq(2);
-    assert.match(await page.page.locator('#outcome').innerText(), /Stopped\.[\s\S]*Cycle 3 was interrupted while solving[\s\S]*Partial proof text/);
-    assert.equal(await page.page.evaluate(() => document.body.dataset.status), 'cancelled');
+    await s.page.send({ type: 'record', seq: 2, record: stopped, header: header(stopped) });
+    await s.page.waitSeq(2);
+    assert.match(await s.page.page.locator('#outcome').innerText(), /Stopped\.[\s\S]*Cycle 3 was interrupted while solving[\s\S]*Partial proof text/);
+    assert.equal(await s.page.page.evaluate(() => document.body.dataset.status), 'cancelled');
     const failed = record({ ...base, status: 'failed', outcome: { error: { code: 'contextOverflow', message: 'The prompt does not fit in the context.' } } });
-    await page.send({ type: 'record', seq: 3, record: failed, header: header(failed) });
-    await page.waitSeq(3);
-    assert.equal(await page.page.locator('#outcome [role="alert"]').innerText(), 'The prompt does not fit in the context.');
+    await s.page.send({ type: 'record', seq: 3, record: failed, header: header(failed) });
+    await s.page.waitSeq(3);
+    assert.equal(await s.page.page.locator('#outcome [role="alert"]').innerText(), 'The prompt does not fit in the context.');
   });
 });

@@ -149,3 +149,28 @@ export class CachePage {
     return this.server.origin;
   }
 }
+
+export interface PageSuite { browser: Browser; server: AssetServer; page: CachePage }
+
+/**
+ * The mocha hooks of a suite of page tests: one asset server and one Chromium for the suite (skipped, saying why,
+ * without Chromium), a fresh page per test. The returned holder's fields are filled in by the hooks.
+ */
+export function pageSuite(): PageSuite {
+  const s = { server: new AssetServer() } as PageSuite;
+  before(async function () {
+    if (!haveChromium()) {
+      console.log(`      skipped: no Chromium at ${CHROMIUM} (set CHROMIUM to a Chromium binary to run these tests)`);
+      this.skip();
+    }
+    await s.server.start();
+    s.browser = await launchBrowser();
+  });
+  after(async () => {
+    await s.browser?.close();
+    await s.server.stop();
+  });
+  beforeEach(async () => { s.page = await CachePage.open(s.browser, s.server); });
+  afterEach(async () => { await s.page?.close(); });
+  return s;
+}
