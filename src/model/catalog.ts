@@ -3,6 +3,7 @@
 // the same way and merged over it by id, so a user can fix a URI, pin a sha256 or add a build without an update.
 import { readFileSync } from 'node:fs';
 import builtinJson from '../../models/catalog.json';
+import { describeJsonValue, FieldChecker } from './jsonFields';
 
 export const CATALOG_SCHEMA = 'qed-nano-catalog/1';
 
@@ -45,23 +46,9 @@ export class CatalogError extends Error {
 
 type Obj = Record<string, unknown>;
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
-}
-
-class V {
-  constructor(private readonly source: string) {}
-
-  fail(field: string, expected: string, got: unknown): never {
-    throw new CatalogError(field, `${this.source}: field "${field}" must be ${expected}, but it is ${got === undefined ? 'missing' : describe(got)}.`);
-  }
-  obj(v: unknown, field: string): Obj {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, 'an object', v);
-    return v as Obj;
+class V extends FieldChecker {
+  constructor(source: string) {
+    super(source, (field, message) => new CatalogError(field, message));
   }
   str(o: Obj, k: string, field: string, test?: { re: RegExp; expected: string }): string {
     const v = o[k];
@@ -133,7 +120,7 @@ export function validateCatalog(raw: unknown, source: string): CatalogEntry[] {
   } else {
     const o = v.obj(raw, '(root)');
     if (o.schema !== CATALOG_SCHEMA) {
-      throw new CatalogError('schema', `${source}: field "schema" must be ${JSON.stringify(CATALOG_SCHEMA)}, but it is ${o.schema === undefined ? 'missing' : describe(o.schema)}.`);
+      throw new CatalogError('schema', `${source}: field "schema" must be ${JSON.stringify(CATALOG_SCHEMA)}, but it is ${o.schema === undefined ? 'missing' : describeJsonValue(o.schema)}.`);
     }
     list = o.models;
     if (!Array.isArray(list)) v.fail('models', 'an array', list);
@@ -221,7 +208,7 @@ export function loadCatalog(user?: string | unknown[] | null): CatalogEntry[] {
   if (user === undefined || user === null || (typeof user === 'string' && user.trim() === '')) return base;
   const entries = typeof user === 'string' ? readCatalogFile(user.trim())
     : Array.isArray(user) ? validateCatalog(user, 'setting qedNano.modelCatalog')
-      : (() => { throw new CatalogError('(root)', `setting qedNano.modelCatalog must be a file path or an array of entries, but it is ${describe(user)}.`); })();
+      : (() => { throw new CatalogError('(root)', `setting qedNano.modelCatalog must be a file path or an array of entries, but it is ${describeJsonValue(user)}.`); })();
   return mergeCatalogs(base, entries, 'merged model catalog');
 }
 

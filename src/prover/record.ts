@@ -3,6 +3,7 @@
 // validated field by field when read back: a hand-edited or corrupt record gives an error naming the field.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FieldChecker } from '../model/jsonFields';
 import type { StopReason } from '../model/protocol';
 import type { ProverModelInfo } from './model';
 import { TEMPLATE_IDS, type TemplateId } from './prompts';
@@ -141,23 +142,9 @@ function join(field: string, k: string): string {
   return field ? `${field}.${k}` : k;
 }
 
-function describe(v: Json): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
-}
-
-class V {
-  constructor(private readonly source: string) {}
-
-  fail(field: string, expected: string, got: Json): never {
-    throw new RunRecordError(field, `${this.source}: field "${field}" must be ${expected}, but it is ${got === undefined ? 'missing' : describe(got)}.`);
-  }
-  obj(v: Json, field: string): Record<string, Json> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, 'an object', v);
-    return v as Record<string, Json>;
+class V extends FieldChecker {
+  constructor(source: string) {
+    super(source, (field, message) => new RunRecordError(field, message));
   }
   str(o: Record<string, Json>, k: string, field: string): string {
     const v = o[k];
