@@ -51,6 +51,8 @@ export class ModelSetup implements vscode.Disposable {
   private downloading: AbortController | undefined;
   private lastProgress: DownloadProgress | undefined;
   private lastResult: DownloadResult | undefined;
+  /** Model files and settings already checked and found to fit (see checkFit). */
+  private readonly fitted = new Set<string>();
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly service: ModelService, private readonly output: vscode.LogOutputChannel) {
     this.status.name = 'QED-Nano download';
@@ -296,13 +298,18 @@ export class ModelSetup implements vscode.Disposable {
    */
   async checkFit(modelPath: string): Promise<boolean> {
     const req = loadRequest(modelPath);
+    // The same file (by size and time) at the same settings was found to fit before: the header need not be read
+    // again for every reload (after an idle unload, a worker restart).
+    let key: string | undefined;
+    try { const st = fs.statSync(modelPath); key = `${modelPath}|${st.size}|${st.mtimeMs}|${req.contextSize}|${req.gpu}`; } catch { /* the load reports it */ }
+    if (key !== undefined && this.fitted.has(key)) return true;
     let report: FitReport;
     try { report = await this.service.modelClient.inspect(modelPath, { contextSize: req.contextSize, gpu: req.gpu }); } catch {
       return true; // the load itself reports a broken file with the right message
     }
     this.output.info(`Fit check for ${report.fileName}: ${report.verdict} at ${report.contextSize} tokens on ${report.backend} ` +
       `(${report.memory.map(m => `${m.pool}: ${formatBytes(m.modelBytes + m.contextBytes)} of ${formatBytes(m.freeBytes)} free`).join(', ')}).`);
-    if (report.verdict !== 'doesNotFit') return true;
+    if (report.verdict !== 'doesNotFit') { if (key !== undefined) this.fitted.add(key); return true; }
     const smaller = report.largestFittingContextSize;
     const USE_SMALLER = smaller ? `Use a ${smaller.toLocaleString()}-Token Context` : undefined;
     const USE_CPU = report.backend !== 'cpu' ? 'Use the CPU' : undefined;
