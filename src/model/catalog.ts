@@ -3,7 +3,7 @@
 // the same way and merged over it by id, so a user can fix a URI, pin a sha256 or add a build without an update.
 import { readFileSync } from 'node:fs';
 import builtinJson from '../../models/catalog.json';
-import { describeJsonValue, FieldChecker } from './jsonFields';
+import { describeJsonValue, FieldChecker, parseJsonText } from './jsonFields';
 
 export const CATALOG_SCHEMA = 'qed-nano-catalog/1';
 
@@ -151,13 +151,7 @@ function checkUnique(entries: CatalogEntry[], source: string): void {
 }
 
 export function parseCatalog(text: string, source: string): CatalogEntry[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CatalogError('(root)', `${source} is not valid JSON: ${(err as Error).message}.`);
-  }
-  return validateCatalog(json, source);
+  return validateCatalog(parseJsonText(text, source, (field, message) => new CatalogError(field, message)), source);
 }
 
 export function readCatalogFile(file: string): CatalogEntry[] {

@@ -10,6 +10,15 @@ export function describeJsonValue(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+/** JSON.parse with the error every validated document gives: its source named, at the root field. */
+export function parseJsonText(text: string, source: string, error: (field: string, message: string) => Error): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw error('(root)', `${source} is not valid JSON: ${(err as Error).message}.`);
+  }
+}
+
 export class FieldChecker {
   constructor(protected readonly source: string, private readonly error: (field: string, message: string) => Error) {}
 

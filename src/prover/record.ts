@@ -3,7 +3,7 @@
 // validated field by field when read back: a hand-edited or corrupt record gives an error naming the field.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FieldChecker } from '../model/jsonFields';
+import { FieldChecker, parseJsonText } from '../model/jsonFields';
 import type { StopReason } from '../model/protocol';
 import type { ProverModelInfo } from './model';
 import { TEMPLATE_IDS, type TemplateId } from './prompts';
@@ -333,13 +333,7 @@ export function validateRunRecord(json: Json, source = 'run record'): RunRecord 
 
 /** Parses and validates a record's JSON text. */
 export function parseRunRecord(text: string, source = 'run record'): RunRecord {
-  let json: Json;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new RunRecordError('(root)', `${source} is not valid JSON: ${(err as Error).message}.`);
-  }
-  return validateRunRecord(json, source);
+  return validateRunRecord(parseJsonText(text, source, (field, message) => new RunRecordError(field, message)), source);
 }
 
 export function readRunRecord(file: string): RunRecord {
