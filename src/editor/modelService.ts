@@ -45,7 +45,6 @@ function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<vo
 }
 
 const SELECT_MODEL = 'Select Model File…';
-const DOWNLOAD_MODEL = 'Download Model…';
 const OPEN_SETTINGS = 'Open Settings';
 const SHOW_OUTPUT = 'Show Output';
 
@@ -100,14 +99,8 @@ export class ModelService implements vscode.Disposable {
   async requireModelPath(): Promise<string | undefined> {
     const modelPath = configuredModelPath();
     if (modelPath) return modelPath;
-    if (this.hooks.missingModel) return (await this.hooks.missingModel()) || configuredModelPath() || undefined;
-    const choice = await vscode.window.showWarningMessage(
-      'QED-Nano needs a model file (GGUF) on this machine. Select one you already have, or download QED-Nano.',
-      SELECT_MODEL, DOWNLOAD_MODEL, OPEN_SETTINGS);
-    if (choice === SELECT_MODEL) await vscode.commands.executeCommand('qedNano.selectModel');
-    else if (choice === DOWNLOAD_MODEL) await vscode.commands.executeCommand('qedNano.downloadModel');
-    else if (choice === OPEN_SETTINGS) await vscode.commands.executeCommand('workbench.action.openSettings', 'qedNano.modelPath');
-    return configuredModelPath() || undefined;
+    // The offer itself (download / choose / settings / not now) lives in modelSetup.ts, the one place that words it.
+    return (await this.hooks.missingModel?.()) || configuredModelPath() || undefined;
   }
 
   async ensureLoaded(modelPath: string): Promise<ModelInfo> {

@@ -139,10 +139,13 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
 
   // ------------------------------------------------------------------ state → page
 
+  /** A run's latest record: the live one while it runs (the store has it only up to its last completed step). */
+  private recordOf(runId: string): RunRecord | undefined {
+    return this.running?.record.id === runId ? this.running.record : this.store.record(runId);
+  }
+
   private shownRecord(): RunRecord | null {
-    if (!this.shownRunId) return null;
-    if (this.running?.record.id === this.shownRunId) return this.running.record;
-    return this.store.record(this.shownRunId) ?? null;
+    return this.shownRunId ? this.recordOf(this.shownRunId) ?? null : null;
   }
 
   private view(): CacheView {
@@ -312,7 +315,7 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
   async act(action: string, runId: string, cycle?: number, summary?: string): Promise<unknown> {
     if (action === 'stop') { this.actions.stop(); return true; }
     const meta = this.store.meta(runId);
-    const record = this.running?.record.id === runId ? this.running.record : this.store.record(runId);
+    const record = this.recordOf(runId);
     if (!meta || !record) {
       void vscode.window.showWarningMessage('QED-Nano: this run is no longer in the history.');
       return undefined;
@@ -380,14 +383,14 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
   /** Read-only JSON of a stored run ("Open run record"). */
   provideTextDocumentContent(uri: vscode.Uri): string {
     const id = uri.path.replace(/^\//, '').replace(/\.json$/, '');
-    const record = this.running?.record.id === id ? this.running.record : this.store.record(id);
+    const record = this.recordOf(id);
     return record ? `${JSON.stringify(record, null, 2)}\n` : `// This run is no longer in the QED-Nano history.\n`;
   }
 
   /** "Export Run as Markdown": the report of a run. */
   report(runId: string): { markdown: string; meta: StoredRun } | undefined {
     const meta = this.store.meta(runId);
-    const record = this.running?.record.id === runId ? this.running.record : this.store.record(runId);
+    const record = this.recordOf(runId);
     return meta && record ? { markdown: runReportMarkdown(record), meta } : undefined;
   }
 
