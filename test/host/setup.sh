@@ -46,6 +46,11 @@ if [ -n "$missing" ] && [ -z "${HOST_SKIP_APT:-}" ]; then
 fi
 log "apt ok"
 
+# Under `npm test` or `npm start` the outer npm exports its own configuration as npm_config_*/npm_* variables: its user
+# agent names the outer Node (code-server's postinstall then refuses Node 20) and its local prefix is this project. A
+# nested npm would take them as its own, so start from npm's config files instead.
+while read -r name; do case $name in npm_*|NPM_*) unset "$name" ;; esac; done < <(compgen -e)
+
 # As root, code-server's postinstall refuses to run without unsafe_perm; node-pty's postinstall runs `npx node-gyp`,
 # which needs `yes` so npx does not prompt.
 export npm_config_unsafe_perm=true npm_config_yes=true npm_config_audit=false npm_config_fund=false \
