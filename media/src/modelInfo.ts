@@ -102,6 +102,11 @@ function render(view: ModelInfoView): void {
     }
   }
   if (view.fit) root.append(fitSection(view.fit));
+  if (view.budget) {
+    const p = el('p', `Tokens per reasoning-cache cycle: ${view.budget.reason}.`);
+    p.id = 'budget';
+    root.append(p);
+  }
   root.append(el('p', `Settings: GPU ${view.settings.gpu}, ${view.settings.threads} thread(s), context ${view.settings.contextSize}.`, 'muted'));
   const actions = el('div', undefined, 'actions');
   actions.append(

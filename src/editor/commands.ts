@@ -4,7 +4,19 @@ import * as vscode from 'vscode';
 import type { FitReport } from '../model/protocol';
 import { ModelInfoPanel } from '../webview/modelInfoPanel';
 import type { ModelService } from './modelService';
-import { loadRequest } from './settings';
+import { generationSettings, loadRequest, proverSettings } from './settings';
+import { autoCycleBudget } from '../prover/budget';
+
+/** The per-cycle budget a run would get at this context (a problem of a few hundred tokens), said for the user. */
+function budgetAt(contextSize: number): { tokensPerCycle: number; reason: string } {
+  const tokensPerCycle = proverSettings(contextSize, 512).maxTokensPerSolve;
+  const auto = autoCycleBudget(contextSize, 512);
+  return {
+    tokensPerCycle,
+    reason: generationSettings().maxTokensPerCycle === 'auto' ? `${auto.reason} (qedNano.maxTokensPerCycle "auto")`
+      : `${tokensPerCycle.toLocaleString('en-US')} (set in qedNano.maxTokensPerCycle; "auto" would give ${auto.maxTokensPerSolve.toLocaleString('en-US')} at this context)`,
+  };
+}
 
 export async function showModelInfo(service: ModelService, extensionUri: vscode.Uri, output: vscode.LogOutputChannel): Promise<ModelInfoPanel | undefined> {
   const modelPath = await service.requireModelPath();
@@ -13,12 +25,14 @@ export async function showModelInfo(service: ModelService, extensionUri: vscode.
   const settings = { gpu: req.gpu, threads: req.threads, contextSize: String(req.contextSize) };
   // The header and the fit estimate first: they explain a model that then fails to load.
   let fit: FitReport | undefined;
-  try { fit = await service.modelClient.inspect(modelPath, { contextSize: req.contextSize, gpu: req.gpu }); } catch { /* the load below reports it */ }
+  try { fit = await service.modelClient.inspect(modelPath, { contextSize: req.contextSize, maxContextSize: req.maxContextSize, gpu: req.gpu }); } catch { /* the load below reports it */ }
   try {
     const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'QED-Nano: loading model' }, () => service.ensureLoaded(modelPath));
-    return ModelInfoPanel.show(extensionUri, { info, settings, ...(fit ? { fit } : {}) }, output);
+    return ModelInfoPanel.show(extensionUri, { info, settings, ...(fit ? { fit } : {}), budget: budgetAt(info.contextSize) }, output);
   } catch (error) {
-    const panel = ModelInfoPanel.show(extensionUri, { error: error instanceof Error ? error.message : String(error), settings, ...(fit ? { fit } : {}) }, output);
+    const panel = ModelInfoPanel.show(extensionUri, {
+      error: error instanceof Error ? error.message : String(error), settings, ...(fit ? { fit, budget: budgetAt(fit.contextSize) } : {}),
+    }, output);
     service.reportError(error);
     return panel;
   }

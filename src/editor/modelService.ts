@@ -5,6 +5,8 @@ import { ModelClient } from '../model/client';
 import { ModelError } from '../model/errors';
 import type { ChatMessage, GenerateChunk, GenerateResult, ModelInfo } from '../model/protocol';
 import { proverModelInfo, type ProverModel } from '../prover/model';
+import { autoCycleBudget } from '../prover/budget';
+import { estimatePromptTokens } from '../prover/rc';
 import { configuredModelPath, generationSettings, idleUnloadMs, loadRequest } from './settings';
 
 export type RunPhase = 'idle' | 'loading' | 'thinking' | 'writing';
@@ -19,6 +21,8 @@ export interface RunProgress {
   cycle?: number;
   cycles?: number;
   summarising?: boolean;
+  /** Something the user should know about the run so far, kept once it is over (a cycle cut off by its budget). */
+  note?: string;
 }
 
 /** What a reasoning-cache run gets from the service: the model, the run's signal, and a way to say where it is. */
@@ -26,6 +30,8 @@ export interface ProverSession {
   model: ProverModel;
   signal: AbortSignal;
   setCycle(cycle: number, of: number, summarising: boolean): void;
+  /** Say in the status bar that a cycle's solve stopped at its token budget before its proof (no proof in it). */
+  noteCutOff(cycle: number, maxTokens: number): void;
 }
 
 export interface GenerateOptions {
@@ -129,7 +135,9 @@ export class ModelService implements vscode.Disposable {
     return this.session(modelPath, session => session.model.generate({
       messages,
       sampling: settings.sampling,
-      maxTokens: options.maxTokens ?? settings.maxTokensPerCycle,
+      maxTokens: options.maxTokens ?? (settings.maxTokensPerCycle === 'auto'
+        ? autoCycleBudget(session.model.info.contextSize, estimatePromptTokens(messages)).maxTokensPerSolve
+        : settings.maxTokensPerCycle),
       ...(options.thoughtTokenBudget !== undefined ? { thoughtTokenBudget: options.thoughtTokenBudget } : {}),
     }, { signal: session.signal, ...(options.onChunk ? { onChunk: options.onChunk } : {}) }), options.signal ? { signal: options.signal } : {});
   }
@@ -148,7 +156,7 @@ export class ModelService implements vscode.Disposable {
     this.current = controller;
     void vscode.commands.executeCommand('setContext', 'qedNano.busy', true);
     const startedAt = Date.now();
-    let where: Pick<RunProgress, 'cycle' | 'cycles' | 'summarising'> = {};
+    let where: Pick<RunProgress, 'cycle' | 'cycles' | 'summarising' | 'note'> = {};
     try {
       const info = await this.ensureLoaded(modelPath);
       this.emit({ phase: 'thinking', tokens: 0, tokensPerSecond: 0, startedAt, ...where });
@@ -179,15 +187,18 @@ export class ModelService implements vscode.Disposable {
         model,
         signal: controller.signal,
         setCycle: (cycle, cycles, summarising) => {
-          where = { cycle, cycles, summarising };
+          where = { ...where, cycle, cycles, summarising };
           this.emit({ phase: 'thinking', tokens: 0, tokensPerSecond: 0, startedAt, ...where });
+        },
+        noteCutOff: (cycle, maxTokens) => {
+          where = { ...where, note: `cycle ${cycle} cut off at its ${maxTokens.toLocaleString('en-US')}-token budget, no proof in it` };
         },
       });
     } finally {
       options.signal?.removeEventListener('abort', onOuterAbort);
       this.current = undefined;
       void vscode.commands.executeCommand('setContext', 'qedNano.busy', false);
-      this.emit({ phase: 'idle', tokens: 0, tokensPerSecond: 0, startedAt });
+      this.emit({ phase: 'idle', tokens: 0, tokensPerSecond: 0, startedAt, ...(where.note ? { note: where.note } : {}) });
     }
   }
 

@@ -273,7 +273,7 @@ export class ModelSetup implements vscode.Disposable {
   async useModelFile(file: string): Promise<string | undefined> {
     let report: FitReport;
     try {
-      report = await this.service.modelClient.inspect(file, { contextSize: loadRequest(file).contextSize, gpu: loadRequest(file).gpu });
+      report = await this.service.modelClient.inspect(file, { contextSize: loadRequest(file).contextSize, maxContextSize: loadRequest(file).maxContextSize, gpu: loadRequest(file).gpu });
     } catch (error) {
       const e = ModelError.from(error);
       void vscode.window.showErrorMessage(`QED-Nano cannot use ${path.basename(file)}: ${e.message}`);
@@ -304,7 +304,7 @@ export class ModelSetup implements vscode.Disposable {
     try { const st = fs.statSync(modelPath); key = `${modelPath}|${st.size}|${st.mtimeMs}|${req.contextSize}|${req.gpu}`; } catch { /* the load reports it */ }
     if (key !== undefined && this.fitted.has(key)) return true;
     let report: FitReport;
-    try { report = await this.service.modelClient.inspect(modelPath, { contextSize: req.contextSize, gpu: req.gpu }); } catch {
+    try { report = await this.service.modelClient.inspect(modelPath, { contextSize: req.contextSize, maxContextSize: req.maxContextSize, gpu: req.gpu }); } catch {
       return true; // the load itself reports a broken file with the right message
     }
     this.output.info(`Fit check for ${report.fileName}: ${report.verdict} at ${report.contextSize} tokens on ${report.backend} ` +

@@ -85,6 +85,15 @@ async function commandDocument(args: ProofCommandArgs | undefined): Promise<{ do
 }
 
 /** The problem as the model gets it: the macro definitions the statement uses, the theorem's title, the statement. */
+/**
+ * The run's settings for this model's context and this problem (an automatic per-cycle budget needs both). The
+ * problem is counted high, at 2 characters a token (Qwen's tokenizer averages 3–4.5 on prose and LaTeX): the room
+ * left for reasoning must really be there.
+ */
+function settingsFor(model: ProverModel, problemText: string) {
+  return proverSettings(model.info.contextSize, Math.ceil(problemText.length / 2));
+}
+
 function problemOf(text: string, language: DocumentLanguage, theorem: Theorem | undefined, statement: string): string {
   const outline = outlineOf(text, language);
   const macros = macrosUsedIn(statement, outline.macros);
@@ -184,6 +193,10 @@ export class ProofCommands {
               session.setCycle(e.cycle, e.of, e.phase === 'summarize');
               progress.report({ message: `cycle ${e.cycle} of ${e.of}: ${e.phase === 'solve' ? 'solving' : 'summarising'}…` });
             }
+            // A solve that stopped at its budget without `</think>` or a proof: say so, it is not the model's choice.
+            if (e.type === 'phaseDone' && e.phase === 'solve' && e.truncated && e.stats.stopReason === 'maxTokens') {
+              session.noteCutOff(e.cycle, e.stats.generatedTokens);
+            }
             if (e.type === 'runFailed') throw e.error;
             next = await stream.next();
           }
@@ -232,7 +245,7 @@ export class ProofCommands {
     const placement: PlacementTarget = anchor ? { kind: 'theorem', anchor } : { kind: 'selection', text: selected!.text, start: selected!.start, replace: false };
     const context = runContext(doc, language, 'prove', theorem, statement, placement);
     const record = await this.run(`proving ${name}`, context, (model, signal, prompts) => prove({
-      model, problem, source: { file: doc.uri.toString(), label: theorem?.label ?? null }, settings: proverSettings(), prompts, signal,
+      model, problem, source: { file: doc.uri.toString(), label: theorem?.label ?? null }, settings: settingsFor(model, problem), prompts, signal,
     }));
     if (!record) return { status: 'failed', message: 'The run did not complete (see the error message).' };
     const outcome = record.outcome;
@@ -358,7 +371,7 @@ export class ProofCommands {
     const placement: PlacementTarget = bySelection ? { kind: 'selection', text: oldBody, start: old.start, replace: true } : { kind: 'theorem', anchor: anchorOf(theorem) };
     const context = runContext(doc, language, 'refine', theorem, theorem.statement, placement);
     const record = await this.run(`refining the proof of ${theorem.label}`, context, (model, signal, prompts) => prove({
-      model, problem, source: { file: doc.uri.toString(), label: theorem.label }, settings: proverSettings(), prompts, seed: { text: seed, file: doc.uri.toString() }, signal,
+      model, problem, source: { file: doc.uri.toString(), label: theorem.label }, settings: settingsFor(model, problem + seed), prompts, seed: { text: seed, file: doc.uri.toString() }, signal,
     }));
     if (!record) return { status: 'failed', message: 'The run did not complete (see the error message).' };
     const outcome = record.outcome;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GpuChoice, LoadRequest, SamplingOptions } from '../model/protocol';
 import type { PromptOverrides } from '../prover/promptFiles';
+import { autoCycleBudget, contextForBudget, TRAINED_TOKENS_PER_STEP } from '../prover/budget';
 import type { ProverSettingsInput } from '../prover/rc';
 import type { Sampling } from '../prover/record';
 
@@ -11,8 +12,25 @@ const GPU_CHOICES: readonly GpuChoice[] = ['auto', 'cuda', 'vulkan', 'metal', 'o
 
 export interface GenerationSettings {
   sampling: SamplingOptions;
-  maxTokensPerCycle: number;
+  /** 'auto': derived from the context the model got (src/prover/budget.ts). */
+  maxTokensPerCycle: 'auto' | number;
 }
+
+/**
+ * Sampling defaults and where they come from: QED-Nano's model card recommends temperature 0.6 and top-p 0.95; the
+ * paper's training evaluation sampled with top-k 20. (package.json repeats them as the settings' defaults.)
+ */
+export const DEFAULT_SAMPLING: SamplingOptions = { temperature: 0.6, topP: 0.95, topK: 20 };
+
+/** qedNano.maxTokensPerCycle: 'auto' or a whole number of at least 64. */
+export function parseTokensPerCycle(value: unknown): 'auto' | number {
+  if (typeof value === 'number' && Number.isFinite(value)) return Math.max(64, Math.floor(value));
+  if (typeof value === 'string' && /^\d+$/.test(value.trim())) return Math.max(64, parseInt(value.trim(), 10));
+  return 'auto';
+}
+
+/** An automatic context never needs more than the trained per-cycle budget with everything around it. */
+export const AUTO_CONTEXT_CAP = contextForBudget(TRAINED_TOKENS_PER_STEP);
 
 function section(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('qedNano');
@@ -43,6 +61,7 @@ export function loadRequest(modelPath: string): LoadRequest {
     gpu: (GPU_CHOICES as readonly string[]).includes(gpu) ? (gpu as GpuChoice) : 'auto',
     threads: effectiveThreads(cfg.get<number>('threads') ?? 0),
     contextSize: parseContextSize(cfg.get('contextSize')),
+    maxContextSize: AUTO_CONTEXT_CAP,
   };
 }
 
@@ -50,11 +69,11 @@ export function generationSettings(): GenerationSettings {
   const cfg = section();
   return {
     sampling: {
-      temperature: cfg.get<number>('temperature') ?? 0.7,
-      topP: cfg.get<number>('topP') ?? 0.95,
-      topK: cfg.get<number>('topK') ?? 20,
+      temperature: cfg.get<number>('temperature') ?? DEFAULT_SAMPLING.temperature,
+      topP: cfg.get<number>('topP') ?? DEFAULT_SAMPLING.topP,
+      topK: cfg.get<number>('topK') ?? DEFAULT_SAMPLING.topK,
     },
-    maxTokensPerCycle: Math.max(64, cfg.get<number>('maxTokensPerCycle') ?? 16384),
+    maxTokensPerCycle: parseTokensPerCycle(cfg.get('maxTokensPerCycle')),
   };
 }
 
@@ -66,16 +85,24 @@ export function idleUnloadMs(): number {
 /** Settings whose change means the loaded model must be reloaded (the client notices on its next request). */
 export const RELOAD_SETTINGS = ['qedNano.modelPath', 'qedNano.gpu', 'qedNano.threads', 'qedNano.contextSize'];
 
-/** The reasoning-cache settings for a run from the editor (src/prover/rc.ts ProverSettingsInput). */
-export function proverSettings(): Required<Pick<ProverSettingsInput, 'cycles' | 'maxTokensPerSolve' | 'summaryMaxTokens' | 'summaryThinkingTokens'>> & { sampling: Sampling } {
+export type EditorProverSettings = Required<Pick<ProverSettingsInput, 'cycles' | 'maxTokensPerSolve' | 'summaryMaxTokens' | 'summaryThinkingTokens'>> & { sampling: Sampling };
+
+/**
+ * The reasoning-cache settings for a run from the editor (src/prover/rc.ts ProverSettingsInput), for a model whose
+ * context holds `contextSize` tokens and a problem of about `problemTokens`: qedNano.maxTokensPerCycle 'auto' takes
+ * the largest budget that fits (src/prover/budget.ts).
+ */
+export function proverSettings(contextSize: number, problemTokens = 0): EditorProverSettings {
   const cfg = section();
   const gen = generationSettings();
   const cycles = Math.min(10, Math.max(1, Math.floor(cfg.get<number>('cycles') ?? 3)));
+  const auto = autoCycleBudget(contextSize, problemTokens);
+  const maxTokensPerSolve = gen.maxTokensPerCycle === 'auto' ? auto.maxTokensPerSolve : gen.maxTokensPerCycle;
   // A summary never needs more than a cycle's budget; its thinking gets half of it (the prover's defaults: 4096 / 2048).
-  const summaryMaxTokens = Math.min(4096, gen.maxTokensPerCycle);
+  const summaryMaxTokens = Math.min(auto.summaryMaxTokens, maxTokensPerSolve);
   return {
     cycles,
-    maxTokensPerSolve: gen.maxTokensPerCycle,
+    maxTokensPerSolve,
     summaryMaxTokens,
     summaryThinkingTokens: Math.min(2048, Math.floor(summaryMaxTokens / 2)),
     sampling: { ...gen.sampling, seed: null },

@@ -10,14 +10,15 @@ export function statusText(p: RunProgress, now = Date.now()): string {
   const elapsed = Math.max(0, Math.round((now - p.startedAt) / 1000));
   const clock = elapsed >= 60 ? `${Math.floor(elapsed / 60)}m ${String(elapsed % 60).padStart(2, '0')}s` : `${elapsed}s`;
   switch (p.phase) {
-    case 'idle': return '$(mortar-board) QED-Nano';
+    case 'idle': return p.note ? `$(warning) QED-Nano: last run: ${p.note}` : '$(mortar-board) QED-Nano';
     case 'loading': return `$(loading~spin) QED-Nano: loading model ${clock}`;
     case 'thinking':
     case 'writing': {
       const rate = p.tokensPerSecond > 0 ? `, ${p.tokensPerSecond.toFixed(p.tokensPerSecond < 10 ? 1 : 0)} tok/s` : '';
       const cycle = p.cycle !== undefined && p.cycles !== undefined ? `cycle ${p.cycle} of ${p.cycles}, ` : '';
       const phase = p.summarising ? (p.phase === 'writing' ? 'summarising' : 'thinking (summary)') : p.phase;
-      return `$(sync~spin) QED-Nano: ${cycle}${phase}, ${formatTokens(p.tokens)} tokens${rate}, ${clock}`;
+      const note = p.note ? ` (${p.note})` : '';
+      return `$(sync~spin) QED-Nano: ${cycle}${phase}, ${formatTokens(p.tokens)} tokens${rate}, ${clock}${note}`;
     }
   }
 }
@@ -49,7 +50,9 @@ export class StatusBar implements vscode.Disposable {
   private render(): void {
     const busy = this.last.phase !== 'idle';
     this.item.text = statusText(this.last);
-    this.item.tooltip = busy ? 'QED-Nano is working. Click to stop.' : 'QED-Nano: click for model info';
+    this.item.tooltip = busy ? 'QED-Nano is working. Click to stop.'
+      : this.last.note ? 'A cycle used its whole token budget (qedNano.maxTokensPerCycle) before writing its proof. Click for model info.'
+        : 'QED-Nano: click for model info';
     this.item.command = busy ? 'qedNano.cancel' : 'qedNano.showModelInfo';
     this.item.accessibilityInformation = { label: this.item.text.replace(/\$\([^)]*\)\s*/g, ''), role: 'button' };
   }

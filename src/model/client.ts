@@ -35,7 +35,8 @@ interface Pending {
 }
 
 function sameLoad(a: LoadRequest, b: LoadRequest): boolean {
-  return a.modelPath === b.modelPath && a.gpu === b.gpu && a.threads === b.threads && a.contextSize === b.contextSize;
+  return a.modelPath === b.modelPath && a.gpu === b.gpu && a.threads === b.threads && a.contextSize === b.contextSize
+    && a.maxContextSize === b.maxContextSize;
 }
 
 export class ModelClient {
@@ -187,11 +188,11 @@ export class ModelClient {
    * context size on this backend (see FitReport). Starts the worker if needed; works while a model is loaded or
    * generating. Rejects with modelMissing / notGguf / corruptModel / binaryMissing for files it cannot read.
    */
-  async inspect(modelPath: string, opts: { contextSize?: 'auto' | number; gpu?: GpuChoice } = {}): Promise<FitReport> {
+  async inspect(modelPath: string, opts: { contextSize?: 'auto' | number; maxContextSize?: number; gpu?: GpuChoice } = {}): Promise<FitReport> {
     this.checkNotDisposed();
     await this.startWorker();
     return this.request<FitReport>({
-      type: 'inspect', id: this.nextId++, request: { modelPath, gpu: opts.gpu ?? 'auto', contextSize: opts.contextSize ?? 'auto' },
+      type: 'inspect', id: this.nextId++, request: { modelPath, gpu: opts.gpu ?? 'auto', contextSize: opts.contextSize ?? 'auto', ...(opts.maxContextSize ? { maxContextSize: opts.maxContextSize } : {}) },
     });
   }
 

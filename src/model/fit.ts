@@ -27,6 +27,8 @@ export interface FitInput {
   pools: PoolState[];
   trainContextSize: number;
   requested: 'auto' | number;
+  /** The most 'auto' chooses (LoadRequest.maxContextSize); the training context otherwise. */
+  maxAutoContextSize?: number;
   backend: 'cuda' | 'vulkan' | 'metal' | 'cpu';
   /** For the suggestion to run on the CPU instead: does the model fit in RAM with the CPU (only asked on a GPU). */
   cpuAlternative?: () => Promise<{ verdict: FitVerdict; largestFittingContextSize: number | null }>;
@@ -73,9 +75,10 @@ async function largestFitting(input: FitInput, max: number): Promise<number | nu
 
 export async function assessFit(input: FitInput): Promise<FitAssessment> {
   const train = Math.max(CONTEXT_STEP, input.trainContextSize);
-  const largest = await largestFitting(input, train);
+  const ceiling = Math.max(CONTEXT_STEP, Math.min(train, input.maxAutoContextSize ?? train));
+  const largest = await largestFitting(input, ceiling);
   const contextSize = input.requested === 'auto'
-    ? (largest ?? Math.min(train, 4096))
+    ? (largest ?? Math.min(ceiling, 4096))
     : Math.ceil(input.requested / CONTEXT_STEP) * CONTEXT_STEP;
   const memory = combine(await input.estimate(contextSize), input.pools);
   const verdict = verdictOf(memory);

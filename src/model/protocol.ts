@@ -9,8 +9,11 @@ export interface LoadRequest {
   gpu: GpuChoice;
   /** llama.cpp threads; 0 = the cores available to this process. */
   threads: number;
-  /** 'auto' = the model's training context, capped by what fits in memory. */
+  /** 'auto' = the model's training context, capped by what fits in memory and by maxContextSize. */
   contextSize: 'auto' | number;
+  /** The most an 'auto' context allocates: a 262k-token training context would take its whole KV cache from the
+   *  machine while the prover never uses more than its budget needs. Absent = no cap. */
+  maxContextSize?: number;
 }
 
 export interface ModelInfo {
@@ -88,6 +91,8 @@ export interface InspectRequest {
   gpu: GpuChoice;
   /** The context to estimate for; 'auto' = the training context, or the largest that fits if that does not. */
   contextSize: 'auto' | number;
+  /** As LoadRequest.maxContextSize. */
+  maxContextSize?: number;
 }
 
 export type FitVerdict = 'fits' | 'tight' | 'doesNotFit';

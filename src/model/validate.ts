@@ -20,13 +20,15 @@ const STOP_REASONS = ['eos', 'maxTokens', 'abort', 'stopString', 'other'] as con
 
 export function isLoadRequest(v: unknown): v is LoadRequest {
   return isObj(v) && isStr(v.modelPath) && oneOf(v.gpu, GPU_CHOICES) && isInt(v.threads) && (v.threads as number) >= 0
-    && (v.contextSize === 'auto' || (isInt(v.contextSize) && (v.contextSize as number) > 0));
+    && (v.contextSize === 'auto' || (isInt(v.contextSize) && (v.contextSize as number) > 0)) && isMaxContext(v.maxContextSize);
 }
 
 export function isInspectRequest(v: unknown): v is InspectRequest {
   return isObj(v) && isStr(v.modelPath) && oneOf(v.gpu, GPU_CHOICES)
-    && (v.contextSize === 'auto' || (isInt(v.contextSize) && (v.contextSize as number) > 0));
+    && (v.contextSize === 'auto' || (isInt(v.contextSize) && (v.contextSize as number) > 0)) && isMaxContext(v.maxContextSize);
 }
+
+const isMaxContext = (v: unknown) => v === undefined || (isInt(v) && (v as number) > 0);
 
 const isStrOrNull = (v: unknown): v is string | null => v === null || isStr(v);
 

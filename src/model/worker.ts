@@ -116,7 +116,8 @@ async function getLlamaFor(L: NodeLlamaCpp, req: LoadRequest, threads: number): 
 }
 
 function sameLoad(a: LoadRequest, b: LoadRequest): boolean {
-  return a.modelPath === b.modelPath && a.gpu === b.gpu && a.threads === b.threads && a.contextSize === b.contextSize;
+  return a.modelPath === b.modelPath && a.gpu === b.gpu && a.threads === b.threads && a.contextSize === b.contextSize
+    && a.maxContextSize === b.maxContextSize;
 }
 
 async function disposeLoaded(): Promise<void> {
@@ -165,7 +166,7 @@ async function load(req: LoadRequest): Promise<ModelInfo> {
   let context: LlamaContext;
   try {
     context = await model.createContext({
-      contextSize: req.contextSize === 'auto' ? 'auto' : req.contextSize,
+      contextSize: req.contextSize !== 'auto' ? req.contextSize : req.maxContextSize ? { max: req.maxContextSize } : 'auto',
       sequences: 1,
       threads,
     });
@@ -371,11 +372,11 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
     }
     const trainContextSize = insights.trainContextSize ?? 4096;
     const fit = await assessFit({
-      estimate: estimateFor(gpuLayers), pools, trainContextSize, requested: req.contextSize,
+      estimate: estimateFor(gpuLayers), pools, trainContextSize, requested: req.contextSize, maxAutoContextSize: req.maxContextSize,
       backend: onGpu ? llama.gpu as 'cuda' | 'vulkan' | 'metal' : 'cpu',
       ...(onGpu ? {
         cpuAlternative: async () => {
-          const cpu = await assessFit({ estimate: estimateFor(0), pools: [ramPool], trainContextSize, requested: req.contextSize, backend: 'cpu' });
+          const cpu = await assessFit({ estimate: estimateFor(0), pools: [ramPool], trainContextSize, requested: req.contextSize, maxAutoContextSize: req.maxContextSize, backend: 'cpu' });
           return { verdict: cpu.verdict, largestFittingContextSize: cpu.largestFittingContextSize };
         },
       } : {}),

@@ -12,6 +12,7 @@ import { ModelClient } from '../model/client';
 import { ModelError } from '../model/errors';
 import type { GpuChoice, ModelInfo } from '../model/protocol';
 import { documentKindOf, findTheorems, type TheoremInfo } from '../documents/theorems';
+import { autoCycleBudget, contextForBudget, TRAINED_TOKENS_PER_STEP } from './budget';
 import { ProverError } from './errors';
 import { modelClientProverModel } from './model';
 import { PromptTemplateError } from './prompts';
@@ -33,11 +34,13 @@ Options:
   --edit-summary FILE     with --extend: replace the run's latest summary with this file's text first
   --prompts DIR           prompt template overrides (single.md, solve-first.md, solve.md, summarize.md)
   --out FILE              where to write the run record (default: qed-nano-run-<time>.json; --extend: RUN.json)
-  --max-tokens N          most tokens one solve may generate (default 16384)
+  --max-tokens N          most tokens one solve may generate (default: the largest that fits the context beside
+                          the problem and the summaries, up to 49152, QED-Nano's trained per-step allowance)
   --thinking-tokens N     thinking budget of one solve (default: none beyond --max-tokens)
-  --summary-tokens N      most tokens one summary may generate (default 4096)
+  --summary-tokens N      most tokens one summary may generate (default 4096, less in a small context)
   --summary-thinking N    the summariser's thinking budget (default 2048)
-  --temperature X --top-p X --top-k N --sampling-seed N   sampling (defaults 0.7, 0.95, 20, random)
+  --temperature X --top-p X --top-k N --sampling-seed N   sampling (defaults 0.6, 0.95, 20, random: the model
+                          card's temperature and top-p, the training evaluation's top-k)
   --threads N             CPU threads (default 0 = all cores)
   --gpu auto|cuda|vulkan|metal|off   (default auto)
   --context N|auto        context size in tokens (default auto)
@@ -278,13 +281,15 @@ function defaultOut(): string {
   return `qed-nano-run-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.json`;
 }
 
-function settingsOf(a: Args): ProverSettingsInput {
+/** The run's settings: the flags given, and for the budgets not given, what fits this context (src/prover/budget.ts). */
+function settingsOf(a: Args, contextSize: number, problem: string): ProverSettingsInput {
   const s: ProverSettingsInput = {};
+  const auto = autoCycleBudget(contextSize, Math.ceil(problem.length / 2));
   if (a.cycles !== undefined) s.cycles = a.cycles;
-  if (a.maxTokens !== undefined) s.maxTokensPerSolve = a.maxTokens;
+  s.maxTokensPerSolve = a.maxTokens ?? auto.maxTokensPerSolve;
   if (a.thinkingTokens !== undefined) s.thinkingTokensPerSolve = a.thinkingTokens;
-  if (a.summaryTokens !== undefined) s.summaryMaxTokens = a.summaryTokens;
-  if (a.summaryThinking !== undefined) s.summaryThinkingTokens = a.summaryThinking;
+  s.summaryMaxTokens = a.summaryTokens ?? Math.min(auto.summaryMaxTokens, s.maxTokensPerSolve);
+  s.summaryThinkingTokens = a.summaryThinking ?? Math.min(2048, Math.floor(s.summaryMaxTokens / 2));
   const sampling: NonNullable<ProverSettingsInput['sampling']> = {};
   if (a.temperature !== undefined) sampling.temperature = a.temperature;
   if (a.topP !== undefined) sampling.topP = a.topP;
@@ -368,7 +373,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     progress.info(`loading ${path.basename(modelPath)}…`);
     let info: ModelInfo;
     try {
-      info = await client.ensureLoaded({ modelPath: path.resolve(modelPath), gpu: a.gpu, threads: a.threads, contextSize: a.context });
+      info = await client.ensureLoaded({ modelPath: path.resolve(modelPath), gpu: a.gpu, threads: a.threads, contextSize: a.context, maxContextSize: contextForBudget(TRAINED_TOKENS_PER_STEP) });
     } catch (err) {
       const e = ModelError.from(err);
       io.stderr.write(`qed-nano: ${e.message}\n`);
@@ -382,7 +387,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       events = base
         ? extend({ model, record: base, cycles: a.cycles ?? 1, prompts, signal: abort.signal, ...(editedSummary !== undefined ? { summary: editedSummary } : {}) })
         : prove({
-          model, problem: problem!.text, prompts, signal: abort.signal, settings: settingsOf(a),
+          model, problem: problem!.text, prompts, signal: abort.signal, settings: settingsOf(a, info.contextSize, problem!.text),
           source: { file: problem!.file === '-' ? '-' : path.resolve(problem!.file), ...(problem!.theorem ? { range: problem!.theorem.range, label: problem!.theorem.latexLabel ? `${problem!.theorem.label} \\label{${problem!.theorem.latexLabel}}` : problem!.theorem.label } : {}) },
           ...(seed ? { seed } : {}),
         });

@@ -60,6 +60,8 @@ export interface RenderOptions {
   cache?: FormulaCache;
   /** Theorem and proof blocks marked as ./markdownItTheorems does (the math preview); off for model replies. */
   theorems?: boolean;
+  /** KaTeX time a document may take before the rest of its math is shown as source; default MATH_BUDGET_MS. */
+  mathBudgetMs?: number;
 }
 
 /**
@@ -291,6 +293,7 @@ function renderDocument(markdown: string, options: RenderOptions): RenderResult 
   let skipped = 0;
   const rendered: (string | undefined)[] = [];
   const cache = options.cache;
+  const mathBudgetMs = options.mathBudgetMs ?? MATH_BUDGET_MS;
   cache?.useMacros(options.macros);
 
   const render = (k: number): string => {
@@ -307,7 +310,7 @@ function renderDocument(markdown: string, options: RenderOptions): RenderResult 
     };
     if (tex.length > MAX_FORMULA_CHARS) {
       html = fail(`formula longer than ${MAX_FORMULA_CHARS} characters: not rendered`);
-    } else if (formulas >= MAX_FORMULAS || mathChars + tex.length > MAX_TOTAL_MATH_CHARS || mathMs > MATH_BUDGET_MS) {
+    } else if (formulas >= MAX_FORMULAS || mathChars + tex.length > MAX_TOTAL_MATH_CHARS || mathMs > mathBudgetMs) {
       // Over the document's budget: shown as source, one summary error for all of them (see below).
       skipped++;
       html = `<span class="qed-math-skipped" title="not rendered: the document has too much math">${escapeHtml(whole)}</span>`;

@@ -103,6 +103,8 @@ interface Ctx {
   /** The source, for the raw text of a span put back into code. */
   source: string;
   enumDepth: number;
+  /** Whether the source line holding an offset starts as a block quote (`>`), per line, computed on first use. */
+  quotedLineAt: (offset: number) => boolean;
 }
 
 type BlockKind = 'para' | 'display' | 'list' | 'other';
@@ -149,7 +151,7 @@ export function markdownProofToLatex(markdown: string, options: ProofToLatexOpti
   warnings.push(...scanWarnings);
   const ctx: Ctx = {
     opts: { inlineMath: options.inlineMath ?? 'keep', hyperref: options.hyperref ?? false },
-    warnings, spans, source: text, enumDepth: 0,
+    warnings, spans, source: text, enumDepth: 0, quotedLineAt: quotedLines(text),
   };
   const tree = buildTree(markdownParser().parse(protectedText, {}));
   const latex = joinBlocks(renderNodes(tree, ctx), '\n\n');
@@ -406,10 +408,38 @@ function renderSpan(span: Span, ctx: Ctx): string {
   }
 }
 
+/**
+ * quotedLineAt for a source: the line starts are found once, so that asking for each of many formulas on one long
+ * line does not scan back to its start every time (that made 1 MB of `$$` quadratic).
+ */
+function quotedLines(source: string): (offset: number) => boolean {
+  let starts: number[] | undefined;
+  const known = new Map<number, boolean>();
+  return (offset) => {
+    if (!starts) {
+      starts = [0];
+      for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) starts.push(i + 1);
+    }
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid; else hi = mid - 1;
+    }
+    let quoted = known.get(lo);
+    if (quoted === undefined) {
+      let i = starts[lo]!;
+      while (i < offset && (source[i] === ' ' || source[i] === '\t')) i++;
+      quoted = i < offset && source[i] === '>';
+      known.set(lo, quoted);
+    }
+    return quoted;
+  };
+}
+
 /** The lines of a multi-line math body, with Markdown block-quote markers and blank lines removed. */
 function bodyLines(span: MathSpan, ctx: Ctx, body: string): string[] {
-  const lineStart = ctx.source.lastIndexOf('\n', span.start - 1) + 1;
-  const quoted = /^[ \t]*>/.test(ctx.source.slice(lineStart, span.start));
+  const quoted = ctx.quotedLineAt(span.start);
   const lines = body.split('\n').map((l, k) => (quoted && k > 0 ? l.replace(/^[ \t]*(?:>[ \t]?)+/, '') : l).trimEnd());
   if (lines.some((l, k) => l.trim() === '' && k > 0 && k < lines.length - 1)) ctx.warnings.push('blank lines inside display math removed');
   return lines.filter(l => l.trim() !== '');

@@ -9,6 +9,8 @@ export interface ModelInfoView {
   settings: { gpu: string; threads: number; contextSize: string };
   /** The GGUF header and the memory estimate at the configured context (read without loading the model). */
   fit?: FitReport;
+  /** Tokens a reasoning-cache cycle may generate with this context, and why (qedNano.maxTokensPerCycle). */
+  budget?: { tokensPerCycle: number; reason: string };
 }
 
 export type ToModelInfoWebview = { type: 'modelInfo'; view: ModelInfoView };

@@ -23,7 +23,7 @@ suite('activation (real extension host)', () => {
     if (!wasActive) note(`markdown document opened -> extension active: ${(performance.now() - t0).toFixed(0)} ms`);
     assert.ok(api, 'activate() returned no API');
     assert.equal(typeof api.activationMs, 'number', 'API has no activationMs');
-    assert.ok(api.activationMs >= 0 && api.activationMs < 5000, `activation took ${api.activationMs} ms`);
+    assert.ok(api.activationMs >= 0, `activation time ${api.activationMs} ms`); // how long: bench/activation.mjs
     note(`activation: ${api.activationMs.toFixed(1)} ms`);
   });
 

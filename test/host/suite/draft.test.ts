@@ -186,6 +186,8 @@ suite('draft: prove into the document (real extension host)', () => {
     assert.equal(r.record?.outcome.status, 'truncated');
     assert.equal(r.proof, expected.answer, 'the fallback is cycle 2\'s proof');
     assert.equal(editor.document.getText(), TEX, 'something was inserted');
+    // The status bar says the budget cut the cycle off (2 tokens: the cap above), not that the model gave up.
+    assert.equal(api.statusText(), '$(warning) QED-Nano: last run: cycle 3 cut off at its 2-token budget, no proof in it');
     const env = latexProofEnvironment(markdownProofToLatex(expected.answer).latex);
     const at = TEX.indexOf('\\end{theorem}') + '\\end{theorem}'.length;
     const withProof = `${TEX.slice(0, at)}\n${env}${TEX.slice(at)}`;

@@ -131,12 +131,11 @@ process.on('disconnect', () => process.exit(0));
     try {
       await c.ensureLoaded({ modelPath: '/x.gguf', gpu: 'off', threads: 1, contextSize: 'auto' });
       const ac = new AbortController();
-      let t0 = 0;
+      // The worker never answers after its first chunk: only the client's own abort can end this call (a missed
+      // abort hangs until mocha's timeout).
       const r = await c.generate({ messages: [{ role: 'user', content: 'x' }], sampling: { temperature: 0, topP: 1, topK: 0 }, maxTokens: 10 }, {
-        signal: ac.signal, onChunk: () => { t0 = performance.now(); ac.abort(); },
+        signal: ac.signal, onChunk: () => { ac.abort(); },
       });
-      const ms = performance.now() - t0;
-      assert.ok(ms < 250, `abort took ${ms.toFixed(0)} ms`);
       assert.equal(r.stopReason, 'abort');
       assert.equal(r.thought, 'partial');
     } finally {

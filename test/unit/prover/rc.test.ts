@@ -44,7 +44,7 @@ describe('prover/rc: the reasoning-cache loop (mock model)', () => {
     for (const gone of ['S1:', 'R1:', 'R2:']) assert.ok(!solve3![0]!.content.includes(gone), `cycle 3's prompt holds ${gone}`);
     // Budgets and sampling.
     assert.deepEqual(m.requests.map(r => [r.maxTokens, r.thoughtTokenBudget]), [[16384, undefined], [4096, 2048], [16384, undefined], [4096, 2048], [16384, undefined]]);
-    assert.deepEqual(m.requests[0]!.sampling, { temperature: 0.7, topP: 0.95, topK: 20 });
+    assert.deepEqual(m.requests[0]!.sampling, { temperature: 0.6, topP: 0.95, topK: 20 });
     // The answer is the last cycle's proof.
     assert.equal(record.outcome.status, 'proved');
     assert.equal(record.outcome.proof, 'Proof 3. Three consecutive integers. ∎');

@@ -38,7 +38,7 @@ describe('prover/record: the run record', () => {
     assert.equal(fs.readFileSync(file, 'utf8'), serializeRunRecord(r));
     assert.deepEqual(fs.readdirSync(dir), ['run.json'], 'no temp file left behind');
     assert.equal(r.schema, 'qed-nano-run/1');
-    assert.deepEqual(r.settings, { cycles: 2, maxTokensPerSolve: 16384, thinkingTokensPerSolve: null, summaryMaxTokens: 4096, summaryThinkingTokens: 2048, sampling: { temperature: 0.7, topP: 0.95, topK: 20, seed: 3 } });
+    assert.deepEqual(r.settings, { cycles: 2, maxTokensPerSolve: 16384, thinkingTokensPerSolve: null, summaryMaxTokens: 4096, summaryThinkingTokens: 2048, sampling: { temperature: 0.6, topP: 0.95, topK: 20, seed: 3 } });
     assert.deepEqual(r.problem.source, { file: '/x/a.tex', range: { start: { line: 1, character: 0 }, end: { line: 3, character: 13 } }, label: 'Theorem 1' });
   });
 

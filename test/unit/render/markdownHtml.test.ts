@@ -5,12 +5,13 @@ import {
 import { scanMath } from '../../../src/render/mathSpans';
 import { REAL } from './cases';
 import { assertInert, tags, timed } from './inertHtml';
+import { assertGrowth } from '../growth';
 
-/** Renders, asserts the result inert and the render under 2 s; logs the time of the hostile cases. */
+/** Renders and asserts the result inert; logs the time of the hostile cases (blow-ups are guarded by growth tests).
+ *  KaTeX's time budget is lifted so that what is rendered does not depend on the machine's load (tested on its own). */
 function safe(markdown: string, label?: string) {
-  const { ms, value } = timed(() => renderMarkdownMath(markdown));
+  const { ms, value } = timed(() => renderMarkdownMath(markdown, { mathBudgetMs: Infinity }));
   if (label) console.log(`      ${label}: ${ms.toFixed(0)} ms, ${value.html.length} chars of HTML`);
-  assert.ok(ms < 2000, `${label ?? 'render'} took ${ms.toFixed(0)} ms`);
   assertInert(value.html);
   return value;
 }
@@ -171,7 +172,8 @@ describe('render/markdownHtml: renderMarkdownMath', () => {
     it('2,000 macro bombs in one document stay bounded', () => {
       safe('$\\def\\a{\\a\\a}\\a$ '.repeat(2000), '2,000 macro bombs');
     });
-    it('a 1 MB single line (prose, formulas, dollars, links, emphasis) renders in well under 2 s', () => {
+    it('a 1 MB single line (prose, formulas, dollars, links, emphasis) renders inert', function () {
+      this.timeout(240_000);
       const mb = 1 << 20;
       safe('word '.repeat(mb / 5), '1 MB prose');
       const f = safe('$x_1^2$ '.repeat(mb / 8), '1 MB of small formulas');
@@ -189,18 +191,41 @@ describe('render/markdownHtml: renderMarkdownMath', () => {
       safe('\\begin{align}'.repeat(mb / 13), '1 MB of \\begin{align}');
       safe(('$' + 'x^2+\\frac{a}{b}+'.repeat(1200) + '1$ ').repeat(55), '1 MB of 19k-char formulas');
     });
-    it('a 1 MB real proof (repeated) keeps every formula, renders the first MAX_FORMULAS and stays under 2 s', () => {
+    it('every 1 MB family renders in time linear in its size (128 kB against 1 MB)', function () {
+      this.timeout(120_000);
+      const families: [string, (bytes: number) => string][] = [
+        ['prose', (b) => 'word '.repeat(b / 5)],
+        ['small formulas', (b) => '$x_1^2$ '.repeat(b / 8)],
+        ['$', (b) => '$'.repeat(b)],
+        ['unclosed $', (b) => '$a '.repeat(b / 3)],
+        ['\\[', (b) => '\\['.repeat(b / 2)],
+        ['emphasis openers', (b) => '*a _b '.repeat(b / 6)],
+        ['unclosed $$ paragraphs', (b) => '$$\n\n'.repeat(b / 4)],
+        ['unclosed \\( lines', (b) => '\\(\n'.repeat(b / 3)],
+        ['\\begin{align}', (b) => '\\begin{align}'.repeat(b / 13)],
+        ['real proofs', (b) => `${REAL.induction}\n\n`.repeat(Math.ceil(b / (REAL.induction.length + 2)))],
+      ];
+      for (const [name, make] of families) assertGrowth(name, make, (md) => renderMarkdownMath(md, { mathBudgetMs: Infinity }), { n: (1 << 20) / 8, rounds: 2 });
+    });
+    it('a 1 MB real proof (repeated) keeps every formula and renders the first MAX_FORMULAS', () => {
       const doc = `${REAL.induction}\n\n`.repeat(Math.ceil((1 << 20) / (REAL.induction.length + 2)));
       assert.equal(scanMath(doc).spans.length, 6 * (doc.split(REAL.induction).length - 1));
       const r = safe(doc, '1 MB of real proofs');
       assert.equal(katexCount(r.html), MAX_FORMULAS);
     });
+    it('past its KaTeX time budget a document shows the rest of its math as source, with one summary error', () => {
+      // A budget of 0 ms is spent by the first formula: the second and third are skipped whatever the machine's speed.
+      const r = renderMarkdownMath('$a$ and $b$ and $c$', { mathBudgetMs: 0 });
+      assert.equal(katexCount(r.html), 1);
+      assert.equal((r.html.match(/class="qed-math-skipped"/g) ?? []).length, 2);
+      assert.match(r.errors.at(-1)!.message, /^2 formula\(s\) not rendered/);
+    });
     it('scanning 1 MB of unclosed openers is linear (each warning names its line)', () => {
-      for (const flood of ['$$\n\n'.repeat((1 << 20) / 4), '\\(\n'.repeat((1 << 20) / 3)]) {
-        const t0 = performance.now();
+      // From 256 kB (2 MB at 8×): smaller inputs stay in the caches and make the ratio look worse than it is.
+      for (const unit of ['$$\n\n', '\\(\n']) {
+        const flood = unit.repeat((1 << 20) / unit.length);
+        assertGrowth(`scan ${JSON.stringify(unit)}`, (b) => unit.repeat(b / unit.length), scanMath, { n: (1 << 20) / 4 });
         const { warnings } = scanMath(flood);
-        const ms = performance.now() - t0;
-        assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
         assert.match(warnings.at(-1) ?? '', new RegExp(`^line ${flood.split('\n').length - 1 - (flood.startsWith('$$') ? 1 : 0)}:`));
       }
     });
