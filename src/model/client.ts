@@ -4,7 +4,7 @@
 // idleUnloadMs without requests (the worker process stays; the next request reloads the model) and makes aborts return
 // within a bounded time even if the worker is slow to answer.
 import { fork, type ChildProcess } from 'node:child_process';
-import type { FitReport, GenerateChunk, GenerateRequest, GenerateResult, GpuChoice, HostMessage, LoadRequest, ModelInfo, WorkerMessage } from './protocol';
+import type { EvaluatedPrompt, FitReport, GenerateChunk, GenerateRequest, GenerateResult, GpuChoice, HostMessage, LoadRequest, ModelInfo, WorkerMessage } from './protocol';
 import { ModelError } from './errors';
 import { parseWorkerMessage } from './validate';
 
@@ -196,6 +196,13 @@ export class ModelClient {
     });
   }
 
+  /** The prompt the last generate evaluated (null before any), exactly as the model saw it: for format checks. */
+  async lastEvaluatedPrompt(): Promise<EvaluatedPrompt | null> {
+    this.checkNotDisposed();
+    await this.startWorker();
+    return this.request<EvaluatedPrompt | null>({ type: 'lastPrompt', id: this.nextId++ });
+  }
+
   async unload(): Promise<void> {
     this.clearIdleTimer();
     if (!this.child || !this.loadedInfo) {
@@ -348,6 +355,7 @@ export class ModelClient {
       case 'done': this.pending.delete(msg.id); p.resolve(msg.result); return;
       case 'unloaded': this.pending.delete(msg.id); p.resolve(undefined); return;
       case 'inspected': this.pending.delete(msg.id); p.resolve(msg.report); return;
+      case 'lastPrompt': this.pending.delete(msg.id); p.resolve(msg.prompt); return;
       case 'error': this.pending.delete(msg.id); p.reject(ModelError.fromJSON(msg.error)); return;
     }
   }

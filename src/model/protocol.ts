@@ -95,6 +95,16 @@ export interface InspectRequest {
   maxContextSize?: number;
 }
 
+/**
+ * The exact tokens the model evaluated before its reply, read back from the context sequence after a generation and
+ * detokenized with special tokens as text (`<|im_start|>`…): for checking our chat formatting against the model's own
+ * chat template, byte for byte.
+ */
+export interface EvaluatedPrompt {
+  text: string;
+  tokens: number;
+}
+
 export type FitVerdict = 'fits' | 'tight' | 'doesNotFit';
 
 /** One memory pool the model needs room in: the GPU's VRAM, or system RAM. */
@@ -179,6 +189,8 @@ export type HostMessage =
   | { type: 'abort'; id: number }
   | { type: 'unload'; id: number }
   | { type: 'inspect'; id: number; request: InspectRequest }
+  /** The prompt the last generate evaluated, as the model saw it (see EvaluatedPrompt). */
+  | { type: 'lastPrompt'; id: number }
   | { type: 'shutdown' };
 
 // ---- worker -> host ----
@@ -190,4 +202,5 @@ export type WorkerMessage =
   | { type: 'done'; id: number; result: GenerateResult }
   | { type: 'unloaded'; id: number }
   | { type: 'inspected'; id: number; report: FitReport }
+  | { type: 'lastPrompt'; id: number; prompt: EvaluatedPrompt | null }
   | { type: 'error'; id: number; error: SerializedModelError };

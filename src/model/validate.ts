@@ -87,6 +87,8 @@ export function parseWorkerMessage(v: unknown): WorkerMessage | undefined {
     case 'done': return isInt(v.id) && isGenerateResult(v.result) ? (v as WorkerMessage) : undefined;
     case 'unloaded': return isInt(v.id) ? (v as WorkerMessage) : undefined;
     case 'inspected': return isInt(v.id) && isFitReport(v.report) ? (v as WorkerMessage) : undefined;
+    case 'lastPrompt': return isInt(v.id) && (v.prompt === null || (isObj(v.prompt) && isStr(v.prompt.text) && isInt(v.prompt.tokens)))
+      ? (v as WorkerMessage) : undefined;
     case 'error': return isInt(v.id) && isSerializedModelError(v.error) ? (v as WorkerMessage) : undefined;
     default: return undefined;
   }
@@ -100,6 +102,7 @@ export function parseHostMessage(v: unknown): HostMessage | undefined {
     case 'generate': return isInt(v.id) && isGenerateRequest(v.request) ? (v as HostMessage) : undefined;
     case 'inspect': return isInt(v.id) && isInspectRequest(v.request) ? (v as HostMessage) : undefined;
     case 'abort':
+    case 'lastPrompt':
     case 'unload': return isInt(v.id) ? (v as HostMessage) : undefined;
     case 'shutdown': return v as HostMessage;
     default: return undefined;

@@ -12,7 +12,7 @@ import type {
   ChatHistoryItem, ChatWrapper, Llama, LlamaChatResponseChunk, LlamaContext, LlamaContextSequence, LlamaModel,
 } from 'node-llama-cpp';
 import type {
-  FitReport, GenerateChunk, GenerateRequest, GenerateResult, HostMessage, InspectRequest, LoadRequest, ModelInfo, StopReason, WorkerMessage,
+  EvaluatedPrompt, FitReport, GenerateChunk, GenerateRequest, GenerateResult, HostMessage, InspectRequest, LoadRequest, ModelInfo, StopReason, WorkerMessage,
 } from './protocol';
 import { assessFit, looksLikeQedNano, type PoolEstimate, type PoolState } from './fit';
 import { ModelError, looksLikeBinaryMissing, looksLikeContextOverflow, looksLikeOutOfMemory } from './errors';
@@ -147,6 +147,7 @@ function pickChatWrapper(L: NodeLlamaCpp, model: LlamaModel): ChatWrapper {
 async function load(req: LoadRequest): Promise<ModelInfo> {
   if (loaded && sameLoad(loaded.request, req)) return loaded.info;
   await disposeLoaded();
+  lastPrompt = null;
   const t0 = performance.now();
   const fileSizeBytes = await checkFile(req.modelPath);
   const L = await loadLib();
@@ -226,6 +227,9 @@ function mapStop(reason: string): StopReason {
   }
 }
 
+/** The prompt the last generation evaluated (lastPrompt message). */
+let lastPrompt: EvaluatedPrompt | null = null;
+
 async function generate(id: number, req: GenerateRequest, abort: AbortController, receivedAt: number): Promise<GenerateResult> {
   const l = loaded;
   if (!l) throw ModelError.notLoaded();
@@ -279,6 +283,10 @@ async function generate(id: number, req: GenerateRequest, abort: AbortController
     });
     const end = performance.now();
     generatedTokens = l.sequence.tokenMeter.usedOutputTokens - outputBefore;
+    // What the model evaluated before its reply: the first promptTokens tokens the sequence really holds (after them
+    // come the reply's, all but the last sampled one). Were promptTokens miscounted, the text would show it.
+    const evaluated = l.sequence.contextTokens.slice(0, promptTokens);
+    lastPrompt = { text: l.model.detokenize(evaluated, true), tokens: evaluated.length };
     const genSeconds = (end - genStart) / 1000;
     return {
       stopReason: mapStop(res.metadata.stopReason),
@@ -462,6 +470,9 @@ function handle(raw: unknown): void {
       });
       break;
     }
+    case 'lastPrompt':
+      enqueue(async () => { send({ type: 'lastPrompt', id: msg.id, prompt: lastPrompt }); });
+      break;
     case 'inspect':
       // not queued: it reads a file header and never touches the loaded model (see inspect())
       inspect(msg.request).then(report => send({ type: 'inspected', id: msg.id, report }), err => fail(msg.id, err));
