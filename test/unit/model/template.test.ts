@@ -15,6 +15,7 @@
 //    file named by QED_CHAT_TEMPLATE: skipped, with the reason printed, when there is none.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Template } from '@huggingface/jinja';
 import type { ChatMessage } from '../../../src/model/protocol';
@@ -68,7 +69,7 @@ const PROMPTS: [string, ChatMessage[]][] = [
 
 describe('model/chat template: the prompt the worker evaluates is what the model\'s own template renders', function () {
   this.timeout(120_000);
-  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'qed-template-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-template-'));
   const clients: TestClient[] = [];
   before(assertWorkerBuilt);
   after(async () => {
