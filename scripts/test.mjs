@@ -1,5 +1,5 @@
 // `npm test`: build, type-check, lint, unit and runtime tests, then the suites inside a real VS Code
-// extension host (dev path and installed .vsix). Every step runs even if an earlier one failed (except
+// extension host (dev path and installed .vsix), then `npm start` as a user runs it (test/host/start-check.mjs). Every step runs even if an earlier one failed (except
 // after a failed build), and the run ends with one plain `N passed, N failed` line.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -65,6 +65,8 @@ if (check('build', node, ['scripts/build.mjs'])) {
   if (harnessReady && existsSync(join(root, 'test/host/run-all.mjs'))) {
     suite('host', node, ['test/host/run-all.mjs'], join(results, 'host.json'));
   }
+  // Last: `npm start` as the README gives it (it rebuilds and packages, and leaves dist/ minified).
+  if (harnessReady) suite('start', node, ['test/host/start-check.mjs'], join(results, 'start.json'));
 }
 
 console.log('\n=== summary ' + '='.repeat(60));
