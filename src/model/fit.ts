@@ -113,3 +113,20 @@ export async function assessFit(input: FitInput): Promise<FitAssessment> {
 export function looksLikeQedNano(fields: (string | null | undefined)[]): boolean {
   return fields.some(f => typeof f === 'string' && /qed[\s_-]?nano/i.test(f));
 }
+
+/**
+ * QED-Nano's KV cache per token of context at f16 (Qwen3-4B: 36 layers × 8 KV heads × 128 dimensions, keys and
+ * values, 2 bytes each): for sizing before its file is on the machine, when no header can be read yet.
+ */
+export const QED_NANO_KV_BYTES_PER_TOKEN = 36 * 8 * 128 * 2 * 2;
+
+/**
+ * Before a model is downloaded: the context that `freeBytes` of memory would hold beside a model file of
+ * `modelBytes` (the fit check's share of free memory, the weights counted once), in CONTEXT_STEP steps; 0 if none.
+ * The fit check on the real file replaces this estimate once the file is there.
+ */
+export function contextThatWouldFit(freeBytes: number, modelBytes: number, kvBytesPerToken = QED_NANO_KV_BYTES_PER_TOKEN): number {
+  const room = freeBytes * FIT_SHARE - modelBytes;
+  if (!(room > 0) || !(kvBytesPerToken > 0)) return 0;
+  return Math.floor(room / kvBytesPerToken / CONTEXT_STEP) * CONTEXT_STEP;
+}

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModelError } from '../../../src/model/errors';
-import { assessFit, looksLikeQedNano, type PoolEstimate } from '../../../src/model/fit';
+import { assessFit, contextThatWouldFit, looksLikeQedNano, QED_NANO_KV_BYTES_PER_TOKEN, type PoolEstimate } from '../../../src/model/fit';
 import type { FitReport } from '../../../src/model/protocol';
 import { isFitReport, parseHostMessage, parseWorkerMessage } from '../../../src/model/validate';
 import { writeScriptedModel, writeTinyGguf } from '../../fixtures/gguf';
@@ -195,5 +195,18 @@ describe('model/fit: ModelClient.inspect through the real worker', function () {
     const auto = await tc.client.inspect(file, { gpu: TEST_GPU });
     console.log(`      auto: ${describeReport(auto)}`);
     assert.ok(auto.contextSize >= 4096 && auto.contextSize <= 32768);
+  });
+});
+
+describe('model/fit: the context a download would get (before the file is here)', () => {
+  it('QED-Nano\'s KV cache is 144 kB a token (Qwen3-4B at f16), and the context is what 80% of the free memory holds beside the file', () => {
+    assert.equal(QED_NANO_KV_BYTES_PER_TOKEN, 147_456);
+    const GB = 1024 ** 3;
+    // 16 GB free, a 2.5 GB file: (12.8 − 2.5) GB / 144 kB = 75,000 tokens, in steps of 256.
+    assert.equal(contextThatWouldFit(16 * GB, 2.5 * GB), Math.floor((16 * GB * 0.8 - 2.5 * GB) / 147_456 / 256) * 256);
+    assert.equal(contextThatWouldFit(16 * GB, 2.5 * GB) % 256, 0);
+    assert.equal(contextThatWouldFit(3 * GB, 2.5 * GB), 0, 'the weights alone fill the share');
+    assert.equal(contextThatWouldFit(0, 1), 0);
+    assert.ok(contextThatWouldFit(8 * GB, 2.5 * GB) < contextThatWouldFit(16 * GB, 2.5 * GB));
   });
 });
