@@ -1,0 +1,48 @@
+// The detector on the real-document corpus, scored by line against the hand counts (see realDocsScore.ts).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { outlineDocument } from '../../../src/documents/outline';
+import { corpusRoot, expectedDocs, formatScores, scoreDoc, type DocScore } from './realDocsScore';
+
+/**
+ * Floors reached so far (raise them as the detector improves; never lower them). Before issue 12 (outlineDocument on
+ * the main file alone): theorem-like 203/233, proofs 89/146, 1 false positive (obsidian), 1 wrong proof (computo).
+ */
+const FLOORS: Record<string, { theoremLike: number; proofs: number; falsePositives: number; wrongProofs: number }> = {
+  napkin: { theoremLike: 20, proofs: 6, falsePositives: 0, wrongProofs: 0 },
+  stacks: { theoremLike: 27, proofs: 27, falsePositives: 0, wrongProofs: 0 },
+  pfr: { theoremLike: 24, proofs: 23, falsePositives: 0, wrongProofs: 0 },
+  lebl: { theoremLike: 52, proofs: 2, falsePositives: 0, wrongProofs: 0 },
+  statproofbook: { theoremLike: 1, proofs: 0, falsePositives: 0, wrongProofs: 0 },
+  tisp: { theoremLike: 18, proofs: 16, falsePositives: 0, wrongProofs: 0 },
+  nbloomf: { theoremLike: 5, proofs: 0, falsePositives: 0, wrongProofs: 0 },
+  'amsthm-md': { theoremLike: 5, proofs: 0, falsePositives: 0, wrongProofs: 0 },
+  obsidian: { theoremLike: 0, proofs: 0, falsePositives: 1, wrongProofs: 0 },
+  'evan-probmethod': { theoremLike: 30, proofs: 3, falsePositives: 0, wrongProofs: 0 },
+  'beamer-tantau': { theoremLike: 6, proofs: 2, falsePositives: 0, wrongProofs: 0 },
+  'computo-changepoint': { theoremLike: 8, proofs: 3, falsePositives: 0, wrongProofs: 1 },
+  'imperial-fourier': { theoremLike: 7, proofs: 7, falsePositives: 0, wrongProofs: 0 },
+};
+
+describe('real documents (../shared/real-docs)', function () {
+  const { root, why } = corpusRoot();
+  it('scores statements, proofs and false positives by line', function () {
+    if (!root) { console.log(why); this.skip(); }
+    const scores: DocScore[] = [];
+    for (const doc of expectedDocs(root)) {
+      const text = fs.readFileSync(path.join(root, doc.file), 'latin1');
+      scores.push(scoreDoc(doc, outlineDocument(text, doc.language).theorems));
+    }
+    console.log(formatScores(scores));
+    assert.equal(scores.length, Object.keys(FLOORS).length, 'every corpus document has a floor');
+    for (const s of scores) {
+      const f = FLOORS[s.id];
+      assert.ok(f, `no floor for ${s.id}`);
+      assert.ok(s.theoremLike[0] >= f.theoremLike, `${s.id}: theorem-like statements ${s.theoremLike[0]} < floor ${f.theoremLike}`);
+      assert.ok(s.proofs[0] >= f.proofs, `${s.id}: proofs attached ${s.proofs[0]} < floor ${f.proofs}`);
+      assert.ok(s.falsePositives.length <= f.falsePositives, `${s.id}: false positives at lines ${s.falsePositives.join(', ')} (at most ${f.falsePositives})`);
+      assert.ok(s.wrongProofs.length <= f.wrongProofs, `${s.id}: wrong proofs for statements at lines ${s.wrongProofs.join(', ')} (at most ${f.wrongProofs})`);
+    }
+  });
+});
