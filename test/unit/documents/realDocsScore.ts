@@ -4,6 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Theorem } from '../../../src/documents/outline';
+import type { ProjectFiles } from '../../../src/documents/project';
+import { decodeText } from '../../../src/documents/text';
 
 export interface ExpectedStatement { kind: string; line: number; theoremLike: boolean; proofLine: number | null }
 export interface ExpectedDoc { id: string; file: string; language: 'latex' | 'markdown'; statements: ExpectedStatement[] }
@@ -65,4 +67,22 @@ export function formatScores(scores: DocScore[]): string {
   const wp = scores.reduce((a, s) => a + s.wrongProofs.length, 0);
   rows.push(`${'TOTAL'.padEnd(20)} theorem-like ${pct(sum(s => s.theoremLike)).padEnd(13)} all ${pct(sum(s => s.all)).padEnd(13)} proofs ${pct(sum(s => s.proofs)).padEnd(13)} false+ ${fp} wrong proofs ${wp}`);
   return rows.join('\n');
+}
+
+/** A folder's files (recursively) as a ProjectFiles, paths relative to the folder; reads counted. */
+export function folderFiles(root: string): ProjectFiles & { reads: number } {
+  const walk = (dir: string): string[] => fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap(e => {
+    const rel = dir ? `${dir}/${e.name}` : e.name;
+    return e.isDirectory() ? walk(rel) : [rel];
+  });
+  const all = walk('');
+  const files = {
+    reads: 0,
+    list: () => all,
+    read: (p: string): string | undefined => {
+      files.reads++;
+      try { return decodeText(fs.readFileSync(path.join(root, p))); } catch { return undefined; }
+    },
+  };
+  return files;
 }
