@@ -22,6 +22,9 @@ export interface DocScore {
   falsePositives: number[];
   /** Proofs attached where the corpus has none, or at another line. */
   wrongProofs: number[];
+  /** Lines of theorem-like statements not found, and of statements whose proof was not attached. */
+  missedStatements: number[];
+  missedProofs: number[];
 }
 
 /** The corpus folder, or undefined (with why) when it is not beside the repository. */
@@ -44,17 +47,20 @@ export function scoreDoc(doc: ExpectedDoc, theorems: Theorem[]): DocScore {
   const expectedLines = new Set(doc.statements.map(s => s.line));
   let tl = 0; let tlFound = 0; let allFound = 0; let withProof = 0; let proofsOk = 0;
   const wrongProofs: number[] = [];
+  const missedStatements: number[] = [];
+  const missedProofs: number[] = [];
   for (const s of doc.statements) {
     const t = byLine.get(s.line);
-    if (s.theoremLike) { tl++; if (t) tlFound++; }
+    if (s.theoremLike) { tl++; if (t) tlFound++; else missedStatements.push(s.line); }
     if (t) allFound++;
     if (s.proofLine) withProof++;
     const got = t?.proof ? t.proof.range.start.line + 1 : null;
     if (s.proofLine && got === s.proofLine) proofsOk++;
+    else if (s.proofLine) missedProofs.push(s.line);
     else if (t && got !== null && got !== s.proofLine) wrongProofs.push(s.line);
   }
   const falsePositives = [...byLine.keys()].filter(l => !expectedLines.has(l)).sort((a, b) => a - b);
-  return { id: doc.id, theoremLike: [tlFound, tl], all: [allFound, doc.statements.length], proofs: [proofsOk, withProof], falsePositives, wrongProofs };
+  return { id: doc.id, theoremLike: [tlFound, tl], all: [allFound, doc.statements.length], proofs: [proofsOk, withProof], falsePositives, wrongProofs, missedStatements, missedProofs };
 }
 
 export function formatScores(scores: DocScore[]): string {
@@ -62,7 +68,7 @@ export function formatScores(scores: DocScore[]): string {
     scores.reduce<[number, number]>((a, s) => [a[0] + f(s)[0], a[1] + f(s)[1]], [0, 0]);
   const pct = ([a, b]: [number, number]): string => `${a}/${b}${b ? ` (${Math.round((100 * a) / b)}%)` : ''}`;
   const rows = scores.map(s =>
-    `${s.id.padEnd(20)} theorem-like ${pct(s.theoremLike).padEnd(13)} all ${pct(s.all).padEnd(13)} proofs ${pct(s.proofs).padEnd(13)} false+ ${s.falsePositives.length}${s.falsePositives.length ? ` [${s.falsePositives.join(',')}]` : ''} wrong proofs ${s.wrongProofs.length}${s.wrongProofs.length ? ` [${s.wrongProofs.join(',')}]` : ''}`);
+    `${s.id.padEnd(20)} theorem-like ${pct(s.theoremLike).padEnd(13)} all ${pct(s.all).padEnd(13)} proofs ${pct(s.proofs).padEnd(13)} false+ ${s.falsePositives.length}${s.falsePositives.length ? ` [${s.falsePositives.join(',')}]` : ''} wrong proofs ${s.wrongProofs.length}${s.wrongProofs.length ? ` [${s.wrongProofs.join(',')}]` : ''}${s.missedStatements.length ? ` missed statements [${s.missedStatements.join(',')}]` : ''}${s.missedProofs.length ? ` missed proofs of [${s.missedProofs.join(',')}]` : ''}`);
   const fp = scores.reduce((a, s) => a + s.falsePositives.length, 0);
   const wp = scores.reduce((a, s) => a + s.wrongProofs.length, 0);
   rows.push(`${'TOTAL'.padEnd(20)} theorem-like ${pct(sum(s => s.theoremLike)).padEnd(13)} all ${pct(sum(s => s.all)).padEnd(13)} proofs ${pct(sum(s => s.proofs)).padEnd(13)} false+ ${fp} wrong proofs ${wp}`);
