@@ -28,6 +28,9 @@ interface ParsedLatex {
   /** The masked text (comments, verbatim blanked). */
   masked: string;
   br: Int32Array;
+  /** What the file declares and defines, read once per parse. */
+  declarations?: LatexDeclarations;
+  macros?: MacroDefinition[];
 }
 
 const LATEX_FILE = /\.(tex|ltx|latex)$/i;
@@ -41,6 +44,8 @@ export class ProjectIndex {
   private readonly parsed = new Map<string, ParsedLatex | null>();
   private fileSet: Set<string> | undefined;
   private byBaseName: Map<string, string[]> | undefined;
+  /** The include graph's reverse edges, built once from every LaTeX file and dropped on any change. */
+  private reverse: Map<string, string[]> | undefined;
   /** Parses done since creation (for tests and benches: an edit re-parses one file). */
   parses = 0;
 
@@ -49,8 +54,26 @@ export class ProjectIndex {
   /** Forget one file (changed, created or deleted); the file list is re-read on the next query. */
   invalidate(path: string): void {
     this.parsed.delete(normalizePath(path));
+    this.reverse = undefined;
+  }
+
+  /** The workspace's file list changed (files created, deleted, renamed): re-read it and re-resolve includes. */
+  filesChanged(): void {
     this.fileSet = undefined;
     this.byBaseName = undefined;
+    this.reverse = undefined;
+    this.parsed.clear();
+  }
+
+  /** Parses one file ahead of need (background indexing); false when it is not a LaTeX file of the workspace. */
+  prepare(path: string): boolean {
+    const key = normalizePath(path);
+    return /\.(tex|ltx|latex|sty|cls)$/i.test(key) && this.parse(key) !== null;
+  }
+
+  /** The LaTeX files of the workspace. */
+  latexFiles(): string[] {
+    return [...this.list()].filter(f => LATEX_FILE.test(f));
   }
 
   private list(): Set<string> {
@@ -141,8 +164,17 @@ export class ProjectIndex {
 
   /** The files that include a file, directly (the reverse edges of the include graph). */
   includedBy(path: string): string[] {
-    const key = normalizePath(path);
-    return [...this.list()].filter(f => LATEX_FILE.test(f) && f !== key && this.parse(f)?.includes.includes(key));
+    if (!this.reverse) {
+      this.reverse = new Map();
+      for (const f of this.latexFiles()) {
+        for (const inc of this.parse(f)?.includes ?? []) {
+          if (inc === f) continue;
+          const l = this.reverse.get(inc);
+          if (l) { if (!l.includes(f)) l.push(f); } else this.reverse.set(inc, [f]);
+        }
+      }
+    }
+    return this.reverse.get(normalizePath(path)) ?? [];
   }
 
   /**
@@ -196,7 +228,8 @@ export class ProjectIndex {
     for (const f of this.closureOf(root)) {
       if (f === key) continue;
       const p = this.parse(f)!;
-      mergeDeclarations(decl, declarationsOf(p.masked, p.br, decl));
+      p.declarations ??= declarationsOf(p.masked, p.br, decl);
+      mergeDeclarations(decl, p.declarations);
     }
     return decl;
   }
@@ -209,7 +242,8 @@ export class ProjectIndex {
     for (const f of this.closureOf(root)) {
       if (f === key) continue;
       const p = this.parse(f)!;
-      for (const m of scanMacros(p.text, p.masked, new LineIndex(p.text), p.br)) out.push({ ...m, file: f });
+      p.macros ??= scanMacros(p.text, p.masked, new LineIndex(p.text), p.br).map(m => ({ ...m, file: f }));
+      out.push(...p.macros);
     }
     return out;
   }

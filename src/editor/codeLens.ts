@@ -3,12 +3,18 @@
 import * as vscode from 'vscode';
 import { outlineDocument, type DocumentLanguage } from '../documents/outline';
 import type { ProofCommandArgs } from './proofCommands';
+import type { WorkspaceProject } from './workspaceProject';
 
 export const CODE_LENS_SELECTOR: vscode.DocumentSelector = [{ language: 'latex' }, { language: 'tex' }, { language: 'markdown' }];
 
 export class ProofCodeLensProvider implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
+
+  /** `project`: the workspace index, so a chapter's environments declared in its root or a .sty are known. */
+  constructor(private readonly project?: WorkspaceProject) {
+    project?.onDidChange(() => this.changed.fire());
+  }
 
   /** Asks VS Code to query the lenses again (the qedNano.codeLens setting changed). */
   refresh(): void {
@@ -18,7 +24,7 @@ export class ProofCodeLensProvider implements vscode.CodeLensProvider {
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (!vscode.workspace.getConfiguration('qedNano').get<boolean>('codeLens', true)) return [];
     const language: DocumentLanguage = document.languageId === 'markdown' ? 'markdown' : 'latex';
-    const outline = outlineDocument(document.getText(), language);
+    const outline = this.project ? this.project.outline(document, language) : outlineDocument(document.getText(), language);
     const lenses: vscode.CodeLens[] = [];
     const uri = document.uri.toString();
     const at = (line: number) => new vscode.Range(line, 0, line, 0);
