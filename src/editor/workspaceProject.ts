@@ -11,6 +11,7 @@ import { decodeText } from '../documents/text';
 
 /** Files that take part in projects: LaTeX sources, packages, classes, Markdown and the book configurations. */
 const PROJECT_GLOB = '**/*.{tex,ltx,latex,sty,cls,md,markdown,qmd,rmd,mdx,jmd,lhs,yml}';
+const PROJECT_FILE = /\.(tex|ltx|latex|sty|cls|md|markdown|qmd|rmd|mdx|jmd|lhs)$/i;
 const EXCLUDE_GLOB = '**/{node_modules,.git,out,dist,_build,.quarto}/**';
 /** At most this many files are listed (a huge workspace still gets an index of its first files). */
 const MAX_FILES = 20_000;
@@ -43,6 +44,9 @@ export class WorkspaceProject implements vscode.Disposable {
       watcher.onDidChange(uri => this.invalidate(uri)),
       vscode.workspace.onDidChangeTextDocument(e => { if (e.contentChanges.length) this.invalidate(e.document.uri, false); }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => { this.ready = this.relist(); }),
+      // A file watcher can miss events (watch limits, files copied in by another program): a workspace document
+      // that the list does not know yet means the list is stale.
+      vscode.workspace.onDidOpenTextDocument(doc => this.noticeUnlisted(doc)),
     );
   }
 
@@ -63,6 +67,13 @@ export class WorkspaceProject implements vscode.Disposable {
     const path = normalizePath(doc.uri.fsPath);
     if (language === 'markdown') return { macros: this.index.markdownMacrosFor(path) };
     return { declarations: this.index.declarationsFor(path), macros: this.index.macrosFor(path) };
+  }
+
+  private noticeUnlisted(doc: vscode.TextDocument): void {
+    if (doc.uri.scheme !== 'file' || !vscode.workspace.getWorkspaceFolder(doc.uri) || !PROJECT_FILE.test(doc.uri.fsPath)) return;
+    const path = normalizePath(doc.uri.fsPath);
+    if (this.listing || this.paths.includes(path)) return;
+    this.ready = this.relist();
   }
 
   private read(path: string): string | undefined {

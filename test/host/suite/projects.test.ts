@@ -18,7 +18,8 @@ function corpus(): string | undefined {
 
 suite('projects: a chapter of a real multi-file book', () => {
   suiteTeardown(async () => {
-    const ours = (t: vscode.Tab) => t.input instanceof vscode.TabInputText && t.input.uri.path.includes('/real-napkin/');
+    const ours = (t: vscode.Tab) => (t.input instanceof vscode.TabInputText && t.input.uri.path.includes('/real-'))
+      || (t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('qedNano.preview'));
     const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(ours);
     if (tabs.length) await vscode.window.tabGroups.close(tabs);
   });
@@ -57,4 +58,39 @@ suite('projects: a chapter of a real multi-file book', () => {
     editor.revealRange(new vscode.Range(101, 0, 101, 0), vscode.TextEditorRevealType.AtTop);
     await screenshot('real-napkin-codelens');
   });
+
+  // Three real documents in the math preview with their projects: a book chapter whose macros live in the root's
+  // preamble (napkin), the Quarto article, and the MyST chapter whose macros live in _config.yml. The ceilings are
+  // the KaTeX error counts `npm run bench:real-preview` measures with the project (alone: 23, 0, 18).
+  const PREVIEWS: Array<{ id: string; file: string; ceiling: number }> = [
+    { id: 'napkin', file: 'tex/topology/compactness.tex', ceiling: 0 },
+    { id: 'computo-changepoint', file: 'main.qmd', ceiling: 0 },
+    { id: 'tisp', file: 'book/algebra/integers.md', ceiling: 5 },
+  ];
+  for (const p of PREVIEWS) {
+    test(`preview of ${p.id} with its project's macros: at most ${p.ceiling} KaTeX error(s), screenshot`, async function () {
+      this.timeout(120_000);
+      const root = corpus();
+      if (!root) {
+        note('skipped: ../shared/real-docs not found beside the repository (the real-document corpus is not part of it)');
+        this.skip();
+      }
+      const api = await activateByMarkdown() as unknown as { projectIndexReady(): Promise<void> };
+      const folder = vscode.workspace.workspaceFolders![0]!;
+      const target = path.join(folder.uri.fsPath, `real-${p.id}`);
+      if (!fs.existsSync(target)) fs.cpSync(path.join(root!, p.id), target, { recursive: true });
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(path.join(target, p.file)));
+      await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+      let state: { errors: number; shownVersion: number; blocks: number } | undefined;
+      for (let i = 0; i < 40; i++) {
+        await api.projectIndexReady();
+        state = await vscode.commands.executeCommand<{ errors: number; shownVersion: number; blocks: number }>('qedNano.previewMath');
+        if (state && state.shownVersion === doc.version && state.errors <= p.ceiling) break;
+        await new Promise(r => setTimeout(r, 500));
+      }
+      note(`${p.id}: ${state?.blocks} blocks, ${state?.errors} KaTeX error(s) in the preview`);
+      assert.ok(state && state.errors <= p.ceiling, `${state?.errors} KaTeX errors (at most ${p.ceiling})`);
+      await screenshot(`real-preview-${p.id}`);
+    });
+  }
 });
