@@ -29,7 +29,11 @@ const CODE_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*(.*)$/;
 const QUARTO_PREFIX = /^(thm|lem|cor|prp|cnj|def|exm|exr)-/;
 const HR = /^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$/;
 
-interface Div { open: number; close: number; kind?: string; proof: boolean; flavor: 'pandoc' | 'myst'; title?: string; id?: string; nonumber: boolean; fence: string }
+interface Div {
+  open: number; close: number; kind?: string; proof: boolean; flavor: 'pandoc' | 'myst'; title?: string; id?: string; nonumber: boolean; fence: string;
+  /** A MyST directive's name when it is no theorem kind ({prf:definition} → "definition"): a statement only when a proof follows it. */
+  directive?: string;
+}
 
 interface Line { start: number; masked: string; code: boolean; div?: Div; closesDiv: boolean }
 
@@ -94,7 +98,7 @@ export function parseDivInfo(info: string, extraKinds?: ReadonlySet<string>): Om
   if (myst) {
     const d = myst[1]!.toLowerCase();
     const title = myst[2]!.trim();
-    return { flavor: 'myst', proof: d === 'proof' || d === 'solution', ...(kindOfWord(d) ? { kind: kindOfWord(d)! } : {}), ...(title ? { title } : {}), nonumber: false };
+    return { flavor: 'myst', proof: d === 'proof' || d === 'solution', ...(kindOfWord(d) ? { kind: kindOfWord(d)! } : {}), ...(title ? { title } : {}), nonumber: false, directive: d };
   }
   let classes: string[] = [];
   let id: string | undefined;
@@ -119,7 +123,7 @@ export function parseDivInfo(info: string, extraKinds?: ReadonlySet<string>): Om
 
 /** A div record of one shape (object spreads here made pass 1 several times slower on div-heavy documents). */
 function makeDiv(d: Omit<Div, 'open' | 'close' | 'fence'> | null, open: number, fence: string, flavor: Div['flavor'] = 'pandoc'): Div {
-  return { open, close: -1, kind: d?.kind, proof: d?.proof ?? false, flavor: d?.flavor ?? flavor, title: d?.title, id: d?.id, nonumber: d?.nonumber ?? false, fence };
+  return { open, close: -1, kind: d?.kind, proof: d?.proof ?? false, flavor: d?.flavor ?? flavor, title: d?.title, id: d?.id, nonumber: d?.nonumber ?? false, fence, directive: d?.directive };
 }
 
 export interface MarkdownResult {
@@ -260,8 +264,11 @@ export function scanMarkdown(text: string): MarkdownResult {
     const callout = quoteDepth(i) > 0 ? CALLOUT.exec(ct) : null;
     const calloutK = callout ? calloutKind(callout[1]!, callout[2]!) : null;
 
-    if (l.div && !l.div.proof && l.div.kind) {
+    // A MyST directive of another kind (a definition) that a proof follows states what that proof proves.
+    const provedDirective = !!l.div && !l.div.proof && !l.div.kind && !!l.div.directive && l.div.close >= 0 && nonBlankFrom(l.div.close + 1) < lines.length && openerAt(nonBlankFrom(l.div.close + 1)) === 'proof';
+    if (l.div && !l.div.proof && (l.div.kind || provedDirective)) {
       const d = l.div;
+      const divKind = d.kind ?? d.directive!;
       const last = d.close >= 0 ? d.close : lastFilled(inferredEnd(i + 1), i);
       let s = i + 1;
       let id = d.id;
@@ -288,12 +295,12 @@ export function scanMarkdown(text: string): MarkdownResult {
       const b = Math.max(a, bodyEndLine >= s ? lineEnd(bodyEndLine) : a);
       let number: string | undefined;
       if ((d.flavor === 'myst' && !d.nonumber) || (d.flavor === 'pandoc' && id && QUARTO_PREFIX.test(id))) {
-        const key = d.flavor === 'myst' ? d.kind! : id!.split('-')[0]!;
+        const key = d.flavor === 'myst' ? divKind : id!.split('-')[0]!;
         autoNumbers.set(key, (autoNumbers.get(key) ?? 0) + 1);
         number = String(autoNumbers.get(key));
       }
       found = {
-        syntax: 'fenced-div', kind: d.kind!, ...(number ? { number } : {}), ...(title ? { title } : {}), ...(id ? { id } : {}),
+        syntax: 'fenced-div', kind: divKind, ...(number ? { number } : {}), ...(title ? { title } : {}), ...(id ? { id } : {}),
         stmtStart: a, stmtEnd: b, lastLine: last, end: d.close >= 0 ? lineEnd(d.close) : lineEnd(last), complete: d.close >= 0,
         text: linesText(a, b), ...(nestedProof !== undefined ? { nestedProof } : {}),
       };

@@ -182,3 +182,11 @@ describe('documents/markdown: dialects of real notes (issue 12)', () => {
     assert.equal(outlineDocument(h, 'markdown').theorems[0]!.proof, undefined, 'a heading between: not its proof');
   });
 });
+
+describe('documents/markdown: a MyST definition that a proof follows (issue 12)', () => {
+  it('is a statement with that proof; a definition without a proof is none', () => {
+    const src = '```{prf:definition} Order\n:label: d\n$a \\le b$ when $b - a \\ge 0$.\n```\n\n```{prf:proof}\nReflexive, antisymmetric, transitive.\n```\n\n```{prf:definition} Other\nNo proof.\n```\n';
+    const t = outlineDocument(src, 'markdown').theorems;
+    assert.deepEqual(t.map(x => [x.kind, x.title, x.proof?.body ?? null]), [['definition', 'Order', 'Reflexive, antisymmetric, transitive.']]);
+  });
+});

@@ -8,7 +8,7 @@ import { corpusRoot, expectedDocs, folderFiles, formatScores, scoreDoc, type Doc
 /**
  * Floors reached so far (raise them as the detector improves; never lower them). Before issue 12 (outlineDocument on
  * the main file alone): theorem-like 203/233, proofs 89/146, 1 false positive (obsidian), 1 wrong proof (computo).
- * Now (project index + Markdown dialects): theorem-like 233/233, proofs 145/146, no false positive, no wrong proof.
+ * Now (project index + Markdown dialects): theorem-like 233/233, proofs 146/146, no false positive, no wrong proof.
  */
 const FLOORS: Record<string, { theoremLike: number; proofs: number; falsePositives: number; wrongProofs: number }> = {
   napkin: { theoremLike: 28, proofs: 13, falsePositives: 0, wrongProofs: 0 },
@@ -16,7 +16,7 @@ const FLOORS: Record<string, { theoremLike: number; proofs: number; falsePositiv
   pfr: { theoremLike: 24, proofs: 24, falsePositives: 0, wrongProofs: 0 },
   lebl: { theoremLike: 70, proofs: 15, falsePositives: 0, wrongProofs: 0 },
   statproofbook: { theoremLike: 1, proofs: 1, falsePositives: 0, wrongProofs: 0 },
-  tisp: { theoremLike: 18, proofs: 17, falsePositives: 0, wrongProofs: 0 },
+  tisp: { theoremLike: 18, proofs: 18, falsePositives: 0, wrongProofs: 0 },
   nbloomf: { theoremLike: 5, proofs: 5, falsePositives: 0, wrongProofs: 0 },
   'amsthm-md': { theoremLike: 7, proofs: 0, falsePositives: 0, wrongProofs: 0 },
   obsidian: { theoremLike: 2, proofs: 2, falsePositives: 0, wrongProofs: 0 },
