@@ -9,6 +9,7 @@ import { showModelInfo } from './editor/commands';
 import { ModelSetup, type DownloadArgs } from './editor/modelSetup';
 import { CODE_LENS_SELECTOR, ProofCodeLensProvider } from './editor/codeLens';
 import { ProofCommands, type ProofCommandArgs } from './editor/proofCommands';
+import { WorkspaceProject } from './editor/workspaceProject';
 import { Proposals } from './editor/proposals';
 import type { ProverEvent } from './prover/rc';
 import { ModelService, type GenerateOptions } from './editor/modelService';
@@ -50,6 +51,8 @@ export interface QedNanoApi {
   reasoningCacheAction(action: string, runId: string, cycle?: number, summary?: string): Promise<unknown>;
   /** VS Code's Markdown preview calls this (markdown.markdownItPlugins): theorem and proof blocks styled as in our preview. */
   extendMarkdownIt(md: MarkdownIt): MarkdownIt;
+  /** Resolves when the workspace's project index has listed and parsed its files (tests wait on it). */
+  projectIndexReady(): Promise<void>;
   /** The model download: running or not, its last progress event and result, where models are stored. */
   download(): { active: boolean; progress: DownloadProgress | undefined; result: DownloadResult | undefined; dir: string };
 }
@@ -79,10 +82,13 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   const proposals = new Proposals();
   let delayBeforeCallMs = 0;
   let solveTokenCap: { cycle: number; maxTokens: number } | undefined;
-  const codeLenses = new ProofCodeLensProvider();
+  // The workspace's LaTeX/Markdown projects, indexed in the background (roots, preambles, packages, book configs).
+  const project = new WorkspaceProject(output);
+  context.subscriptions.push(project);
+  const codeLenses = new ProofCodeLensProvider(project);
   const store = new RunStore(context.storageUri ?? context.globalStorageUri, output);
   const proofs = new ProofCommands({
-    service, proposals, delayBeforeCallMs: () => delayBeforeCallMs, solveTokenCap: () => solveTokenCap,
+    service, proposals, project, delayBeforeCallMs: () => delayBeforeCallMs, solveTokenCap: () => solveTokenCap,
     // The view first, so that whoever waits on an event (the tests) finds the view already up to date.
     onEvent: (e, ctx) => { cacheView.onEvent(e, ctx); proverEvents.fire(e); },
   });
@@ -107,7 +113,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   updateHasRuns();
   context.subscriptions.push(proverEvents, proposals, store, cacheView, store.onDidChange(updateHasRuns),
     vscode.window.registerWebviewPanelSerializer(CACHE_VIEW_TYPE, cacheView),
-    vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, mathPreviewSerializer(context, output)),
+    vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, mathPreviewSerializer(context, output, project)),
     vscode.workspace.registerTextDocumentContentProvider(RUN_RECORD_SCHEME, cacheView),
     vscode.languages.registerCodeLensProvider(CODE_LENS_SELECTOR, codeLenses));
 
@@ -121,7 +127,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   register('qedNano.acceptProposal', a => proposals.accept(a));
   register('qedNano.rejectProposal', a => proposals.reject(a));
   register('qedNano.showReasoningCache', () => { cacheView.show(); return true; });
-  register('qedNano.previewMath', () => showMathPreview(context, output));
+  register('qedNano.previewMath', () => showMathPreview(context, output, project));
   register('qedNano.downloadModel', a => setup.download(a && typeof a === 'object' ? a as DownloadArgs : {}));
   register('qedNano.cancelDownload', () => setup.cancelDownload());
   register('qedNano.selectModel', a => setup.select(a && typeof a === 'object' ? a as { browse?: boolean; file?: string } : {}));
@@ -183,6 +189,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     }),
     reasoningCacheAction: (action, runId, cycle, summary) => cacheView.act(action, runId, cycle, summary),
     extendMarkdownIt,
+    projectIndexReady: () => project.ready,
     download: () => ({ active: setup.isDownloading, progress: setup.progress, result: setup.result, dir: setup.modelsDir }),
   };
 }

@@ -9,9 +9,22 @@
 import type { MacroDefinition, MacroKind, Proof, Range, Theorem } from './model';
 import { BASE_KINDS, LineIndex, capitalize, displayLabel } from './text';
 
-const VERBATIM_ENVS = new Set(['verbatim', 'verbatim*', 'Verbatim', 'Verbatim*', 'BVerbatim', 'LVerbatim', 'lstlisting', 'minted', 'comment', 'filecontents', 'filecontents*', 'alltt*']);
-/** Proof-like environments: what follows a theorem and proves it. */
-const PROOF_ENVS = new Set(['proof', 'proof*', 'solution', 'solution*']);
+export const VERBATIM_ENVS = new Set(['verbatim', 'verbatim*', 'Verbatim', 'Verbatim*', 'BVerbatim', 'LVerbatim', 'lstlisting', 'minted', 'comment', 'filecontents', 'filecontents*', 'alltt*', 'asy', 'tcblisting']);
+/** Proof-like environments: what follows a theorem (or sits inside it) and proves it. */
+export const PROOF_ENVS = new Set(['proof', 'proof*', 'solution', 'solution*', 'soln', 'sol', 'subproof']);
+/** Names that make an answers-package association (\Newassociation{sketch}…) a proof; `hint` stays none. */
+const PROOFLIKE_ASSOCIATION = /^(proof|sol|soln|solution|sketch|answer|ans)\*?$/;
+/** Statements that are asides: a proof right after one proves the statement before it (napkin's questions). */
+const ASIDE_KINDS = new Set(['ques', 'question', 'remark', 'rem', 'note', 'abuse', 'hint']);
+/**
+ * Conventional short names, recognised without a declaration when none is found (a .sty outside the workspace):
+ * their detections are marked `guessed`.
+ */
+export const GUESSED_KINDS: Record<string, string> = {
+  thm: 'Theorem', lem: 'Lemma', lemm: 'Lemma', prop: 'Proposition', cor: 'Corollary', coro: 'Corollary', conj: 'Conjecture',
+  defn: 'Definition', dfn: 'Definition', ques: 'Question', prob: 'Problem', exer: 'Exercise', exercise: 'Exercise',
+  claim: 'Claim', fact: 'Fact', obs: 'Observation', rem: 'Remark', ex: 'Example',
+};
 /** Kinds that commonly sit inside a proof; their \begin does not end an unterminated proof. */
 const NESTABLE_IN_PROOF = new Set(['claim', 'fact', 'observation', 'step', 'case', 'subclaim']);
 /** Environments beamer declares (unnumbered unless \setbeamertemplate{theorems}[numbered]). */
@@ -30,7 +43,7 @@ export function blank(s: string): string {
 }
 
 /** Blanks comments and verbatim material, keeping every offset and newline. */
-export function maskLatex(text: string): MaskedLatex {
+export function maskLatex(text: string, verbatimEnvs: ReadonlySet<string> = VERBATIM_ENVS): MaskedLatex {
   const parts: string[] = [];
   const comments: Array<[number, number]> = [];
   let copied = 0;
@@ -39,7 +52,7 @@ export function maskLatex(text: string): MaskedLatex {
     copied = b;
   };
   const n = text.length;
-  const beginVerb = /\\begin\s*\{([A-Za-z]+\*?)\}/y;
+  const beginVerb = /\\begin\s*\{([A-Za-z@]+\*?)\}/y;
   const ifFalse = /\\iffalse(?![A-Za-z])/y;
   const controlWord = /[A-Za-z@]*/y;
   const ifOrFi = /\\(if[A-Za-z]*|fi)(?![A-Za-z])/g;
@@ -69,7 +82,7 @@ export function maskLatex(text: string): MaskedLatex {
     if (name === 'begin') {
       beginVerb.lastIndex = i;
       const m = beginVerb.exec(text);
-      if (m && VERBATIM_ENVS.has(m[1]!)) {
+      if (m && verbatimEnvs.has(m[1]!)) {
         const endMarker = `\\end{${m[1]!}}`;
         const e = text.indexOf(endMarker, i + m[0].length);
         const stop = e < 0 ? n : e + endMarker.length;
@@ -169,9 +182,14 @@ function readGroup(src: string, braces: Int32Array, pos: number, open: '[' | '{'
   return { content: src.slice(k + 1, e - 1), start: k, end: e };
 }
 
-interface TheoremDef { name: string; counter: string | null }
+export interface TheoremDef {
+  name: string;
+  counter: string | null;
+  /** A conventional short name taken without its declaration being found. */
+  guessed?: boolean;
+}
 /** A theorem counter; `within` is a sectioning level or another counter (\\newtheorem{cor}{Corollary}[theorem]). */
-interface Counter { value: number; within?: string; printed?: string }
+export interface Counter { value: number; within?: string; printed?: string }
 
 const LEVELS = ['chapter', 'section', 'subsection', 'subsubsection'];
 
@@ -191,9 +209,109 @@ function alpha(n: number): string {
   return s || '0';
 }
 
-interface Declarations { defs: Map<string, TheoremDef>; counters: Map<string, Counter>; beamer: boolean; beamerNumbered: boolean }
+/** What a LaTeX file declares: theorem-like, proof-like and verbatim environments, counters, the class. */
+export interface LatexDeclarations {
+  defs: Map<string, TheoremDef>;
+  counters: Map<string, Counter>;
+  proofEnvs: Set<string>;
+  verbatimEnvs: Set<string>;
+  beamer: boolean;
+  beamerNumbered: boolean;
+}
 
-function readDeclarations(src: string, br: Int32Array): Declarations {
+export function emptyDeclarations(): LatexDeclarations {
+  return { defs: new Map(), counters: new Map(), proofEnvs: new Set(), verbatimEnvs: new Set(), beamer: false, beamerNumbered: false };
+}
+
+/** `into` with `from`'s declarations added (a later declaration of the same name wins). */
+export function mergeDeclarations(into: LatexDeclarations, from: LatexDeclarations): LatexDeclarations {
+  for (const [k, v] of from.defs) into.defs.set(k, v);
+  for (const [k, v] of from.counters) into.counters.set(k, { value: 0, ...(v.within ? { within: v.within } : {}) });
+  for (const e of from.proofEnvs) into.proofEnvs.add(e);
+  for (const e of from.verbatimEnvs) into.verbatimEnvs.add(e);
+  into.beamer ||= from.beamer;
+  into.beamerNumbered ||= from.beamerNumbered;
+  return into;
+}
+
+/** The declarations of one file's text (comments and verbatim already masked), given those known before it. */
+export function declarationsOf(src: string, br: Int32Array = braceTable(src), known?: LatexDeclarations): LatexDeclarations {
+  const d = readDeclarations(src, br);
+  const envs = new Map<string, string>();
+  for (const [k] of d.defs) envs.set(k, 'theorem');
+  // \newenvironment{x}{…\begin{y}…}{…}: x is what y is (a theorem, a proof, verbatim); \lstnewenvironment and
+  // fancyvrb's \DefineVerbatimEnvironment make code; \excludecomment and \newenvironment{x}{\comment}… hide.
+  const wrap = /\\(newenvironment|renewenvironment|NewDocumentEnvironment|RenewDocumentEnvironment|lstnewenvironment|DefineVerbatimEnvironment|excludecomment|newtcblisting|DeclareTCBListing|NewTCBListing|Newassociation|newtcbtheorem|NewTcbTheorem)(?![A-Za-z@])\*?/g;
+  let m: RegExpExecArray | null;
+  while ((m = wrap.exec(src)) !== null) {
+    let p = m.index + m[0].length;
+    const cmd = m[1]!;
+    if (cmd === 'newtcbtheorem' || cmd === 'NewTcbTheorem' || cmd === 'newtcblisting' || cmd === 'NewTCBListing' || cmd === 'DeclareTCBListing') {
+      const o = readGroup(src, br, p, '[');
+      if (o) p = o.end;
+    }
+    const env = readGroup(src, br, p, '{');
+    if (!env) continue;
+    const name = env.content.trim().replace(/^\\/, '');
+    if (!/^[A-Za-z@]+\*?$/.test(name)) continue;
+    p = env.end;
+    if (cmd === 'lstnewenvironment' || cmd === 'DefineVerbatimEnvironment' || cmd === 'excludecomment' || cmd === 'newtcblisting' || cmd === 'DeclareTCBListing' || cmd === 'NewTCBListing') {
+      d.verbatimEnvs.add(name);
+      continue;
+    }
+    if (cmd === 'Newassociation') {
+      if (PROOFLIKE_ASSOCIATION.test(name)) d.proofEnvs.add(name);
+      continue;
+    }
+    if (cmd === 'newtcbtheorem' || cmd === 'NewTcbTheorem') {
+      const title = readGroup(src, br, p, '{');
+      d.defs.set(name, { name: title?.content.trim() || capitalize(name), counter: name });
+      d.counters.set(name, { value: 0 });
+      continue;
+    }
+    // \newenvironment{x}[n][default]{begin}{end}
+    for (let k = 0; k < 2; k++) { const o = readGroup(src, br, p, '['); if (o) p = o.end; }
+    if (cmd.startsWith('New') || cmd.startsWith('Renew')) { const spec = readGroup(src, br, p, '{'); if (spec) p = spec.end; }
+    const begin = readGroup(src, br, p, '{');
+    if (!begin) continue;
+    if (/\\(comment|verbatim|VerbatimEnvironment|lstset\b[^]*\\lstnewenvironment)(?![A-Za-z@])/.test(begin.content) || /\\begin\s*\{(?:comment|verbatim|Verbatim|lstlisting|minted)\}/.test(begin.content)) {
+      d.verbatimEnvs.add(name);
+      continue;
+    }
+    const inner = /\\begin\s*\{([A-Za-z@]+\*?)\}/.exec(begin.content)?.[1];
+    if (!inner) continue;
+    const innerDef = d.defs.get(inner) ?? known?.defs.get(inner);
+    if (innerDef) d.defs.set(name, innerDef);
+    else if (PROOF_ENVS.has(inner) || d.proofEnvs.has(inner) || known?.proofEnvs.has(inner)) d.proofEnvs.add(name);
+  }
+  // Wrapper macros that declare theorems with their arguments (\newcommand{\defthm}[2]{\newtheorem{#1}{#2}}):
+  // each call is expanded once and read like a declaration.
+  const wrappers = /\\(?:newtheorem|declaretheorem|spnewtheorem)\*?\s*(?:\[[^\]]*\]\s*)?\{\s*#\d/.test(src) ? scanMacros(src, src, new LineIndex(src), br) : [];
+  for (const w of wrappers) {
+    if (w.arguments === 0 || !/\\(newtheorem|declaretheorem|spnewtheorem)(?![A-Za-z@])/.test(w.body)) continue;
+    const call = new RegExp(`${w.name.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}(?![A-Za-z@])`, 'g');
+    let c: RegExpExecArray | null;
+    while ((c = call.exec(src)) !== null) {
+      if (c.index >= w.range.startOffset && c.index < w.range.endOffset) continue;
+      let p = c.index + c[0].length;
+      const args: string[] = [];
+      for (let k = 0; k < w.arguments; k++) {
+        const g = readGroup(src, br, p, '{');
+        if (!g) break;
+        args.push(g.content);
+        p = g.end;
+      }
+      if (args.length !== w.arguments) continue;
+      const expanded = w.body.replace(/#(\d)/g, (_, n: string) => args[Number(n) - 1] ?? '');
+      const x = readDeclarations(expanded, braceTable(expanded));
+      for (const [k, v] of x.defs) d.defs.set(k, v);
+      for (const [k, v] of x.counters) d.counters.set(k, v);
+    }
+  }
+  return d;
+}
+
+function readDeclarations(src: string, br: Int32Array): LatexDeclarations {
   const defs = new Map<string, TheoremDef>();
   const counters = new Map<string, Counter>();
   let beamer = false;
@@ -252,24 +370,41 @@ function readDeclarations(src: string, br: Int32Array): Declarations {
       if (a?.content.trim() === 'theorems' && b?.content.trim() === 'numbered') beamerNumbered = true;
     }
   }
-  return { defs, counters, beamer, beamerNumbered };
+  return { defs, counters, proofEnvs: new Set(), verbatimEnvs: new Set(), beamer, beamerNumbered };
 }
 
 interface Frame {
   env: string;
   start: number;          // offset of \begin
   contentStart: number;   // after \begin{..}, overlay and optional title
-  theorem?: { def: TheoremDef; kindName: string; number?: string; title?: string };
-  proof?: { title?: string };
+  theorem?: { def: TheoremDef; kindName: string; number?: string; title?: string; firstProof?: number };
+  /** `parent`: the start of the theorem this proof sits directly inside (an answers-package sketch in a problem). */
+  proof?: { title?: string; parent?: number };
 }
 
-interface LatexResult { theorems: Theorem[]; macros: MacroDefinition[] }
+interface LatexResult { theorems: Theorem[]; macros: MacroDefinition[]; declarations: LatexDeclarations }
 
-export function scanLatex(text: string): LatexResult {
-  const { masked: src, comments } = maskLatex(text);
+/**
+ * Theorems, proofs and macros of one LaTeX text. `project`: what the rest of its project declares (the root's
+ * preamble, local .sty/.cls files), read before the text's own declarations.
+ */
+export function scanLatex(text: string, project?: LatexDeclarations): LatexResult {
+  const verbatim = new Set([...VERBATIM_ENVS, ...(project?.verbatimEnvs ?? [])]);
+  let { masked: src, comments } = maskLatex(text, verbatim);
+  let br = braceTable(src);
+  const own = declarationsOf(src, br, project);
+  if ([...own.verbatimEnvs].some(e => !verbatim.has(e))) {
+    for (const e of own.verbatimEnvs) verbatim.add(e);
+    ({ masked: src, comments } = maskLatex(text, verbatim));
+    br = braceTable(src);
+  }
+  const decl = mergeDeclarations(project ? mergeDeclarations(emptyDeclarations(), project) : emptyDeclarations(), own);
+  const { defs, counters, beamer, beamerNumbered } = decl;
+  const proofEnvs = new Set([...PROOF_ENVS, ...decl.proofEnvs]);
   const lines = new LineIndex(text);
-  const br = braceTable(src);
-  const { defs, counters, beamer, beamerNumbered } = readDeclarations(src, br);
+  // Environments closed as often as opened: their \end is never inferred (a sketch nested in a problem).
+  const beginsEnds = new Map<string, number>();
+  for (const x of src.matchAll(/\\(begin|end)\s*\{([^{}\n]*)\}/g)) beginsEnds.set(x[2]!.trim(), (beginsEnds.get(x[2]!.trim()) ?? 0) + (x[1] === 'begin' ? 1 : -1));
 
   const theoremDef = (env: string): { def: TheoremDef; kindName: string } | null => {
     const d = defs.get(env);
@@ -282,6 +417,11 @@ export function scanLatex(text: string): LatexResult {
     if (BASE_KINDS.includes(base)) {
       if (!starred && !counters.has(base)) counters.set(base, { value: 0 });
       return { def: { name: capitalize(base), counter: starred ? null : base }, kindName: base };
+    }
+    const guess = GUESSED_KINDS[base];
+    if (guess) {
+      if (!starred && !counters.has(base)) counters.set(base, { value: 0 });
+      return { def: { name: guess, counter: starred ? null : base, guessed: true }, kindName: base };
     }
     return null;
   };
@@ -312,6 +452,8 @@ export function scanLatex(text: string): LatexResult {
 
   const theorems: Theorem[] = [];
   const proofs = new Map<number, Proof>();
+  /** Proof start → start of the theorem it sits directly inside. */
+  const nestedIn = new Map<number, number>();
   const stack: Frame[] = [];
   /** How many frames of each environment are on the stack (a stray \end then costs no search). */
   const open = new Map<string, number>();
@@ -349,8 +491,10 @@ export function scanLatex(text: string): LatexResult {
       open.set(f.env, open.get(f.env)! - 1);
       if (f.theorem || f.proof) openTheoremLike--;
       const complete = stack.length === idx && endTokenEnd !== null;
-      const contentEnd = complete ? at : trimEnd(at, f.contentStart);
-      const end = complete ? endTokenEnd : contentEnd;
+      const contentEnd0 = complete ? at : trimEnd(at, f.contentStart);
+      const end = complete ? endTokenEnd : contentEnd0;
+      // A statement ends where a proof nested in it (an answers-package sketch) begins.
+      const contentEnd = f.theorem?.firstProof !== undefined ? trimEnd(f.theorem.firstProof, f.contentStart) : contentEnd0;
       if (f.theorem) {
         let s = f.contentStart;
         const lead = /\s*(?:\\label\s*\{[^{}]*\}\s*)*/y;
@@ -364,9 +508,15 @@ export function scanLatex(text: string): LatexResult {
           label: displayLabel(t.def.name, t.number, t.title), ...(label ? { latexLabel: label } : {}),
           statement: statementOf(f.contentStart, contentEnd), syntax: 'environment', environment: f.env,
           range: lines.range(f.start, end), statementRange: trimmed(Math.min(s, contentEnd), contentEnd), complete,
+          ...(t.def.guessed ? { guessed: true } : {}),
         });
       } else if (f.proof) {
         const bodyRange = trimmed(f.contentStart, contentEnd);
+        if (f.proof.parent !== undefined) {
+          nestedIn.set(f.start, f.proof.parent);
+          const parent = stack.find(x => x.start === f.proof!.parent)?.theorem;
+          if (parent && parent.firstProof === undefined) parent.firstProof = f.start;
+        }
         proofs.set(f.start, {
           range: lines.range(f.start, end), bodyRange, body: text.slice(bodyRange.startOffset, bodyRange.endOffset),
           style: { kind: 'latex-environment', environment: f.env }, ...(f.proof.title ? { title: f.proof.title } : {}), complete,
@@ -416,8 +566,8 @@ export function scanLatex(text: string): LatexResult {
     }
     const top = stack[stack.length - 1];
     const td = theoremDef(env);
-    const isProof = PROOF_ENVS.has(env);
-    if (top && (td || isProof)) {
+    const isProof = proofEnvs.has(env);
+    if (top && (td || isProof) && (beginsEnds.get(top.env) ?? 0) > 0) {
       // A missing \end: a theorem does not directly contain another theorem or a proof; a proof ends at a new
       // top-level kind of theorem (but may contain claims and the proofs of those).
       if (top.theorem || (top.proof && td && !NESTABLE_IN_PROOF.has(td.kindName))) close(stack.length - 1, at, null);
@@ -434,7 +584,15 @@ export function scanLatex(text: string): LatexResult {
       if (td) {
         const number = td.def.counter ? step(td.def.counter) : undefined;
         push({ env, start: at, contentStart: p, theorem: { ...td, ...(number ? { number } : {}), ...(title ? { title } : {}) } });
-      } else push({ env, start: at, contentStart: p, proof: { ...(title ? { title } : {}) } });
+      } else {
+        let parent: number | undefined;
+        for (let k = stack.length - 1; k >= 0; k--) {
+          const f = stack[k]!;
+          if (f.theorem) { parent = f.start; break; }
+          if (f.proof) break;
+        }
+        push({ env, start: at, contentStart: p, proof: { ...(title ? { title } : {}), ...(parent !== undefined ? { parent } : {}) } });
+      }
     } else {
       push({ env, start: at, contentStart: p });
     }
@@ -442,11 +600,60 @@ export function scanLatex(text: string): LatexResult {
   if (stack.length) close(0, src.length, null);
 
   theorems.sort((a, b) => a.range.startOffset - b.range.startOffset);
-  for (const t of theorems) {
-    const p = proofs.get(skipFiller(src, t.range.endOffset));
-    if (p) t.proof = p;
+  attachProofs(src, theorems, proofs, nestedIn);
+  return { theorems, macros: scanMacros(text, src, lines, br), declarations: decl };
+}
+
+/**
+ * Gives each proof to the statement it proves, in this order: the theorem it sits directly inside; the theorem it
+ * names (\begin{proof}[Proof of Theorem~\ref{x}]); the theorem it directly follows, or the one before an aside
+ * (a question or remark) it follows; else, after intervening prose, the nearest earlier theorem still without a
+ * proof, when no other proof lies between. A second proof of an already proved theorem stays unattached.
+ */
+function attachProofs(src: string, theorems: Theorem[], proofs: Map<number, Proof>, nestedIn: Map<number, number>): void {
+  const byStart = new Map(theorems.map(t => [t.range.startOffset, t]));
+  const byLabel = new Map(theorems.filter(t => t.latexLabel).map(t => [t.latexLabel!, t]));
+  const taken = new Set<number>();
+  const give = (t: Theorem | undefined, at: number): boolean => {
+    if (!t || t.proof || taken.has(at)) return false;
+    t.proof = proofs.get(at)!;
+    taken.add(at);
+    return true;
+  };
+  for (const [at, parent] of nestedIn) give(byStart.get(parent), at);
+  for (const [at, p] of proofs) {
+    const ref = p.title ? /\\(?:c|C|auto|name)?ref\s*\{([^{}]*)\}/.exec(p.title)?.[1]?.trim() : undefined;
+    if (ref && !nestedIn.has(at)) give(byLabel.get(ref), at);
   }
-  return { theorems, macros: scanMacros(text, src, lines, br) };
+  const isAside = (t: Theorem): boolean => ASIDE_KINDS.has(t.kind.replace(/\*$/, ''));
+  const inside = (t: Theorem, at: number): boolean => t.range.startOffset < at && at < t.range.endOffset;
+  for (let k = 0; k < theorems.length; k++) {
+    const t = theorems[k]!;
+    const at = skipFiller(src, t.range.endOffset);
+    if (!proofs.has(at) || taken.has(at)) continue;
+    if (isAside(t)) {
+      // theorem, question, proof: the proof answers the theorem when the question directly follows it.
+      const prev = theorems[k - 1];
+      if (prev && !prev.proof && !isAside(prev) && skipFiller(src, prev.range.endOffset) === t.range.startOffset && give(prev, at)) continue;
+    }
+    give(t, at);
+  }
+  const sortedProofs = [...proofs.keys()].sort((a, b) => a - b);
+  for (let k = 0; k < sortedProofs.length; k++) {
+    const at = sortedProofs[k]!;
+    if (taken.has(at) || nestedIn.has(at)) continue;
+    // The nearest theorem ending before the proof, not around it, skipping asides.
+    let j = theorems.length - 1;
+    while (j >= 0 && (theorems[j]!.range.endOffset > at || isAside(theorems[j]!))) {
+      if (inside(theorems[j]!, at)) break;
+      j--;
+    }
+    const t = j >= 0 ? theorems[j] : undefined;
+    if (!t || t.proof || inside(t, at)) continue;
+    const previousProof = k > 0 ? sortedProofs[k - 1]! : -1;
+    if (previousProof > t.range.endOffset) continue;
+    give(t, at);
+  }
 }
 
 /** Trailing spaces, tabs and \r removed (a loop: a regex like /[ \t]+$/ is quadratic on long runs of spaces). */

@@ -29,7 +29,11 @@ const CODE_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*(.*)$/;
 const QUARTO_PREFIX = /^(thm|lem|cor|prp|cnj|def|exm|exr)-/;
 const HR = /^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$/;
 
-interface Div { open: number; close: number; kind?: string; proof: boolean; flavor: 'pandoc' | 'myst'; title?: string; id?: string; nonumber: boolean; fence: string }
+interface Div {
+  open: number; close: number; kind?: string; proof: boolean; flavor: 'pandoc' | 'myst'; title?: string; id?: string; nonumber: boolean; fence: string;
+  /** A MyST directive's name when it is no theorem kind ({prf:definition} → "definition"): a statement only when a proof follows it. */
+  directive?: string;
+}
 
 interface Line { start: number; masked: string; code: boolean; div?: Div; closesDiv: boolean }
 
@@ -50,19 +54,51 @@ function headingCore(text: string): string {
   return text.endsWith('.') ? text.slice(0, -1).trimEnd() : text;
 }
 
-function kindOfWord(w: string): string | undefined {
+function kindOfWord(w: string, extra?: ReadonlySet<string>): string | undefined {
   const k = w.toLowerCase();
-  if (BASE_KINDS.includes(k)) return k;
+  if (BASE_KINDS.includes(k) || extra?.has(k)) return k;
   return KIND_ALIASES[k];
 }
 
+/** An Obsidian callout's first line: `> [!lemma] Title`, `>[!important] Claim 1` (the quote prefix already removed). */
+const CALLOUT = /^\[!([A-Za-z-]{1,40})\][+-]?[ \t]{0,8}(.{0,300})$/;
+
+/** The kind a callout states: its type (`[!theorem]`), else the first word of its title (`[!important] Lemma`). */
+function calloutKind(type: string, title: string): { kind: string; number?: string; title?: string } | null {
+  const byType = kindOfWord(type);
+  if (byType) return { kind: byType, ...(title.trim() ? { title: title.trim() } : {}) };
+  const m = new RegExp(String.raw`^(${KIND_WORDS})(?:[ \t]+(${NUM}))?[ \t]*(?:[(\[]([^)\]]*)[)\]])?[ \t]*[.:]?[ \t]*$`, 'i').exec(title.trim());
+  if (!m) return null;
+  return { kind: m[1]!.toLowerCase(), ...(m[2] ? { number: m[2] } : {}), ...(m[3] ? { title: m[3].trim() } : {}) };
+}
+
+/** Statement kinds a Pandoc statement filter declares in the front matter (`statement-kinds:` keys). */
+function frontMatterKinds(lines: string[]): Set<string> {
+  const kinds = new Set<string>();
+  for (let i = 0; i < lines.length; i++) {
+    const h = /^([ \t]*)statement-kinds:[ \t]*$/.exec(lines[i]!);
+    if (!h) continue;
+    let child = -1;
+    for (let j = i + 1; j < lines.length; j++) {
+      const l = lines[j]!;
+      if (/^\s*(#.*)?$/.test(l)) continue;
+      const ind = l.length - l.trimStart().length;
+      if (ind <= h[1]!.length) break;
+      if (child < 0) child = ind;
+      const k = ind === child ? /^\s*([A-Za-z][\w-]*)\s*:/.exec(l) : null;
+      if (k) kinds.add(k[1]!.toLowerCase());
+    }
+  }
+  return kinds;
+}
+
 /** Parses a div's attributes: "theorem", "{.lemma #lem-x title=\"…\"}", "{prf:theorem} Title", "{#thm-x}". */
-export function parseDivInfo(info: string): Omit<Div, 'open' | 'close' | 'fence'> | null {
+export function parseDivInfo(info: string, extraKinds?: ReadonlySet<string>): Omit<Div, 'open' | 'close' | 'fence'> | null {
   const myst = /^\{prf:([A-Za-z]+)\}[ \t]*(.*)$/.exec(info) ?? /^\{(solution|exercise)\}[ \t]*(.*)$/.exec(info);
   if (myst) {
     const d = myst[1]!.toLowerCase();
     const title = myst[2]!.trim();
-    return { flavor: 'myst', proof: d === 'proof' || d === 'solution', ...(kindOfWord(d) ? { kind: kindOfWord(d)! } : {}), ...(title ? { title } : {}), nonumber: false };
+    return { flavor: 'myst', proof: d === 'proof' || d === 'solution', ...(kindOfWord(d) ? { kind: kindOfWord(d)! } : {}), ...(title ? { title } : {}), nonumber: false, directive: d };
   }
   let classes: string[] = [];
   let id: string | undefined;
@@ -79,7 +115,7 @@ export function parseDivInfo(info: string): Omit<Div, 'open' | 'close' | 'fence'
     classes = info.split(/\s+/).filter(Boolean).map(s => s.toLowerCase());
   }
   const proof = classes.includes('proof') || classes.includes('solution');
-  let kind = classes.map(kindOfWord).find(Boolean);
+  let kind = classes.map(c => kindOfWord(c, extraKinds)).find(Boolean);
   if (!kind && id) kind = kindOfWord(id.split('-')[0]!);
   if (!kind && !proof) return null;
   return { flavor: 'pandoc', proof, ...(kind ? { kind } : {}), ...(title ? { title } : {}), ...(id ? { id } : {}), nonumber: false };
@@ -87,7 +123,7 @@ export function parseDivInfo(info: string): Omit<Div, 'open' | 'close' | 'fence'
 
 /** A div record of one shape (object spreads here made pass 1 several times slower on div-heavy documents). */
 function makeDiv(d: Omit<Div, 'open' | 'close' | 'fence'> | null, open: number, fence: string, flavor: Div['flavor'] = 'pandoc'): Div {
-  return { open, close: -1, kind: d?.kind, proof: d?.proof ?? false, flavor: d?.flavor ?? flavor, title: d?.title, id: d?.id, nonumber: d?.nonumber ?? false, fence };
+  return { open, close: -1, kind: d?.kind, proof: d?.proof ?? false, flavor: d?.flavor ?? flavor, title: d?.title, id: d?.id, nonumber: d?.nonumber ?? false, fence, directive: d?.directive };
 }
 
 export interface MarkdownResult {
@@ -105,7 +141,9 @@ export function scanMarkdown(text: string): MarkdownResult {
   let code: { ch: string; len: number } | null = null;
   let inComment = false;
   const divStack: Div[] = [];
+  let extraKinds: Set<string> | undefined;
   let frontMatter = raw[0]?.replace(/\r$/, '') === '---';
+  const frontLines: string[] = [];
   for (let i = 0; i < raw.length; i++) {
     const r = raw[i]!.replace(/\r$/, '');
     const line: Line = { start: idx.starts[i]!, masked: r, code: false, closesDiv: false };
@@ -113,6 +151,8 @@ export function scanMarkdown(text: string): MarkdownResult {
     if (frontMatter) {
       line.code = true;
       if (i > 0 && /^(---|\.\.\.)\s*$/.test(r)) frontMatter = false;
+      else if (i > 0) frontLines.push(r);
+      if (!frontMatter) extraKinds = frontMatterKinds(frontLines);
       continue;
     }
     if (code) {
@@ -146,7 +186,7 @@ export function scanMarkdown(text: string): MarkdownResult {
       const info = cf[2]!.trim();
       const close = divStack.length && divStack[divStack.length - 1]!.fence[0] === cf[1]![0] && cf[1]!.length >= divStack[divStack.length - 1]!.fence.length && info === '';
       if (close) { divStack.pop()!.close = i; line.closesDiv = true; continue; }
-      const d = /^\{[^}]*\}/.test(info) ? parseDivInfo(info) : null;
+      const d = /^\{[^}]*\}/.test(info) ? parseDivInfo(info, extraKinds) : null;
       if (d) { line.div = makeDiv(d, i, cf[1]!); divStack.push(line.div); continue; }
       if (/^\{/.test(info) && cf[1]![0] === '`') { divStack.push(makeDiv(null, i, cf[1]!, 'myst')); continue; }
       code = { ch: cf[1]![0]!, len: cf[1]!.length };
@@ -161,7 +201,7 @@ export function scanMarkdown(text: string): MarkdownResult {
           if (divStack[k]!.fence[0] === ':') { divStack[k]!.close = i; divStack.length = k; line.closesDiv = true; break; }
         }
       } else {
-        const d = parseDivInfo(colon[2]!);
+        const d = parseDivInfo(colon[2]!, extraKinds);
         const div = makeDiv(d, i, colon[1]!);
         if (d) line.div = div;
         divStack.push(div);
@@ -199,6 +239,7 @@ export function scanMarkdown(text: string): MarkdownResult {
     if (l.closesDiv || COLON_FENCE.test(content(i))) return 'fence';
     const c = content(i).trimStart();
     if (heading(c)) return 'heading';
+    if (quoteDepth(i) > 0) { const co = CALLOUT.exec(c); if (co && calloutKind(co[1]!, co[2]!)) return 'theorem'; }
     if (HR.test(c)) return 'hr';
     if (LEAD_IN.test(c)) return 'theorem';
     if (PROOF_LEAD_IN.test(c)) return 'proof';
@@ -207,6 +248,10 @@ export function scanMarkdown(text: string): MarkdownResult {
   };
 
   const theorems: Theorem[] = [];
+  /** Per theorem: its first and last line. */
+  const spans: Array<{ first: number; last: number }> = [];
+  /** Lines of proofs already given to a theorem. */
+  const taken = new Set<number>();
   const autoNumbers = new Map<string, number>();
   let i = 0;
   while (i < lines.length) {
@@ -215,10 +260,15 @@ export function scanMarkdown(text: string): MarkdownResult {
     const c = content(i);
     const lead = c.length - c.trimStart().length;
     const ct = c.trimStart();
-    let found: { syntax: TheoremSyntax; kind: string; number?: string; title?: string; id?: string; stmtStart: number; stmtEnd: number; lastLine: number; end: number; complete: boolean; text: string } | null = null;
+    let found: { syntax: TheoremSyntax; kind: string; number?: string; title?: string; id?: string; stmtStart: number; stmtEnd: number; lastLine: number; end: number; complete: boolean; text: string; nestedProof?: number } | null = null;
+    const callout = quoteDepth(i) > 0 ? CALLOUT.exec(ct) : null;
+    const calloutK = callout ? calloutKind(callout[1]!, callout[2]!) : null;
 
-    if (l.div && !l.div.proof && l.div.kind) {
+    // A MyST directive of another kind (a definition) that a proof follows states what that proof proves.
+    const provedDirective = !!l.div && !l.div.proof && !l.div.kind && !!l.div.directive && l.div.close >= 0 && nonBlankFrom(l.div.close + 1) < lines.length && openerAt(nonBlankFrom(l.div.close + 1)) === 'proof';
+    if (l.div && !l.div.proof && (l.div.kind || provedDirective)) {
       const d = l.div;
+      const divKind = d.kind ?? d.directive!;
       const last = d.close >= 0 ? d.close : lastFilled(inferredEnd(i + 1), i);
       let s = i + 1;
       let id = d.id;
@@ -233,21 +283,39 @@ export function scanMarkdown(text: string): MarkdownResult {
       s = nonBlankFrom(s);
       const h = s < lines.length && s <= last ? heading(content(s)) : null;
       if (h && d.flavor === 'pandoc') { title ??= h.text; s++; }
-      const bodyEndLine = d.close >= 0 ? d.close - 1 : last;
+      // A proof div nested in the theorem div (Pandoc) is its proof; the statement ends before it.
+      let nestedProof: number | undefined;
+      for (let k = s; d.close >= 0 && k < d.close; k++) {
+        const kd = lines[k]!.div;
+        if (kd?.proof) { nestedProof = k; break; }
+        if (kd && kd.close > k) k = kd.close;
+      }
+      const bodyEndLine = nestedProof !== undefined ? lastFilled(nestedProof, s - 1) : d.close >= 0 ? d.close - 1 : last;
       const a = s <= bodyEndLine ? contentStart(s) : lineEnd(i);
       const b = Math.max(a, bodyEndLine >= s ? lineEnd(bodyEndLine) : a);
       let number: string | undefined;
       if ((d.flavor === 'myst' && !d.nonumber) || (d.flavor === 'pandoc' && id && QUARTO_PREFIX.test(id))) {
-        const key = d.flavor === 'myst' ? d.kind! : id!.split('-')[0]!;
+        const key = d.flavor === 'myst' ? divKind : id!.split('-')[0]!;
         autoNumbers.set(key, (autoNumbers.get(key) ?? 0) + 1);
         number = String(autoNumbers.get(key));
       }
       found = {
-        syntax: 'fenced-div', kind: d.kind!, ...(number ? { number } : {}), ...(title ? { title } : {}), ...(id ? { id } : {}),
+        syntax: 'fenced-div', kind: divKind, ...(number ? { number } : {}), ...(title ? { title } : {}), ...(id ? { id } : {}),
         stmtStart: a, stmtEnd: b, lastLine: last, end: d.close >= 0 ? lineEnd(d.close) : lineEnd(last), complete: d.close >= 0,
-        text: linesText(a, b),
+        text: linesText(a, b), ...(nestedProof !== undefined ? { nestedProof } : {}),
       };
-    } else if (heading(ct) && HEADING_THEOREM.test(headingCore(heading(ct)!.text))) {
+    } else if (calloutK) {
+      // An Obsidian callout: the statement is the rest of the quote.
+      const depth = quoteDepth(i);
+      let last = i;
+      for (let j = i + 1; j < lines.length && !lines[j]!.code && quoteDepth(j) >= depth; j++) if (content(j).trim() !== '') last = j;
+      const a = last > i ? contentStart(i + 1) : lineEnd(i);
+      const b = Math.max(a, lineEnd(last));
+      found = {
+        syntax: 'lead-in', kind: calloutK.kind, ...(calloutK.number ? { number: calloutK.number } : {}), ...(calloutK.title ? { title: calloutK.title } : {}),
+        stmtStart: a, stmtEnd: b, lastLine: last, end: lineEnd(last), complete: true, text: linesText(a, b),
+      };
+    } else if (heading(ct) && HEADING_THEOREM.test(headingCore(heading(ct)!.text)) && !calloutFollows(i)) {
       const hm = HEADING_THEOREM.exec(headingCore(heading(ct)!.text))!;
       let j = i + 1;
       let last = i;
@@ -312,18 +380,83 @@ export function scanMarkdown(text: string): MarkdownResult {
     };
     let next = found.lastLine + 1;
     const pl = nonBlankFrom(next);
-    if (pl < lines.length && openerAt(pl) === 'proof' && quoteDepth(pl) <= Math.max(quoteDepth(i), 0)) {
+    if (found.nestedProof !== undefined) {
+      const p = proofAt(found.nestedProof);
+      if (p) { t.proof = p.proof; taken.add(found.nestedProof); }
+    } else if (pl < lines.length && openerAt(pl) === 'proof' && quoteDepth(pl) <= Math.max(quoteDepth(i), 0)) {
       const p = proofAt(pl);
-      if (p) { t.proof = p.proof; next = p.lastLine + 1; }
-    } else if (pl < lines.length && HEADING_PROOF.test(heading(content(pl).trimStart())?.text ?? '')) {
+      if (p) { t.proof = p.proof; next = p.lastLine + 1; taken.add(pl); }
+    } else if (pl < lines.length && HEADING_PROOF.test(heading(content(pl).trimStart())?.text ?? '') && !proofDivUnder(pl)) {
       const p = proofAt(pl);
-      if (p) { t.proof = p.proof; next = p.lastLine + 1; }
+      if (p) { t.proof = p.proof; next = p.lastLine + 1; taken.add(pl); }
     }
     theorems.push(t);
+    spans.push({ first: i, last: found.lastLine });
     i = Math.max(next, i + 1);
   }
+  attachLaterProofs();
   const masked = lines.map((l, k) => (l.code ? ' '.repeat(raw[k]!.length) : l.masked + (raw[k]!.endsWith('\r') ? ' ' : ''))).join('\n');
   return { theorems, masked };
+
+  /** True when the first non-blank line after heading `i` is a callout that states a theorem (Obsidian). */
+  function calloutFollows(i: number): boolean {
+    const k = nonBlankFrom(i + 1);
+    if (k >= lines.length || quoteDepth(k) === 0) return false;
+    const co = CALLOUT.exec(content(k).trimStart());
+    return !!co && !!calloutKind(co[1]!, co[2]!);
+  }
+
+  /** True when a proof heading ("## Proof of @prp-x") is followed by a proof div: the div is the proof. */
+  function proofDivUnder(i: number): boolean {
+    const k = nonBlankFrom(i + 1);
+    return k < lines.length && !!lines[k]!.div?.proof;
+  }
+
+  /**
+   * Proofs that did not directly follow their statement: one that names its statement (its title or the heading
+   * just above it cites @thm-x, {prf:ref}`x` or "Theorem 3") goes to that statement; otherwise, after intervening
+   * prose, to the nearest earlier statement still unproved, when no heading, statement or proof lies between.
+   */
+  function attachLaterProofs(): void {
+    const byId = new Map(theorems.filter(t => t.latexLabel).map(t => [t.latexLabel!, t]));
+    /** The last theorem starting at or before line k (binary search; spans are in line order). */
+    const lastBefore = (k: number): number => {
+      let lo = 0;
+      let hi = spans.length - 1;
+      let best = -1;
+      while (lo <= hi) { const mid = (lo + hi) >> 1; if (spans[mid]!.first <= k) { best = mid; lo = mid + 1; } else hi = mid - 1; }
+      return best;
+    };
+    for (let k = 0; k < lines.length; k++) {
+      if (taken.has(k) || lines[k]!.code) continue;
+      // Cheap filter first: only lines that may open a proof are classified.
+      if (!lines[k]!.div?.proof && !/proof|solution/i.test(lines[k]!.masked)) continue;
+      const isProof = openerAt(k) === 'proof' || (openerAt(k) === 'heading' && HEADING_PROOF.test(headingCore(heading(content(k).trimStart())!.text)) && !proofDivUnder(k));
+      if (!isProof) continue;
+      const before = lastBefore(k);
+      if (before >= 0 && spans[before]!.first < k && k <= spans[before]!.last) continue;
+      const p = proofAt(k);
+      if (!p) continue;
+      const above = k > 0 ? lastFilled(k, -1) : -1;
+      const aboveHeading = above >= 0 ? heading(content(above).trimStart())?.text ?? '' : '';
+      const ref = /@([A-Za-z]+-[\w:-]+)|\{prf:ref\}`([^`]+)`/.exec(`${p.proof.title ?? ''} ${aboveHeading} ${/^\s*\(([^)]*)\)/.exec(p.proof.body)?.[1] ?? ''}`);
+      let target: Theorem | undefined;
+      if (ref) target = byId.get((ref[1] ?? ref[2])!);
+      else {
+        const j = before;
+        if (j >= 0 && !theorems[j]!.proof) {
+          // Backwards from the proof: the nearest heading, statement, other lead-in or proof stops the search.
+          let clear = true;
+          for (let x = k - 1; x > spans[j]!.last && clear; x--) {
+            const o = lines[x]!.code ? null : openerAt(x);
+            if (o === 'heading' || o === 'proof' || o === 'theorem' || o === 'other' || taken.has(x)) clear = false;
+          }
+          if (clear) target = theorems[j];
+        }
+      }
+      if (target && !target.proof) { target.proof = p.proof; taken.add(k); }
+    }
+  }
 
   /** The line after an unclosed div's inferred end: the next theorem, proof or heading, or the end. */
   function inferredEnd(from: number): number {

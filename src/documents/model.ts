@@ -81,6 +81,8 @@ export interface Theorem {
   proof?: Proof;
   /** False when the theorem's end marker was missing and its end was inferred. */
   complete: boolean;
+  /** True when the kind was taken by its conventional short name (thm, lem, …), its declaration not being found. */
+  guessed?: boolean;
 }
 
 export type MacroKind = 'newcommand' | 'renewcommand' | 'providecommand' | 'DeclareMathOperator' | 'def';
@@ -99,7 +101,10 @@ export interface MacroDefinition {
   starred: boolean;
   /** The definition exactly as written, to hand to the model. */
   source: string;
+  /** The range in the file that declares it (`file`, or the document itself). */
   range: Range;
+  /** The project file that declares it, when not the document itself. */
+  file?: string;
 }
 
 export interface DocumentOutline {

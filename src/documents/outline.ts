@@ -2,14 +2,15 @@
 import { scanLatex, scanMacros } from './latex';
 import { scanMarkdown } from './markdown';
 import type { DocumentLanguage, DocumentOutline, MacroDefinition, ProofStyle, Theorem } from './model';
+import type { ProjectIndex } from './project';
 import { LineIndex, escapeRegExp } from './text';
 
 export type * from './model';
 
-/** The language of a file by its name: .tex/.latex/.ltx → latex; .md/.markdown/.qmd/.mdx/.rmd → markdown. */
+/** The language of a file by its name: .tex/.latex/.ltx → latex; .md/.markdown/.qmd/.mdx/.rmd/.jmd/.lhs → markdown. */
 export function languageOf(fileName: string): DocumentLanguage | undefined {
   if (/\.(tex|latex|ltx)$/i.test(fileName)) return 'latex';
-  if (/\.(md|markdown|qmd|mdx|rmd)$/i.test(fileName)) return 'markdown';
+  if (/\.(md|markdown|qmd|mdx|rmd|jmd|lhs)$/i.test(fileName)) return 'markdown';
   return undefined;
 }
 
@@ -21,6 +22,16 @@ export function outlineDocument(text: string, language: DocumentLanguage): Docum
   }
   const { theorems, masked } = scanMarkdown(text);
   return { language, theorems, macros: scanMacros(text, masked, new LineIndex(text)) };
+}
+
+/**
+ * A document's outline within its project: LaTeX with the environments and macros its root, preamble and local
+ * packages declare; Markdown as `outlineDocument`, with the project's macros (_config.yml, _quarto.yml) first.
+ */
+export function outlineInProject(index: ProjectIndex, path: string, text: string, language: DocumentLanguage): DocumentOutline {
+  if (language === 'latex') return index.outlineLatex(path, text);
+  const own = outlineDocument(text, language);
+  return { ...own, macros: [...index.markdownMacrosFor(path), ...own.macros] };
 }
 
 /**

@@ -73,3 +73,16 @@ export const KIND_ALIASES: Record<string, string> = {
   thm: 'theorem', lem: 'lemma', prop: 'proposition', prp: 'proposition', cor: 'corollary', conj: 'conjecture', cnj: 'conjecture',
   exr: 'exercise', exm: 'example', prob: 'problem',
 };
+
+/**
+ * A file's bytes as text: UTF-8 when they are valid UTF-8 (a BOM dropped), else Latin-1 (one character per byte),
+ * so a Latin-1 file opens without replacement characters and with the same line numbers.
+ */
+export function decodeText(bytes: Uint8Array): string {
+  try {
+    const s = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+  } catch {
+    return new TextDecoder('latin1').decode(bytes);
+  }
+}

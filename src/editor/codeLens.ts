@@ -1,14 +1,24 @@
 // CodeLenses above every theorem ("Prove with QED-Nano", or "Re-prove" and "Refine proof" when it has a proof)
 // and above every proof ("Refine"). They pass the document and the offset, so they work whatever the cursor does.
 import * as vscode from 'vscode';
-import { outlineDocument, type DocumentLanguage } from '../documents/outline';
+import { languageOf, outlineDocument, type DocumentLanguage } from '../documents/outline';
 import type { ProofCommandArgs } from './proofCommands';
+import type { WorkspaceProject } from './workspaceProject';
 
-export const CODE_LENS_SELECTOR: vscode.DocumentSelector = [{ language: 'latex' }, { language: 'tex' }, { language: 'markdown' }];
+/** LaTeX and Markdown by language id, and the Markdown dialects by extension (Quarto, R/Julia Markdown, MDX and
+ *  literate Haskell get other language ids from their extensions). */
+export const CODE_LENS_SELECTOR: vscode.DocumentSelector = [
+  { language: 'latex' }, { language: 'tex' }, { language: 'markdown' }, { pattern: '**/*.{qmd,rmd,Rmd,jmd,mdx,lhs}' },
+];
 
 export class ProofCodeLensProvider implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
+
+  /** `project`: the workspace index, so a chapter's environments declared in its root or a .sty are known. */
+  constructor(private readonly project?: WorkspaceProject) {
+    project?.onDidChange(() => this.changed.fire());
+  }
 
   /** Asks VS Code to query the lenses again (the qedNano.codeLens setting changed). */
   refresh(): void {
@@ -17,8 +27,10 @@ export class ProofCodeLensProvider implements vscode.CodeLensProvider {
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (!vscode.workspace.getConfiguration('qedNano').get<boolean>('codeLens', true)) return [];
-    const language: DocumentLanguage = document.languageId === 'markdown' ? 'markdown' : 'latex';
-    const outline = outlineDocument(document.getText(), language);
+    const language: DocumentLanguage | undefined = document.languageId === 'latex' || document.languageId === 'tex' ? 'latex'
+      : document.languageId === 'markdown' ? 'markdown' : languageOf(document.fileName);
+    if (!language) return [];
+    const outline = this.project ? this.project.outline(document, language) : outlineDocument(document.getText(), language);
     const lenses: vscode.CodeLens[] = [];
     const uri = document.uri.toString();
     const at = (line: number) => new vscode.Range(line, 0, line, 0);

@@ -84,17 +84,20 @@ export function proofInsertion(text: string, outline: DocumentOutline, theorem: 
   return { offset, text: `\n\n${block}${tail}` };
 }
 
-/** Outline of a document's current text. */
-export function outlineOf(text: string, language: DocumentLanguage): DocumentOutline {
-  return outlineDocument(text, language);
+/** Outlines a text of one document, within its project (the editor's WorkspaceProject) or alone. */
+export type Outliner = (text: string, language: DocumentLanguage) => DocumentOutline;
+
+/** Outline of a document's current text: through `outliner` (its project's declarations) when given. */
+export function outlineOf(text: string, language: DocumentLanguage, outliner?: Outliner): DocumentOutline {
+  return outliner ? outliner(text, language) : outlineDocument(text, language);
 }
 
 /**
  * The body range of the proof of the theorem `anchor` in `text`, if that proof's body is still exactly `oldBody`;
  * otherwise why not (the proof or the theorem changed).
  */
-export function locateProofBody(text: string, language: DocumentLanguage, anchor: TheoremAnchor, oldBody: string): { start: number; end: number } | { error: string } {
-  const theorem = findTheorem(outlineDocument(text, language), anchor);
+export function locateProofBody(text: string, language: DocumentLanguage, anchor: TheoremAnchor, oldBody: string, outliner?: Outliner): { start: number; end: number } | { error: string } {
+  const theorem = findTheorem(outlineOf(text, language, outliner), anchor);
   if (!theorem) return { error: 'The theorem changed since QED-Nano proposed this.' };
   const proof = theorem.proof;
   if (!proof || text.slice(proof.bodyRange.startOffset, proof.bodyRange.endOffset) !== oldBody) return { error: 'The proof changed since QED-Nano proposed this.' };

@@ -2,7 +2,7 @@
 // document as ONE undoable edit anchored to the theorem (re-found by kind and statement when the run ends), or
 // proposed as a diff when it would replace something (an existing proof, a refined proof).
 import * as vscode from 'vscode';
-import { languageOf, macrosUsedIn, proofStyle, theoremAt, type DocumentLanguage, type Theorem } from '../documents/outline';
+import { languageOf, macrosUsedIn, proofStyle, theoremAt, type DocumentLanguage, type DocumentOutline, type Theorem } from '../documents/outline';
 import { ModelError } from '../model/errors';
 import { ProverError } from '../prover/errors';
 import { loadPrompts, type LoadedPrompts } from '../prover/promptFiles';
@@ -11,7 +11,8 @@ import { extend, prove, type ProverEvent, type ProverStream } from '../prover/rc
 import type { RunRecord } from '../prover/record';
 import type { ProverModel } from '../prover/model';
 import type { ModelService } from './modelService';
-import { anchorOf, findTheorem, nearestOccurrence, locateProofBody, outlineOf, proofBlock, proofBody, proofInsertion, type TheoremAnchor } from './placement';
+import { anchorOf, findTheorem, nearestOccurrence, locateProofBody, outlineOf, proofBlock, proofBody, proofInsertion, type Outliner, type TheoremAnchor } from './placement';
+import type { WorkspaceProject } from './workspaceProject';
 import { applyOneEdit, type Proposal, type Proposals } from './proposals';
 import type { PlacementTarget, RunContext } from './runStore';
 import { promptOverrides, proverSettings } from './settings';
@@ -41,6 +42,8 @@ export interface ProofCommandArgs {
 export interface ProofCommandsOptions {
   service: ModelService;
   proposals: Proposals;
+  /** The workspace's project index (declarations and macros from the root, preamble and packages). */
+  project?: WorkspaceProject;
   /** Test-only: wait this long before every model call (see ModelService.session). */
   delayBeforeCallMs(): number;
   /** Test-only: cap the solve call of this cycle at this many tokens (to cut a cycle off with the scripted model). */
@@ -94,8 +97,7 @@ function settingsFor(model: ProverModel, problemText: string) {
   return proverSettings(model.info.contextSize, Math.ceil(problemText.length / 2));
 }
 
-function problemOf(text: string, language: DocumentLanguage, theorem: Theorem | undefined, statement: string): string {
-  const outline = outlineOf(text, language);
+function problemOf(outline: DocumentOutline, theorem: Theorem | undefined, statement: string): string {
   const macros = macrosUsedIn(statement, outline.macros);
   const parts: string[] = [];
   if (macros.length) parts.push(`Definitions used:\n${macros.map(m => m.source).join('\n')}`);
@@ -148,6 +150,12 @@ function toModelError(error: ProverError): ModelError {
 
 export class ProofCommands {
   constructor(private readonly o: ProofCommandsOptions) {}
+
+  /** Outlines a document's text with its project's declarations when the workspace index is there. */
+  private outliner(doc: vscode.TextDocument): Outliner | undefined {
+    const project = this.o.project;
+    return project ? (text, language) => project.outlineText(doc, text, language) : undefined;
+  }
 
   /**
    * Runs a reasoning-cache stream (a new run, or an extension of a stored one) under a cancellable notification;
@@ -222,7 +230,7 @@ export class ProofCommands {
     if (!target) return undefined;
     const { doc, language } = target;
     const text = doc.getText();
-    const theorem = theoremAt(outlineOf(text, language), target.offset);
+    const theorem = theoremAt(outlineOf(text, language, this.outliner(doc)), target.offset);
     let anchor: TheoremAnchor | undefined;
     let selected: { text: string; start: number } | undefined;
     let statement: string;
@@ -240,7 +248,7 @@ export class ProofCommands {
       void vscode.window.showWarningMessage('The statement is empty: select the theorem to prove.');
       return undefined;
     }
-    const problem = problemOf(text, language, theorem, statement);
+    const problem = problemOf(outlineOf(text, language, this.outliner(doc)), theorem, statement);
     const name = theorem?.label ?? 'the selection';
     const placement: PlacementTarget = anchor ? { kind: 'theorem', anchor } : { kind: 'selection', text: selected!.text, start: selected!.start, replace: false };
     const context = runContext(doc, language, 'prove', theorem, statement, placement);
@@ -278,10 +286,10 @@ export class ProofCommands {
     const current = doc.getText();
     const locate = (t: string): { start: number; end: number; theorem?: Theorem } | { error: string } => {
       if (target.kind === 'theorem') {
-        const found = findTheorem(outlineOf(t, language), target.anchor);
+        const found = findTheorem(outlineOf(t, language, this.outliner(doc)), target.anchor);
         if (!found) return { error: 'The theorem changed while QED-Nano worked.' };
         if (found.proof) return { start: found.proof.bodyRange.startOffset, end: found.proof.bodyRange.endOffset, theorem: found };
-        const ins = proofInsertion(t, outlineOf(t, language), found, proof);
+        const ins = proofInsertion(t, outlineOf(t, language, this.outliner(doc)), found, proof);
         return { start: ins.offset, end: ins.offset, theorem: found };
       }
       const at = nearestOccurrence(t, target.text, target.start);
@@ -298,8 +306,8 @@ export class ProofCommands {
     const replacing = target.kind === 'selection' && target.replace;
     const insertText = existing ? proofBody(proof, language, existing.style)
       : replacing ? proofBody(proof, language)
-        : where.theorem ? proofInsertion(current, outlineOf(current, language), where.theorem, proof).text
-          : `${language === 'latex' ? '\n' : '\n\n'}${proofBlock(proof, language, proofStyle(outlineOf(current, language)))}`;
+        : where.theorem ? proofInsertion(current, outlineOf(current, language, this.outliner(doc)), where.theorem, proof).text
+          : `${language === 'latex' ? '\n' : '\n\n'}${proofBlock(proof, language, proofStyle(outlineOf(current, language, this.outliner(doc))))}`;
 
     if (existing || replacing || truncated) {
       // Never overwrite a proof, and never insert a fallback silently: propose it as a diff.
@@ -307,7 +315,7 @@ export class ProofCommands {
       const proposalTarget = {
         newText: insertText,
         locate: (t: string) => {
-          if (existing) return locateProofBody(t, language, anchorOf(where.theorem!), oldText);
+          if (existing) return locateProofBody(t, language, anchorOf(where.theorem!), oldText, this.outliner(doc));
           const again = locate(t);
           if ('error' in again) return again;
           return t.slice(again.start, again.end) === oldText ? { start: again.start, end: again.end } : { error: 'The text changed since QED-Nano proposed this.' };
@@ -335,7 +343,7 @@ export class ProofCommands {
     if (!target) return undefined;
     const { doc, language } = target;
     const text = doc.getText();
-    const outline = outlineOf(text, language);
+    const outline = outlineOf(text, language, this.outliner(doc));
     let old: { start: number; end: number };
     let theorem: Theorem | undefined;
     let bySelection = false;
@@ -367,7 +375,7 @@ export class ProofCommands {
     });
     if (instruction === undefined) return undefined;
     const seed = instruction.trim() ? `${oldBody.trim()}\n\nNote from the author of this attempt: ${instruction.trim()}` : oldBody.trim();
-    const problem = problemOf(text, language, theorem, theorem.statement);
+    const problem = problemOf(outline, theorem, theorem.statement);
     const placement: PlacementTarget = bySelection ? { kind: 'selection', text: oldBody, start: old.start, replace: true } : { kind: 'theorem', anchor: anchorOf(theorem) };
     const context = runContext(doc, language, 'refine', theorem, theorem.statement, placement);
     const record = await this.run(`refining the proof of ${theorem.label}`, context, (model, signal, prompts) => prove({
@@ -390,7 +398,7 @@ export class ProofCommands {
       // The whole proof body: found again through its theorem, and only if it is still exactly the same text.
       // A selection inside a proof: found again by its text, nearest to where it was.
       locate: t => {
-        if (!bySelection) return locateProofBody(t, language, anchor, oldBody);
+        if (!bySelection) return locateProofBody(t, language, anchor, oldBody, this.outliner(doc));
         const at = nearestOccurrence(t, oldBody, old.start);
         return at < 0 ? { error: 'The selected text changed since QED-Nano proposed this.' } : { start: at, end: at + oldBody.length };
       },

@@ -1,8 +1,9 @@
 // One entry point for rendering a whole document for a preview: LaTeX (./latexHtml) or Markdown with math
 // (./markdownHtml with line numbers and theorem blocks). The reasoning cache view renders model replies through
 // the same ./markdownHtml, with the same KaTeX settings and bounds. VS Code-free and DOM-free.
-import type { DocumentLanguage } from '../documents/model';
-import { renderLatexDocument, type HtmlBlock } from './latexHtml';
+import type { LatexDeclarations } from '../documents/latex';
+import type { DocumentLanguage, MacroDefinition } from '../documents/model';
+import { katexMacros, renderLatexDocument, type HtmlBlock } from './latexHtml';
 import { escapeHtml, FormulaCache, renderMarkdownMath, type RenderError } from './markdownHtml';
 
 export { FormulaCache } from './markdownHtml';
@@ -26,13 +27,50 @@ export function blankFrontMatter(text: string): string {
   return text.slice(0, stop).replace(/[^\n]/g, '') + text.slice(stop);
 }
 
-export function renderDocumentHtml(text: string, language: DocumentLanguage, cache?: FormulaCache): DocumentHtml {
+/**
+ * MyST directives fenced with backticks (```{prf:theorem} Title … ```, four backticks around nested code) as the
+ * colon fences the theorem rule renders (`:::{prf:theorem} Title … :::`), so their content is Markdown with math,
+ * not code. Line for line: line numbers (and the outline's lines) stay the same; other code fences stay code.
+ */
+export function mystFencesAsColons(text: string): string {
+  if (!/^ {0,3}`{3,}\{prf:/m.test(text)) return text;
+  const lines = text.split('\n');
+  const open: Array<{ ticks: number; directive: boolean }> = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^( {0,3})(`{3,})[ \t]*(.*?)(\r?)$/.exec(lines[i]!);
+    if (!m) continue;
+    const ticks = m[2]!.length;
+    const info = m[3]!;
+    const top = open[open.length - 1];
+    if (top && !top.directive) {
+      // Inside a plain code block: only its closing fence counts.
+      if (info === '' && ticks >= top.ticks) open.pop();
+      continue;
+    }
+    if (top && info === '' && ticks >= top.ticks) {
+      open.pop();
+      lines[i] = `${m[1]}${':'.repeat(ticks)}${m[4]}`;
+      continue;
+    }
+    const directive = /^\{prf:[A-Za-z-]+\}/.test(info);
+    open.push({ ticks, directive });
+    if (directive) lines[i] = `${m[1]}${':'.repeat(ticks)}${info}${m[4]}`;
+  }
+  return lines.join('\n');
+}
+
+/**
+ * `project`: what the document's project gives it (LaTeX declarations; macros from the preamble, packages or the
+ * book's _config.yml/_quarto.yml), so a chapter previews as it typesets in its book.
+ */
+export function renderDocumentHtml(text: string, language: DocumentLanguage, cache?: FormulaCache, project?: { declarations?: LatexDeclarations; macros: MacroDefinition[] }): DocumentHtml {
   const t0 = performance.now();
   if (language === 'latex') {
-    const r = renderLatexDocument(text, cache ? { cache } : {});
+    const r = renderLatexDocument(text, { ...(cache ? { cache } : {}), ...(project ? { project } : {}) });
     return { blocks: r.blocks, errors: r.errors, unsupported: r.unsupported, ms: performance.now() - t0 };
   }
-  const r = renderMarkdownMath(blankFrontMatter(text), { lineNumbers: true, theorems: true, ...(cache ? { cache } : {}) });
+  const macros = project?.macros.length ? katexMacros(project.macros) : undefined;
+  const r = renderMarkdownMath(mystFencesAsColons(blankFrontMatter(text)), { lineNumbers: true, theorems: true, ...(cache ? { cache } : {}), ...(macros ? { macros } : {}) });
   return { blocks: r.blocks ?? [{ line: 0, html: r.html }], errors: r.errors, unsupported: [], ms: performance.now() - t0 };
 }
 

@@ -24,7 +24,7 @@
 //
 // Every block carries data-line="N" (zero-based source line of its first character) for scroll sync and
 // click-to-reveal; top-level blocks are also returned one by one (`blocks`), so a view can patch only what changed.
-import { braceTable, maskLatex, scanLatex } from '../documents/latex';
+import { braceTable, maskLatex, scanLatex, type LatexDeclarations } from '../documents/latex';
 import type { MacroDefinition, Theorem } from '../documents/model';
 import { LineIndex } from '../documents/text';
 import { escapeHtml, FormulaCache, MAX_FORMULA_CHARS, renderLatexMath, type RenderError } from './markdownHtml';
@@ -54,6 +54,9 @@ export interface LatexRenderOptions {
   cache?: FormulaCache;
   /** KaTeX time (ms) a render may spend on formulas not in the cache; later ones are shown as source. */
   mathBudgetMs?: number;
+  /** What the document's project declares (root, preamble, packages): theorem names and numbering, verbatim
+   *  environments, and macros (before the document's own). */
+  project?: { declarations?: LatexDeclarations; macros: MacroDefinition[] };
 }
 
 /** A preview renders a user's whole document: more formulas than a model reply, still bounded. */
@@ -212,12 +215,12 @@ class LatexRenderer {
     this.br = braceTable(this.src);
     this.lines = new LineIndex(text);
     this.pairEnvironments();
-    const outline = scanLatex(text);
+    const outline = scanLatex(text, options.project?.declarations);
     for (const t of outline.theorems) {
       this.theorems.set(t.range.startOffset, t);
       if (t.latexLabel && t.number) this.labels.set(t.latexLabel, { number: t.number, kind: t.name });
     }
-    this.macros = katexMacros(outline.macros);
+    this.macros = katexMacros([...(options.project?.macros ?? []), ...outline.macros]);
     this.cache = options.cache ?? new FormulaCache();
     this.cache.useMacros(this.macros);
     this.budgetMs = options.mathBudgetMs ?? PREVIEW_MATH_BUDGET_MS;

@@ -119,7 +119,8 @@ function markBlocks(state: StateCore): void {
         t.attrJoin('class', 'qed-proof qed-div');
         t.meta = { ...meta, head: `${meta.title ? meta.title : 'Proof'}.` };
       } else {
-        const kind = th?.kind ?? meta.kind ?? 'theorem';
+        // A MyST directive of a kind the detector does not prove (axiom, definition) keeps its own name.
+        const kind = th?.kind ?? meta.kind ?? /\{prf:([A-Za-z-]+)\}/.exec(t.info)?.[1]?.toLowerCase() ?? 'theorem';
         t.attrJoin('class', `qed-theorem qed-kind-${cls(kind)} qed-div`);
         const label = th?.label ?? `${kind.charAt(0).toUpperCase()}${kind.slice(1)}${meta.title ? ` (${meta.title})` : ''}`;
         t.meta = { ...meta, head: `${label}.` };

@@ -14,6 +14,7 @@ import { languageOf, outlineDocument, theoremAt, type DocumentOutline } from '..
 import { failedDocumentHtml, FormulaCache, renderDocumentHtml, type HtmlBlock } from '../render/documentHtml';
 import { webviewHtml, webviewOptions } from './html';
 import { isFromPreview, PREVIEW_VIEW_TYPE, type PreviewBlock, type ToPreview } from './previewProtocol';
+import type { WorkspaceProject } from '../editor/workspaceProject';
 
 export const DEBOUNCE_MS = 150;
 const TITLE = 'QED-Nano Math Preview';
@@ -62,8 +63,9 @@ export class MathPreview implements vscode.Disposable {
   private readonly shown = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[];
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly output: vscode.LogOutputChannel) {
+  constructor(private readonly extensionUri: vscode.Uri, private readonly output: vscode.LogOutputChannel, private readonly project?: WorkspaceProject) {
     this.disposables = [
+      ...(project ? [project.onDidChange(() => { if (this.doc) this.schedule(); })] : []),
       this.shown,
       vscode.window.onDidChangeActiveTextEditor(e => {
         // Focus moving to the preview itself (or to a non-proof editor) keeps the current document.
@@ -181,7 +183,7 @@ export class MathPreview implements vscode.Disposable {
     let errors: string[] = [];
     let unsupported: string[] = [];
     try {
-      const r = renderDocumentHtml(text, language, this.cache);
+      const r = renderDocumentHtml(text, language, this.cache, this.project?.projectOf(doc, language));
       blocks = r.blocks;
       errors = r.errors.map(e => (e.source ? `${e.message}: ${e.source.slice(0, 200)}` : e.message));
       unsupported = r.unsupported;
@@ -211,7 +213,7 @@ export class MathPreview implements vscode.Disposable {
       const doc = editor.document;
       const language = previewLanguage(doc) ?? 'markdown';
       if (!this.outline || this.outline.version !== doc.version || this.outline.uri !== doc.uri.toString()) {
-        this.outline = { version: doc.version, uri: doc.uri.toString(), outline: outlineDocument(doc.getText(), language) };
+        this.outline = { version: doc.version, uri: doc.uri.toString(), outline: this.project ? this.project.outline(doc, language) : outlineDocument(doc.getText(), language) };
       }
       const offset = doc.offsetAt(editor.selection.active);
       const t = theoremAt(this.outline.outline, offset);
@@ -271,9 +273,9 @@ function baseName(fileName: string): string {
 
 let instance: MathPreview | undefined;
 
-function preview(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): MathPreview {
+function preview(context: vscode.ExtensionContext, output: vscode.LogOutputChannel, project?: WorkspaceProject): MathPreview {
   if (!instance) {
-    const created = new MathPreview(context.extensionUri, output);
+    const created = new MathPreview(context.extensionUri, output, project);
     instance = created;
     context.subscriptions.push(created, { dispose: () => { if (instance === created) instance = undefined; } });
   }
@@ -281,14 +283,14 @@ function preview(context: vscode.ExtensionContext, output: vscode.LogOutputChann
 }
 
 /** The command's handler: one preview per window, created on first use and disposed with the extension. */
-export function showMathPreview(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): Promise<PreviewState> {
-  return preview(context, output).show();
+export function showMathPreview(context: vscode.ExtensionContext, output: vscode.LogOutputChannel, project?: WorkspaceProject): Promise<PreviewState> {
+  return preview(context, output, project).show();
 }
 
 /**
  * For `vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, …)` (with the activation event
  * `onWebviewPanel:qedNano.preview`): the preview comes back after a window reload, following the active editor.
  */
-export function mathPreviewSerializer(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): vscode.WebviewPanelSerializer {
-  return { deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => { preview(context, output).revive(panel); } };
+export function mathPreviewSerializer(context: vscode.ExtensionContext, output: vscode.LogOutputChannel, project?: WorkspaceProject): vscode.WebviewPanelSerializer {
+  return { deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => { preview(context, output, project).revive(panel); } };
 }

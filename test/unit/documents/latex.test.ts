@@ -256,9 +256,14 @@ describe('documents/latex: theorems, proofs and macros of LaTeX documents', () =
       assert.equal(t.proof!.body, 'B.');
     });
 
-    it('a proof separated from its theorem by text is not its proof', () => {
+    it('a proof after discussion proves the last statement still unproved; not once another proof came between', () => {
+      // Real books (lebl, napkin) put a figure or a paragraph between a theorem and its proof (issue 12).
       const src = '\\begin{lemma}A.\\end{lemma}\nSome words.\n\\begin{proof}B.\\end{proof}';
-      assert.equal(outlineDocument(src, 'latex').theorems[0]!.proof, undefined);
+      assert.equal(outlineDocument(src, 'latex').theorems[0]!.proof?.body, 'B.');
+      const two = '\\begin{lemma}A.\\end{lemma}\n\\begin{proof}B.\\end{proof}\nWords.\n\\begin{proof}C.\\end{proof}';
+      assert.equal(outlineDocument(two, 'latex').theorems[0]!.proof?.body, 'B.');
+      const def = '\\begin{lemma}A.\\end{lemma}\n\\begin{proof}B.\\end{proof}\n\\begin{theorem}T.\\end{theorem}\nWords.\n\\begin{proof}C.\\end{proof}';
+      assert.deepEqual(outlineDocument(def, 'latex').theorems.map(t => t.proof?.body), ['B.', 'C.']);
     });
   });
 });

@@ -155,3 +155,42 @@ describe('documents/markdown: theorems and proofs of Markdown, MyST and Quarto d
     });
   });
 });
+
+describe('documents/markdown: dialects of real notes (issue 12)', () => {
+  it('an Obsidian callout states a theorem by its type or its title; the heading above it is no second one', () => {
+    const src = '## Claim 1\n\n> [!important] Claim 1\n> $x$ is even.\n\n## Proof of claim 1\n\nBecause.\n\n> [!lemma]\n> L.\n\n> [!tldr] Summary\n> not one\n';
+    const t = outlineDocument(src, 'markdown').theorems;
+    assert.deepEqual(t.map(x => [x.label, x.statement, x.range.start.line, x.proof?.range.start.line ?? null]), [
+      ['Claim 1', '$x$ is even.', 2, 5], ['Lemma', 'L.', 9, null],
+    ]);
+  });
+
+  it('a Pandoc proof div nested in the theorem div is its proof, and the statement stops before it', () => {
+    const src = ':::::: theorem :::::\nLet $p$ be.\n\n::: proof ::::::\nBy cases.\n:::\n\n::: test\ncode\n:::\n::::::::::::::::::::\n';
+    const [t] = outlineDocument(src, 'markdown').theorems;
+    assert.equal(t!.statement, 'Let $p$ be.');
+    assert.equal(t!.proof?.body, 'By cases.');
+  });
+
+  it('statement kinds declared in the front matter (statement-kinds:) are statements', () => {
+    const src = '---\nstatement-kinds:\n    bthm:\n        label: B-Theorem\n    varthm:\n        counter: none\nother: 1\n---\n\n::: bthm\nB.\n:::\n\n::: varthm\nV.\n:::\n\n::: other\nno\n:::\n';
+    assert.deepEqual(outlineDocument(src, 'markdown').theorems.map(t => t.kind), ['bthm', 'varthm']);
+  });
+
+  it('a proof after prose proves the statement before it; one under a heading citing @prp-x proves that one', () => {
+    const src = '**Theorem:** A\n\n$$x$$\n\nThen B.\n\n**Proof:** C. ∎\n';
+    assert.equal(outlineDocument(src, 'markdown').theorems[0]!.proof?.body, 'C.');
+    const q = ':::{#prp-a}\nA\n:::\n\n:::{#prp-b}\nB\n:::\n\n## Proof of @prp-a\n\n:::{.proof}\nP\n:::\n';
+    assert.deepEqual(outlineDocument(q, 'markdown').theorems.map(t => t.proof?.body ?? null), ['P', null]);
+    const h = '**Lemma.** A\n\n# Other\n\n*Proof.* B. ∎\n';
+    assert.equal(outlineDocument(h, 'markdown').theorems[0]!.proof, undefined, 'a heading between: not its proof');
+  });
+});
+
+describe('documents/markdown: a MyST definition that a proof follows (issue 12)', () => {
+  it('is a statement with that proof; a definition without a proof is none', () => {
+    const src = '```{prf:definition} Order\n:label: d\n$a \\le b$ when $b - a \\ge 0$.\n```\n\n```{prf:proof}\nReflexive, antisymmetric, transitive.\n```\n\n```{prf:definition} Other\nNo proof.\n```\n';
+    const t = outlineDocument(src, 'markdown').theorems;
+    assert.deepEqual(t.map(x => [x.kind, x.title, x.proof?.body ?? null]), [['definition', 'Order', 'Reflexive, antisymmetric, transitive.']]);
+  });
+});

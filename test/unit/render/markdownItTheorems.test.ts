@@ -41,7 +41,7 @@ describe('render: Markdown preview (theorem blocks, line numbers) and the VS Cod
     assert.deepEqual(r.blocks!.map(b => outline(b.html).length), [1, 1, 1, 1, 1, 1]);
   });
 
-  it('test/fixtures/documents/divs.md: colon-fence theorems and proofs become divs with heads from the outline; a proof div ends with ∎', () => {
+  it('test/fixtures/documents/divs.md: colon-fence and MyST backtick-directive theorems and proofs become divs with heads from the outline; a proof div ends with ∎', () => {
     const r = renderDocumentHtml(fixture('test/fixtures/documents/divs.md'), 'markdown');
     const html = r.blocks.map(b => b.html).join('');
     assertInert(html, ['div']);
@@ -52,6 +52,9 @@ describe('render: Markdown preview (theorem blocks, line numbers) and the VS Cod
       'qed-theorem.qed-kind-lemma.qed-div @12: Lemma 1 (Lagrange). The order of a subgroup divides the order of the group.',
       "qed-theorem.qed-kind-theorem.qed-div @16: Theorem 1 (Fermat's little theorem). For a prime $p$ and $p \\nmid a$, $a^{p-1} \\equiv 1 \\pmod p$.",
       'qed-proof.qed-div @22: Proof. Apply Lagrange to $(\\mathbb{Z}/p)^\\times$. ∎',
+      // MyST directives fenced with backticks are blocks too (issue 12), not code.
+      'qed-theorem.qed-kind-lemma.qed-div @26: Lemma. $(p-1)! \\equiv -1 \\pmod p$.',
+      'qed-proof.qed-div @32: Proof. Pair each element with its inverse. ∎',
     ]);
     assert.ok(!/title: Fenced divs/.test(html), 'YAML front matter is not shown');
     assert.match(html, /:::\s*\{\.callout-note\}/, 'a colon fence that is no theorem is left as text');
