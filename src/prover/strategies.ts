@@ -200,7 +200,13 @@ interface CallSpec {
   chunk: (kind: 'thought' | 'text', text: string) => void;
 }
 
-async function callModel(s: Search, spec: CallSpec): Promise<{ result: GenerateResult; startedAt: Date; thinking: { ms: number; tokens: number } }> {
+interface CallDone { result: GenerateResult; startedAt: Date; thinking: { ms: number; tokens: number } }
+
+/**
+ * One model call in a slot. `finish` records the step while the slot is still held, so what it decides (an early
+ * stop) is seen by every call waiting for a slot before it starts.
+ */
+async function callModel<T>(s: Search, spec: CallSpec, finish: (done: CallDone) => T): Promise<T> {
   await s.slots.acquire();
   let reservation = 0;
   try {
@@ -246,7 +252,7 @@ async function callModel(s: Search, spec: CallSpec): Promise<{ result: GenerateR
     }
     s.spent += result.generatedTokens;
     if (result.stopReason === 'abort' || s.signal.aborted) throw new Stop('cancel');
-    return { result, startedAt, thinking: { ms: (answerStartedAt ?? startedAt.getTime() + result.totalMs) - startedAt.getTime(), tokens: thoughtChunks } };
+    return finish({ result, startedAt, thinking: { ms: (answerStartedAt ?? startedAt.getTime() + result.totalMs) - startedAt.getTime(), tokens: thoughtChunks } });
   } finally {
     s.reserved -= reservation;
     s.slots.release();
@@ -286,7 +292,7 @@ async function generateAttempt(s: Search, round: number, origin: AttemptOrigin, 
     what, messages, maxTokens: rs.maxTokensPerSolve, thoughtTokenBudget: rs.thinkingTokensPerSolve,
     started: (maxTokens, promptTokens, promptTokensEstimated) => s.emit({ type: 'attemptStarted', attempt: index, round, origin, messages, maxTokens, promptTokens, promptTokensEstimated }),
     chunk: (kind, text) => s.emit({ type: 'attemptText', attempt: index, kind: kind === 'thought' ? 'thought' : 'proof', text }),
-  });
+  }, done => done);
   const parsed = parseReply(result.thought, result.text, { expectsThinking: true, stoppedEarly: result.stopReason !== 'eos' });
   const attempt: Attempt = {
     index, round, origin,
@@ -303,19 +309,26 @@ async function generateAttempt(s: Search, round: number, origin: AttemptOrigin, 
 async function verifyOnce(s: Search, attempt: Attempt, vIndex: number): Promise<void> {
   if (s.earlyStop !== null) return;
   const messages = verifyMessages(s.record.problem.text, attempt.solve.proof, s.prompts.templates);
-  const { result, startedAt } = await callModel(s, {
+  await callModel(s, {
     what: `Verification ${vIndex} of attempt ${attempt.index}`, messages, maxTokens: s.record.strategy.maxTokensPerVerify, thoughtTokenBudget: null,
     started: (maxTokens, promptTokens, promptTokensEstimated) => s.emit({ type: 'verificationStarted', attempt: attempt.index, verification: vIndex, messages, maxTokens, promptTokens, promptTokensEstimated }),
     chunk: (kind, text) => s.emit({ type: 'verificationText', attempt: attempt.index, verification: vIndex, kind: kind === 'thought' ? 'thought' : 'evaluation', text }),
+  }, ({ result, startedAt }) => {
+    const verdict = parseVerdict(result.thought, result.text, result.stopReason);
+    const stats = statsOf(result, startedAt);
+    const step: VerificationStep = { ...stats, index: vIndex, reasoning: verdict.reasoning, evaluation: verdict.evaluation, score: verdict.score, unparsable: verdict.unparsable };
+    const target = attemptOf(s, attempt.index);
+    target.verifications.push(step);
+    target.verifications.sort((a, b) => a.index - b.index);
+    if (verdict.unparsable) s.emit({ type: 'warning', message: `Attempt ${attempt.index}, verification ${vIndex}: ${verdict.unparsable.message} It is left out of the score.` });
+    s.emit({ type: 'verificationDone', attempt: attempt.index, verification: vIndex, score: verdict.score, unparsable: verdict.unparsable, stats, record: snapshot(s.record) });
+    // verify-refine stops as soon as one proof scores 1 in every one of its k verifications.
+    const scores = summarizeScores(target.verifications.map(v => v.score));
+    if (s.record.strategy.name === 'verify-refine' && scores.allPerfect && scores.count === s.record.strategy.k && s.earlyStop === null) {
+      s.earlyStop = attempt.index;
+      s.stopAll();
+    }
   });
-  const verdict = parseVerdict(result.thought, result.text, result.stopReason);
-  const stats = statsOf(result, startedAt);
-  const step: VerificationStep = { ...stats, index: vIndex, reasoning: verdict.reasoning, evaluation: verdict.evaluation, score: verdict.score, unparsable: verdict.unparsable };
-  const target = attemptOf(s, attempt.index);
-  target.verifications.push(step);
-  target.verifications.sort((a, b) => a.index - b.index);
-  if (verdict.unparsable) s.emit({ type: 'warning', message: `Attempt ${attempt.index}, verification ${vIndex}: ${verdict.unparsable.message} It is left out of the score.` });
-  s.emit({ type: 'verificationDone', attempt: attempt.index, verification: vIndex, score: verdict.score, unparsable: verdict.unparsable, stats, record: snapshot(s.record) });
 }
 
 /** Generate one attempt, then verify it k times (concurrently up to the slots); an all-1 attempt stops the run early. */
@@ -326,10 +339,6 @@ async function pipeline(s: Search, round: number, origin: AttemptOrigin, message
   await settleAll(Array.from({ length: k }, (_, i) => guarded(s, () => verifyOnce(s, attempt, i + 1))));
   const scores = summarizeScores(attemptOf(s, attempt.index).verifications.map(v => v.score));
   s.emit({ type: 'attemptScored', attempt: attempt.index, scores, record: snapshot(s.record) });
-  if (s.record.strategy.name === 'verify-refine' && scores.allPerfect && scores.count === k && s.earlyStop === null) {
-    s.earlyStop = attempt.index;
-    s.stopAll();
-  }
 }
 
 async function runRound(s: Search, round: number, jobs: { origin: AttemptOrigin; messages: ChatMessage[] }[]): Promise<void> {
