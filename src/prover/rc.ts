@@ -484,6 +484,9 @@ export function prove(opts: ProveOptions): ProverStream {
  */
 export function extend(opts: ExtendOptions): ProverStream {
   const more = positiveInt('cycles', opts.cycles ?? 1);
+  if (opts.record.strategy.name !== 'reasoning-cache') {
+    throw ProverError.invalid(`This run used the ${opts.record.strategy.name} strategy, which has no reasoning cache to extend; start a new run instead.`);
+  }
   const record = structuredClone(opts.record);
   if (!opts.allowModelChange && (record.model.fileName !== opts.model.info.fileName || record.model.fileSizeBytes !== opts.model.info.fileSizeBytes)) {
     throw new ProverError('modelMismatch', `The run was made with ${record.model.fileName} (${record.model.fileSizeBytes} bytes), but the model loaded is ` +
