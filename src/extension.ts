@@ -9,6 +9,7 @@ import { showModelInfo } from './editor/commands';
 import { ModelSetup, type DownloadArgs } from './editor/modelSetup';
 import { CODE_LENS_SELECTOR, ProofCodeLensProvider } from './editor/codeLens';
 import { ProofCommands, type ProofCommandArgs } from './editor/proofCommands';
+import { ProofChecks } from './editor/checkProof';
 import { Proposals } from './editor/proposals';
 import type { ProverEvent } from './prover/rc';
 import { ModelService, type GenerateOptions } from './editor/modelService';
@@ -52,6 +53,8 @@ export interface QedNanoApi {
   extendMarkdownIt(md: MarkdownIt): MarkdownIt;
   /** The model download: running or not, its last progress event and result, where models are stored. */
   download(): { active: boolean; progress: DownloadProgress | undefined; result: DownloadResult | undefined; dir: string };
+  /** Check Proof's diagnostics on a document, as VS Code holds them. */
+  checkDiagnostics(uri: string): { message: string; severity: number; range: [number, number, number, number] }[];
 }
 
 /** True if node-llama-cpp's JavaScript or its native addon is loaded in this (extension host) process. */
@@ -86,6 +89,8 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     // The view first, so that whoever waits on an event (the tests) finds the view already up to date.
     onEvent: (e, ctx) => { cacheView.onEvent(e, ctx); proverEvents.fire(e); },
   });
+  const checks = new ProofChecks(service, () => delayBeforeCallMs);
+  context.subscriptions.push(checks, vscode.languages.registerHoverProvider(CODE_LENS_SELECTOR, checks));
   const cacheView = new ReasoningCacheView(context.extensionUri, store, {
     insert: async (run, record, cycle) => {
       const proof = proofOf(record, cycle);
@@ -117,6 +122,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     a && typeof a === 'object' && !(a instanceof vscode.Uri) ? a as ProofCommandArgs : undefined;
   register('qedNano.proveTheorem', a => proofs.prove(proofArgs(a)));
   register('qedNano.refineProof', a => proofs.refine(proofArgs(a)));
+  register('qedNano.checkProof', a => checks.check(proofArgs(a)));
   register('qedNano.exportRun', a => exportRun(cacheView, a as ExportRunArgs | undefined));
   register('qedNano.acceptProposal', a => proposals.accept(a));
   register('qedNano.rejectProposal', a => proposals.reject(a));
@@ -184,6 +190,9 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     reasoningCacheAction: (action, runId, cycle, summary) => cacheView.act(action, runId, cycle, summary),
     extendMarkdownIt,
     download: () => ({ active: setup.isDownloading, progress: setup.progress, result: setup.result, dir: setup.modelsDir }),
+    checkDiagnostics: uri => (checks.diagnostics.get(vscode.Uri.parse(uri)) ?? []).map(d => ({
+      message: d.message, severity: d.severity, range: [d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character],
+    })),
   };
 }
 

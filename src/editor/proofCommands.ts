@@ -7,14 +7,15 @@ import { ModelError } from '../model/errors';
 import { ProverError } from '../prover/errors';
 import { loadPrompts, type LoadedPrompts } from '../prover/promptFiles';
 import { PromptTemplateError } from '../prover/prompts';
-import { extend, prove, type ProverEvent, type ProverStream } from '../prover/rc';
+import { extend, prove, resolveSettings, type ProverEvent, type ProverStream } from '../prover/rc';
+import { describeBudget, estimateBudget, resolveStrategy, runStrategy } from '../prover/strategies';
 import type { RunRecord } from '../prover/record';
 import type { ProverModel } from '../prover/model';
 import type { ModelService } from './modelService';
 import { anchorOf, findTheorem, nearestOccurrence, locateProofBody, outlineOf, proofBlock, proofBody, proofInsertion, type TheoremAnchor } from './placement';
 import { applyOneEdit, type Proposal, type Proposals } from './proposals';
 import type { PlacementTarget, RunContext } from './runStore';
-import { promptOverrides, proverSettings } from './settings';
+import { promptOverrides, proverSettings, strategySettings } from './settings';
 
 export type ProveStatus = 'inserted' | 'proposed' | 'side' | 'cancelled' | 'failed' | 'truncated' | 'refused';
 
@@ -85,7 +86,7 @@ async function commandDocument(args: ProofCommandArgs | undefined): Promise<{ do
 }
 
 /** The problem as the model gets it: the macro definitions the statement uses, the theorem's title, the statement. */
-function problemOf(text: string, language: DocumentLanguage, theorem: Theorem | undefined, statement: string): string {
+export function problemOf(text: string, language: DocumentLanguage, theorem: Theorem | undefined, statement: string): string {
   const outline = outlineOf(text, language);
   const macros = macrosUsedIn(statement, outline.macros);
   const parts: string[] = [];
@@ -144,7 +145,7 @@ export class ProofCommands {
    * Runs a reasoning-cache stream (a new run, or an extension of a stored one) under a cancellable notification;
    * returns the final record, or undefined (error shown).
    */
-  private async run(title: string, context: RunContext, start: (model: ProverModel, signal: AbortSignal, prompts: LoadedPrompts) => ProverStream): Promise<RunRecord | undefined> {
+  private async run(title: string, context: RunContext, start: (model: ProverModel, signal: AbortSignal, prompts: LoadedPrompts) => ProverStream, plan?: string): Promise<RunRecord | undefined> {
     const { service } = this.o;
     if (service.busy) {
       void vscode.window.showWarningMessage('QED-Nano is already working. Wait for it, or stop it with "QED-Nano: Stop".');
@@ -165,7 +166,7 @@ export class ProofCommands {
       return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `QED-Nano: ${title}`, cancellable: true }, (progress, token) => {
         const controller = new AbortController();
         token.onCancellationRequested(() => controller.abort());
-        progress.report({ message: 'loading the model…' });
+        progress.report({ message: plan ? `${plan}; loading the model…` : 'loading the model…' });
         return service.session(modelPath, async session => {
           const cap = this.o.solveTokenCap();
           // Calls go solve 1, summary 1, solve 2, …: cycle k's solve is call 2k - 1 (the events arrive too late to tell).
@@ -184,6 +185,11 @@ export class ProofCommands {
               session.setCycle(e.cycle, e.of, e.phase === 'summarize');
               progress.report({ message: `cycle ${e.cycle} of ${e.of}: ${e.phase === 'solve' ? 'solving' : 'summarising'}…` });
             }
+            if (e.type === 'attemptStarted') {
+              progress.report({ message: e.origin.kind === 'refine' ? `round ${e.round}: attempt ${e.attempt}, refining attempt ${e.origin.fromAttempt}…` : `attempt ${e.attempt}…` });
+            }
+            if (e.type === 'verificationStarted') progress.report({ message: `checking attempt ${e.attempt} (${e.verification})…` });
+            if (e.type === 'attemptScored') progress.report({ message: `attempt ${e.attempt}: ${e.scores.mean === null ? 'no readable score' : `${e.scores.mean} average`}` });
             if (e.type === 'runFailed') throw e.error;
             next = await stream.next();
           }
@@ -231,9 +237,18 @@ export class ProofCommands {
     const name = theorem?.label ?? 'the selection';
     const placement: PlacementTarget = anchor ? { kind: 'theorem', anchor } : { kind: 'selection', text: selected!.text, start: selected!.start, replace: false };
     const context = runContext(doc, language, 'prove', theorem, statement, placement);
-    const record = await this.run(`proving ${name}`, context, (model, signal, prompts) => prove({
-      model, problem, source: { file: doc.uri.toString(), label: theorem?.label ?? null }, settings: proverSettings(), prompts, signal,
-    }));
+    const strategy = strategySettings();
+    const settings = proverSettings();
+    let plan: string | undefined;
+    if (strategy.name !== 'reasoning-cache') {
+      // The plan's upper bound, before anything runs (the time from this machine's last measured speed).
+      const tps = this.o.service.measuredTokensPerSecond;
+      plan = describeBudget(estimateBudget(resolveSettings(settings), resolveStrategy(strategy), tps), tps);
+    }
+    const record = await this.run(`proving ${name}${strategy.name === 'reasoning-cache' ? '' : ` (${strategy.name})`}`, context, (model, signal, prompts) => runStrategy({
+      model, problem, source: { file: doc.uri.toString(), label: theorem?.label ?? null }, settings, strategy, prompts, signal,
+      ...(this.o.service.measuredTokensPerSecond ? { tokensPerSecond: this.o.service.measuredTokensPerSecond } : {}),
+    }), plan);
     if (!record) return { status: 'failed', message: 'The run did not complete (see the error message).' };
     const outcome = record.outcome;
     if (outcome.status === 'cancelled') return this.tell({ status: 'cancelled', message: 'Stopped: nothing was inserted.', record });
@@ -242,7 +257,7 @@ export class ProofCommands {
     const truncated = outcome.status !== 'proved';
     const proof = truncated ? outcome.fallback?.proof : outcome.proof ?? undefined;
     if (!proof) {
-      return this.tell({ status: 'truncated', message: 'The model ran out of tokens in every cycle before finishing a proof: nothing was inserted. Raise qedNano.maxTokensPerCycle and try again.', record }, true);
+      return this.tell({ status: 'truncated', message: `The model ran out of tokens in every ${record.strategy.name === 'reasoning-cache' ? 'cycle' : 'attempt'} before finishing a proof: nothing was inserted. Raise qedNano.maxTokensPerCycle and try again.`, record }, true);
     }
     const placed = await this.place(doc, language, placement, name, problem, proof, truncated ? outcome.fallback?.label ?? '' : undefined);
     return { ...placed, record };

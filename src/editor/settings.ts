@@ -5,7 +5,9 @@ import * as vscode from 'vscode';
 import type { GpuChoice, LoadRequest, SamplingOptions } from '../model/protocol';
 import type { PromptOverrides } from '../prover/promptFiles';
 import type { ProverSettingsInput } from '../prover/rc';
-import type { Sampling } from '../prover/record';
+import type { Sampling, StrategyName } from '../prover/record';
+import { STRATEGY_NAMES } from '../prover/record';
+import type { StrategyInput } from '../prover/strategies';
 
 const GPU_CHOICES: readonly GpuChoice[] = ['auto', 'cuda', 'vulkan', 'metal', 'off'];
 
@@ -92,4 +94,32 @@ export function promptOverrides(): PromptOverrides {
   const expanded = raw === '~' || raw.startsWith('~/') ? path.join(os.homedir(), raw.slice(1)) : raw;
   const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   return { promptsDir: path.isAbsolute(expanded) || !base ? expanded : path.join(base, expanded) };
+}
+
+function intSetting(key: string, fallback: number, min: number, max: number): number {
+  const v = section().get<number>(key);
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, Math.floor(v))) : fallback;
+}
+
+/** The strategy for Prove (qedNano.strategy and its n, k, rounds, concurrency, token cap). */
+export function strategySettings(): Required<Omit<StrategyInput, 'critiques'>> {
+  const name = section().get<string>('strategy') ?? 'reasoning-cache';
+  const gen = generationSettings();
+  const cap = intSetting('maxTotalTokens', 0, 0, Number.MAX_SAFE_INTEGER);
+  return {
+    name: (STRATEGY_NAMES as readonly string[]).includes(name) ? name as StrategyName : 'reasoning-cache',
+    n: intSetting('attempts', 4, 1, 16),
+    k: intSetting('verifications', 4, 1, 16),
+    rounds: intSetting('refineRounds', 2, 0, 8),
+    concurrency: intSetting('concurrency', 1, 1, 64),
+    // A verification reads one proof and writes one evaluation: the same budget as a solve.
+    maxTokensPerVerify: gen.maxTokensPerCycle,
+    maxTotalTokens: cap > 0 ? cap : null,
+  };
+}
+
+/** Check Proof: k verifications with the Prove sampling. */
+export function checkSettings(): { k: number; concurrency: number; maxTokensPerVerify: number; sampling: Sampling } {
+  const s = strategySettings();
+  return { k: s.k, concurrency: s.concurrency, maxTokensPerVerify: s.maxTokensPerVerify, sampling: { ...generationSettings().sampling, seed: null } };
 }

@@ -226,12 +226,15 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
         return;
       }
       case 'phaseDone':
-      case 'cycleDone': {
+      case 'cycleDone':
+      case 'attemptDone':
+      case 'verificationDone': {
+        // best-of-n / verify-refine steps are saved like cycles: a reload or a crash keeps every finished step.
         const r = this.running;
         if (!r) return;
         this.flushAppend();
         r.record = e.record;
-        if (e.type === 'phaseDone') r.live = null;
+        if (e.type !== 'cycleDone') r.live = null;
         const stored = this.save(e.record, r.context);
         if (this.shownRunId === r.record.id) {
           this.post({ type: 'live', seq: this.nextSeq(), live: r.live });
