@@ -48,7 +48,7 @@ export interface QedNanoApi {
   /** The reasoning cache view: whether its panel is open and its page ready, what it shows, the stored runs. */
   reasoningCache(): { open: boolean; ready: boolean; shownRunId: string | null; document: string | null; runs: { id: string; documentUri: string; theorem: string; status: string; cycles: number }[]; storage: string };
   /** Runs a reasoning cache view action as its buttons do (tests without a browser). */
-  reasoningCacheAction(action: string, runId: string, cycle?: number, summary?: string): Promise<unknown>;
+  reasoningCacheAction(action: string, runId: string, cycle?: number, summary?: string, attempt?: number): Promise<unknown>;
   /** VS Code's Markdown preview calls this (markdown.markdownItPlugins): theorem and proof blocks styled as in our preview. */
   extendMarkdownIt(md: MarkdownIt): MarkdownIt;
   /** The model download: running or not, its last progress event and result, where models are stored. */
@@ -92,8 +92,8 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   const checks = new ProofChecks(service, () => delayBeforeCallMs);
   context.subscriptions.push(checks, vscode.languages.registerHoverProvider(CODE_LENS_SELECTOR, checks));
   const cacheView = new ReasoningCacheView(context.extensionUri, store, {
-    insert: async (run, record, cycle) => {
-      const proof = proofOf(record, cycle);
+    insert: async (run, record, cycle, attempt) => {
+      const proof = proofOf(record, cycle, attempt);
       if (!proof) { void vscode.window.showWarningMessage('QED-Nano: this run has no complete proof to insert.'); return undefined; }
       let doc: vscode.TextDocument;
       try { doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(run.documentUri)); } catch (error) {
@@ -187,7 +187,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
       open: cacheView.isOpen, ready: cacheView.isReady, shownRunId: cacheView.shownRun, document: cacheView.shownDocument, storage: store.folder,
       runs: store.all().map(r => ({ id: r.id, documentUri: r.documentUri, theorem: r.theorem, status: r.status, cycles: r.cycles })),
     }),
-    reasoningCacheAction: (action, runId, cycle, summary) => cacheView.act(action, runId, cycle, summary),
+    reasoningCacheAction: (action, runId, cycle, summary, attempt) => cacheView.act(action, runId, cycle, summary, attempt),
     extendMarkdownIt,
     download: () => ({ active: setup.isDownloading, progress: setup.progress, result: setup.result, dir: setup.modelsDir }),
     checkDiagnostics: uri => (checks.diagnostics.get(vscode.Uri.parse(uri)) ?? []).map(d => ({

@@ -5,6 +5,7 @@ import type { RunRecord } from '../../src/prover/record';
 import type {
   CacheAction, CacheView, CacheWebviewState, FromCacheWebview, LiveStep, RunHeader, ToCacheWebview,
 } from '../../src/webview/cacheProtocol';
+import { renderAttempts } from './cache/attempts';
 import { CycleView, type OpenState } from './cache/cycle';
 import { button, el, fmtDate, fmtDuration, fmtRate, fmtTokens, setText } from './cache/dom';
 import { dropDetached, setEager } from './cache/lazy';
@@ -94,6 +95,13 @@ const cyclesHeading = el('h2', undefined, 'Cycles');
 const cyclesList = el('div', 'cycle-list');
 cyclesSection.append(cyclesHeading, cyclesList);
 
+const attemptsSection = el('section', 'attempts');
+attemptsSection.id = 'attempts';
+attemptsSection.setAttribute('aria-label', 'Attempts');
+const attemptsGrid = el('div', 'attempt-grid');
+attemptsSection.append(el('h2', undefined, 'Attempts'), attemptsGrid);
+attemptsSection.hidden = true;
+
 const outcomeSection = el('section', 'outcome');
 outcomeSection.id = 'outcome';
 const runActions = el('div', 'actions run-actions');
@@ -101,7 +109,7 @@ runActions.id = 'run-actions';
 const editorBox = el('div', 'summary-editor-box');
 editorBox.hidden = true;
 
-root.replaceChildren(header, historyNav, emptyBox, cyclesSection, outcomeSection, runActions, editorBox);
+root.replaceChildren(header, historyNav, emptyBox, cyclesSection, attemptsSection, outcomeSection, runActions, editorBox);
 
 // ---------------------------------------------------------------- model
 
@@ -271,7 +279,11 @@ function renderOutcome(): void {
   const o = run.outcome;
   outcomeSection.dataset.status = o.status;
   outcomeSection.append(el('h2', undefined, 'Outcome'));
-  if (o.status === 'proved') {
+  if (o.status === 'proved' && o.proofAttempt) {
+    const why = o.stoppedEarly?.reason === 'allPerfect' ? ' It scored 1 in every check, so the run stopped early.'
+      : o.stoppedEarly?.reason === 'tokenCap' ? ` The run stopped at its token cap (${o.stoppedEarly.capTokens.toLocaleString('en-US')}).` : '';
+    outcomeSection.append(el('p', 'outcome-text proved', `Proved. The answer is attempt ${o.proofAttempt}, the best-scored proof (ties: the shorter).${why}`));
+  } else if (o.status === 'proved') {
     outcomeSection.append(el('p', 'outcome-text proved', `Proved. The answer is the proof of cycle ${o.proofCycle ?? run.cycles.length}.`));
   } else if (o.status === 'truncated') {
     outcomeSection.append(el('p', 'outcome-text truncated', o.fallback
@@ -316,6 +328,14 @@ function renderRunActions(): void {
   runActions.replaceChildren();
   if (!run || isRunning()) { runActions.hidden = true; closeEditor(); return; }
   runActions.hidden = false;
+  if (run.strategy.name !== 'reasoning-cache') {
+    // No reasoning cache to extend or edit: only the record's own actions.
+    runActions.append(
+      button('Open record', { 'data-action': 'openRecord', 'aria-label': 'Open the run record (JSON)' }, 'secondary'),
+      button('Delete', { 'data-action': 'delete', 'aria-label': 'Delete this run' }, 'secondary'),
+    );
+    return;
+  }
   runActions.append(
     button('Run one more cycle', { 'data-action': 'extend' }),
     button('Edit summary and continue', { 'data-action': 'editSummary' }),
@@ -357,12 +377,14 @@ function renderAll(): void {
   const v = view as CacheView;
   const shown = !!v.shown;
   emptyBox.hidden = shown;
-  cyclesSection.hidden = !shown;
+  // A best-of-n / verify-refine run has attempts instead of cycles.
+  cyclesSection.hidden = !shown || (v.shown!.attempts.length > 0 && v.shown!.cycles.length === 0);
   if (shown && ui.shownRunId !== v.shown?.id) { ui.shownRunId = v.shown?.id; saveState(); }
   if (v.document && ui.documentUri !== v.document.uri) { ui.documentUri = v.document.uri; saveState(); }
   renderHeader();
   renderHistory();
   renderCycles();
+  renderAttempts(attemptsSection, attemptsGrid, v.shown, openState);
   dropDetached();
   renderOutcome();
   renderRunActions();
@@ -534,6 +556,8 @@ function onAction(action: string, b: HTMLElement): void {
       return;
     }
     case 'insert': case 'copyMarkdown': case 'copyLatex': {
+      const attempt = Number(b.dataset.attempt);
+      if (b.dataset.attempt !== undefined && Number.isInteger(attempt) && attempt >= 1) { post({ type: 'action', action, runId: run.id, attempt }); return; }
       const cycle = Number(b.dataset.cycle);
       if (Number.isInteger(cycle) && cycle >= 1) post({ type: 'action', action, runId: run.id, cycle });
       return;

@@ -107,7 +107,8 @@ export type FromCacheWebview =
   | { type: 'ready' }
   | { type: 'resync' }
   | { type: 'select'; runId: string }
-  | { type: 'action'; action: CacheAction; runId: string; cycle?: number }
+  /** `attempt`: the proof of that attempt (best-of-n / verify-refine runs) instead of a cycle's. */
+  | { type: 'action'; action: CacheAction; runId: string; cycle?: number; attempt?: number }
   /** Edit summary and continue: one more cycle whose prompt holds `summary` instead of the latest summary. */
   | { type: 'continueWithSummary'; runId: string; summary: string }
   /** A link in rendered model output was clicked: opened externally only after VS Code's own confirmation. */
@@ -131,7 +132,8 @@ export function isFromCacheWebview(value: unknown): value is FromCacheWebview {
       return isString(v.runId, 100);
     case 'action':
       return typeof v.action === 'string' && ACTIONS.has(v.action) && isString(v.runId, 100)
-        && (v.cycle === undefined || (typeof v.cycle === 'number' && Number.isInteger(v.cycle) && v.cycle >= 1));
+        && (v.cycle === undefined || (typeof v.cycle === 'number' && Number.isInteger(v.cycle) && v.cycle >= 1))
+        && (v.attempt === undefined || (typeof v.attempt === 'number' && Number.isInteger(v.attempt) && v.attempt >= 1));
     case 'continueWithSummary':
       return isString(v.runId, 100) && isString(v.summary, MAX_SUMMARY_CHARS);
     case 'openLink':

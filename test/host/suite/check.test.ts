@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeScriptedModel } from '../../fixtures/gguf';
-import { activateByMarkdown, note, notificationText, openWorkspaceFile, screenshot, until, type QedApi } from './helpers';
+import { activateByMarkdown, note, notificationText, openWorkspaceFile, screenshot, until, webviewClick, webviewQuery, webviewText, type ProveResult, type QedApi } from './helpers';
 
 const MD = [
   '# Parity',
@@ -27,9 +27,13 @@ interface CheckResult {
   check?: { verifications: { score: number | null; unparsable: { reason: string; message: string } | null; evaluation: string }[] };
 }
 interface Diag { message: string; severity: number; range: [number, number, number, number] }
-type CheckApi = QedApi & { checkDiagnostics(uri: string): Diag[] };
+type CheckApi = QedApi & {
+  checkDiagnostics(uri: string): Diag[];
+  reasoningCacheAction(action: string, runId: string, cycle?: number, summary?: string, attempt?: number): Promise<unknown>;
+};
+interface SearchRecord { id: string; strategy: { name: string }; attempts: { index: number; round: number; origin: { kind: string; fromAttempt?: number; critiques?: number[] }; verifications: { score: number | null }[] }[]; outcome: { status: string; proofAttempt?: number | null } }
 
-suite('Check Proof (real extension host)', () => {
+suite('Check Proof and the verify-refine strategy (real extension host)', () => {
   let api: CheckApi;
   let dir: string;
   const config = () => vscode.workspace.getConfiguration('qedNano');
@@ -43,7 +47,7 @@ suite('Check Proof (real extension host)', () => {
     await vscode.commands.executeCommand('notifications.clearAll');
   });
   suiteTeardown(async () => {
-    await config().update('verifications', undefined, vscode.ConfigurationTarget.Global);
+    for (const key of ['verifications', 'strategy', 'attempts', 'refineRounds']) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
     await config().update('modelPath', harnessModel, vscode.ConfigurationTarget.Global);
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -107,5 +111,39 @@ suite('Check Proof (real extension host)', () => {
     await vscode.commands.executeCommand('editor.action.showHover');
     await new Promise(res => setTimeout(res, 800));
     await screenshot('check-diagnostics');
+  });
+
+  test('Prove with verify-refine: every attempt side by side in the view (score badges, lineage, evaluations), Insert this proof on any attempt (screenshot)', async function () {
+    this.timeout(180_000);
+    // The 0.5 verifier of the previous test stays loaded: every proof scores 0.5, so no early stop: 2 + 2 attempts.
+    await config().update('strategy', 'verify-refine', vscode.ConfigurationTarget.Global);
+    await config().update('attempts', 2, vscode.ConfigurationTarget.Global);
+    await config().update('verifications', 1, vscode.ConfigurationTarget.Global);
+    await config().update('refineRounds', 1, vscode.ConfigurationTarget.Global);
+    const doc = MD.replace(/\*\*Proof\.\*\*[\s\S]*$/, '');
+    const editor = await openWorkspaceFile('search.md', doc, 'For every integer');
+    const r = await vscode.commands.executeCommand<ProveResult & { record?: SearchRecord }>('qedNano.proveTheorem', { uri: editor.document.uri.toString(), offset: doc.indexOf('For every integer') });
+    assert.equal(r?.status, 'inserted', r?.message);
+    const rec = r.record!;
+    assert.equal(rec.strategy.name, 'verify-refine');
+    assert.deepEqual(rec.attempts.map(a => [a.index, a.round, a.origin.kind, a.origin.fromAttempt ?? null, a.verifications.map(v => v.score)]),
+      [[1, 0, 'generate', null, [0.5]], [2, 0, 'generate', null, [0.5]], [3, 1, 'refine', 1, [0.5]], [4, 1, 'refine', 2, [0.5]]]);
+    assert.equal(rec.outcome.proofAttempt, 1, 'ties go to the shorter proof, then the earlier attempt');
+    const VIEW = 'QED-Nano Reasoning Cache';
+    await webviewText('body[data-status="proved"]', { view: VIEW, timeoutMs: 20_000 });
+    const cards = await webviewQuery('.attempt');
+    assert.equal(cards.count, 4, JSON.stringify(cards.texts));
+    assert.match(await webviewText('.attempt[data-attempt="3"] .attempt-lineage', { view: VIEW }), /^Round 1: refines attempt 1 with its check 1$/);
+    assert.equal(await webviewText('.attempt[data-attempt="1"] .score-badge', { view: VIEW }), '0.5 (0.5)');
+    assert.equal((await webviewQuery('.attempt.answer')).attributes[0]?.['data-attempt'], '1');
+    assert.match(await webviewText('#outcome', { view: VIEW }), /The answer is attempt 1/);
+    await webviewClick('.attempt[data-attempt="2"] details.evaluation > summary', { view: VIEW });
+    await new Promise(res => setTimeout(res, 500));
+    await vscode.commands.executeCommand('workbench.action.closePanel');
+    await screenshot('verify-refine-view');
+    // Insert this proof on attempt 4: the theorem has a proof now (attempt 1's), so it comes as a diff.
+    const placed = await api.reasoningCacheAction('insert', rec.id, undefined, undefined, 4) as ProveResult;
+    assert.equal(placed.status, 'proposed', placed.message);
+    await vscode.commands.executeCommand('qedNano.rejectProposal', placed.proposal);
   });
 });
