@@ -152,7 +152,11 @@ function renderHeader(): void {
   const kind = v.shownHeader?.kind === 'refine' ? 'Refine' : 'Prove';
   setText(meta, [kind, docName && `in ${docName}`, `model ${run.model.fileName}`, fmtDate(run.createdAt)].filter(Boolean).join(' · '));
   const s = run.settings;
-  setText(settingsLine, `${s.cycles} cycle${s.cycles === 1 ? '' : 's'} · temperature ${s.sampling.temperature} · top-p ${s.sampling.topP} · top-k ${s.sampling.topK} · ${s.maxTokensPerSolve.toLocaleString('en-US')} tokens per cycle`);
+  const st = run.strategy;
+  if (st.name !== 'reasoning-cache') {
+    setText(settingsLine, `${st.name} · ${st.n} attempt${st.n === 1 ? '' : 's'} per round · ${st.k} check${st.k === 1 ? '' : 's'} each` +
+      `${st.name === 'verify-refine' ? ` · up to ${st.rounds} refinement round${st.rounds === 1 ? '' : 's'}` : ''} · temperature ${s.sampling.temperature} · ${s.maxTokensPerSolve.toLocaleString('en-US')} tokens per attempt`);
+  } else setText(settingsLine, `${s.cycles} cycle${s.cycles === 1 ? '' : 's'} · temperature ${s.sampling.temperature} · top-p ${s.sampling.topP} · top-k ${s.sampling.topK} · ${s.maxTokensPerSolve.toLocaleString('en-US')} tokens per cycle`);
   renderStatus();
   if (isRunning()) {
     headerActions.append(button('Stop', { 'data-action': 'stop', 'aria-label': 'Stop this run' }, 'danger'));
@@ -172,6 +176,11 @@ function runTotals(run: RunRecord): { tokens: number; ms: number } {
     ms += c.solve.totalMs;
     if (c.summary?.model) { tokens += c.summary.model.generatedTokens; ms += c.summary.model.totalMs; }
   }
+  for (const a of run.attempts) {
+    tokens += a.solve.generatedTokens;
+    ms += a.solve.totalMs;
+    for (const v of a.verifications) { tokens += v.generatedTokens; ms += v.totalMs; }
+  }
   return { tokens, ms };
 }
 
@@ -188,7 +197,17 @@ function renderStatus(): void {
   const o = run.outcome;
   const n = run.cycles.length;
   let status: string;
-  switch (o.status) {
+  if (run.strategy.name !== 'reasoning-cache') {
+    const checks = run.attempts.reduce((k, a) => k + a.verifications.length, 0);
+    const done = `${run.attempts.length} attempt${run.attempts.length === 1 ? '' : 's'} and ${checks} check${checks === 1 ? '' : 's'}`;
+    switch (o.status) {
+      case 'running': status = `Running ${run.strategy.name}: ${done} so far`; break;
+      case 'proved': status = `Proved: the answer is attempt ${o.proofAttempt ?? '?'} (${done})`; break;
+      case 'truncated': status = `No proof: every attempt ran out of tokens (${done})`; break;
+      case 'cancelled': status = `Stopped after ${done}`; break;
+      case 'failed': status = `Failed: ${o.error?.message ?? 'unknown error'}`; break;
+    }
+  } else switch (o.status) {
     case 'running': status = `Running: Cycle ${Math.min(n + 1, run.settings.cycles)} of ${run.settings.cycles}`; break;
     case 'proved': status = `Proved: the answer is the proof of cycle ${o.proofCycle ?? n} (${n} of ${run.settings.cycles} cycles)`; break;
     case 'truncated': status = o.fallback ? `Truncated: ${o.fallback.label}` : 'Truncated: the last cycle has no proof'; break;
@@ -203,7 +222,7 @@ function renderStatus(): void {
 function historyButton(h: RunHeader, shownId: string | undefined, runningId: string | undefined): HTMLButtonElement {
   const b = button('', { 'data-run-id': h.id }, 'run-item');
   const when = el('span', 'run-when', fmtDate(h.createdAt));
-  const what = el('span', 'run-what', `${h.kind === 'refine' ? 'Refine' : 'Prove'} · ${h.id === runningId ? 'running' : h.status} · ${h.cycles}/${h.planned} cycles`);
+  const what = el('span', 'run-what', `${h.kind === 'refine' ? 'Refine' : 'Prove'} · ${h.id === runningId ? 'running' : h.status} · ${h.strategy && h.strategy !== 'reasoning-cache' ? `${h.strategy}, ${h.cycles} attempt${h.cycles === 1 ? '' : 's'}` : `${h.cycles}/${h.planned} cycles`}`);
   b.append(when, what);
   if (h.id === shownId) b.setAttribute('aria-current', 'true');
   if (h.id === runningId) b.classList.add('is-running');

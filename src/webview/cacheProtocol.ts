@@ -8,7 +8,7 @@
 // The webview ignores deltas until it has a snapshot, ignores a delta whose seq is not above what it has, and sends
 // 'resync' when it sees a gap (seq > last + 1): the extension answers with a fresh snapshot. Nothing is lost while the
 // panel is hidden: when it becomes visible again its page is rebuilt, says 'ready', and gets a snapshot.
-import type { OutcomeStatus, Phase, RunRecord } from '../prover/record';
+import type { OutcomeStatus, Phase, RunRecord, StrategyName } from '../prover/record';
 
 /** The panel's viewType, also the key of its WebviewPanelSerializer. */
 export const CACHE_VIEW_TYPE = 'qedNano.reasoningCache';
@@ -31,6 +31,8 @@ export interface RunHeader {
   planned: number;
   /** Model file name. */
   model: string;
+  /** How the run searched (absent: the reasoning cache). For best-of-n / verify-refine, `cycles` counts attempts. */
+  strategy?: StrategyName;
 }
 
 /** The step being generated right now: not in the record until it completes. */
