@@ -10,6 +10,7 @@ import { ModelSetup, type DownloadArgs } from './editor/modelSetup';
 import { CODE_LENS_SELECTOR, ProofCodeLensProvider } from './editor/codeLens';
 import { ProofCommands, type ProofCommandArgs } from './editor/proofCommands';
 import { WorkspaceProject } from './editor/workspaceProject';
+import { ProofChecks } from './editor/checkProof';
 import { Proposals } from './editor/proposals';
 import type { ProverEvent } from './prover/rc';
 import { ModelService, type GenerateOptions } from './editor/modelService';
@@ -48,13 +49,15 @@ export interface QedNanoApi {
   /** The reasoning cache view: whether its panel is open and its page ready, what it shows, the stored runs. */
   reasoningCache(): { open: boolean; ready: boolean; shownRunId: string | null; document: string | null; runs: { id: string; documentUri: string; theorem: string; status: string; cycles: number }[]; storage: string };
   /** Runs a reasoning cache view action as its buttons do (tests without a browser). */
-  reasoningCacheAction(action: string, runId: string, cycle?: number, summary?: string): Promise<unknown>;
+  reasoningCacheAction(action: string, runId: string, cycle?: number, summary?: string, attempt?: number): Promise<unknown>;
   /** VS Code's Markdown preview calls this (markdown.markdownItPlugins): theorem and proof blocks styled as in our preview. */
   extendMarkdownIt(md: MarkdownIt): MarkdownIt;
   /** Resolves when the workspace's project index has listed and parsed its files (tests wait on it). */
   projectIndexReady(): Promise<void>;
   /** The model download: running or not, its last progress event and result, where models are stored. */
   download(): { active: boolean; progress: DownloadProgress | undefined; result: DownloadResult | undefined; dir: string };
+  /** Check Proof's diagnostics on a document, as VS Code holds them. */
+  checkDiagnostics(uri: string): { message: string; severity: number; range: [number, number, number, number] }[];
 }
 
 /** True if node-llama-cpp's JavaScript or its native addon is loaded in this (extension host) process. */
@@ -92,9 +95,11 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     // The view first, so that whoever waits on an event (the tests) finds the view already up to date.
     onEvent: (e, ctx) => { cacheView.onEvent(e, ctx); proverEvents.fire(e); },
   });
+  const checks = new ProofChecks(service, () => delayBeforeCallMs);
+  context.subscriptions.push(checks, vscode.languages.registerHoverProvider(CODE_LENS_SELECTOR, checks));
   const cacheView = new ReasoningCacheView(context.extensionUri, store, {
-    insert: async (run, record, cycle) => {
-      const proof = proofOf(record, cycle);
+    insert: async (run, record, cycle, attempt) => {
+      const proof = proofOf(record, cycle, attempt);
       if (!proof) { void vscode.window.showWarningMessage('QED-Nano: this run has no complete proof to insert.'); return undefined; }
       let doc: vscode.TextDocument;
       try { doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(run.documentUri)); } catch (error) {
@@ -123,6 +128,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     a && typeof a === 'object' && !(a instanceof vscode.Uri) ? a as ProofCommandArgs : undefined;
   register('qedNano.proveTheorem', a => proofs.prove(proofArgs(a)));
   register('qedNano.refineProof', a => proofs.refine(proofArgs(a)));
+  register('qedNano.checkProof', a => checks.check(proofArgs(a)));
   register('qedNano.exportRun', a => exportRun(cacheView, a as ExportRunArgs | undefined));
   register('qedNano.acceptProposal', a => proposals.accept(a));
   register('qedNano.rejectProposal', a => proposals.reject(a));
@@ -187,10 +193,13 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
       open: cacheView.isOpen, ready: cacheView.isReady, shownRunId: cacheView.shownRun, document: cacheView.shownDocument, storage: store.folder,
       runs: store.all().map(r => ({ id: r.id, documentUri: r.documentUri, theorem: r.theorem, status: r.status, cycles: r.cycles })),
     }),
-    reasoningCacheAction: (action, runId, cycle, summary) => cacheView.act(action, runId, cycle, summary),
+    reasoningCacheAction: (action, runId, cycle, summary, attempt) => cacheView.act(action, runId, cycle, summary, attempt),
     extendMarkdownIt,
     projectIndexReady: () => project.ready,
     download: () => ({ active: setup.isDownloading, progress: setup.progress, result: setup.result, dir: setup.modelsDir }),
+    checkDiagnostics: uri => (checks.diagnostics.get(vscode.Uri.parse(uri)) ?? []).map(d => ({
+      message: d.message, severity: d.severity, range: [d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character],
+    })),
   };
 }
 

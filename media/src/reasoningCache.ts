@@ -5,6 +5,7 @@ import type { RunRecord } from '../../src/prover/record';
 import type {
   CacheAction, CacheView, CacheWebviewState, FromCacheWebview, LiveStep, RunHeader, ToCacheWebview,
 } from '../../src/webview/cacheProtocol';
+import { renderAttempts } from './cache/attempts';
 import { CycleView, type OpenState } from './cache/cycle';
 import { button, el, fmtDate, fmtDuration, fmtRate, fmtTokens, setText } from './cache/dom';
 import { dropDetached, setEager } from './cache/lazy';
@@ -94,6 +95,13 @@ const cyclesHeading = el('h2', undefined, 'Cycles');
 const cyclesList = el('div', 'cycle-list');
 cyclesSection.append(cyclesHeading, cyclesList);
 
+const attemptsSection = el('section', 'attempts');
+attemptsSection.id = 'attempts';
+attemptsSection.setAttribute('aria-label', 'Attempts');
+const attemptsGrid = el('div', 'attempt-grid');
+attemptsSection.append(el('h2', undefined, 'Attempts'), attemptsGrid);
+attemptsSection.hidden = true;
+
 const outcomeSection = el('section', 'outcome');
 outcomeSection.id = 'outcome';
 const runActions = el('div', 'actions run-actions');
@@ -101,7 +109,7 @@ runActions.id = 'run-actions';
 const editorBox = el('div', 'summary-editor-box');
 editorBox.hidden = true;
 
-root.replaceChildren(header, historyNav, emptyBox, cyclesSection, outcomeSection, runActions, editorBox);
+root.replaceChildren(header, historyNav, emptyBox, cyclesSection, attemptsSection, outcomeSection, runActions, editorBox);
 
 // ---------------------------------------------------------------- model
 
@@ -144,7 +152,11 @@ function renderHeader(): void {
   const kind = v.shownHeader?.kind === 'refine' ? 'Refine' : 'Prove';
   setText(meta, [kind, docName && `in ${docName}`, `model ${run.model.fileName}`, fmtDate(run.createdAt)].filter(Boolean).join(' · '));
   const s = run.settings;
-  setText(settingsLine, `${s.cycles} cycle${s.cycles === 1 ? '' : 's'} · temperature ${s.sampling.temperature} · top-p ${s.sampling.topP} · top-k ${s.sampling.topK} · ${s.maxTokensPerSolve.toLocaleString('en-US')} tokens per cycle`);
+  const st = run.strategy;
+  if (st.name !== 'reasoning-cache') {
+    setText(settingsLine, `${st.name} · ${st.n} attempt${st.n === 1 ? '' : 's'} per round · ${st.k} check${st.k === 1 ? '' : 's'} each` +
+      `${st.name === 'verify-refine' ? ` · up to ${st.rounds} refinement round${st.rounds === 1 ? '' : 's'}` : ''} · temperature ${s.sampling.temperature} · ${s.maxTokensPerSolve.toLocaleString('en-US')} tokens per attempt`);
+  } else setText(settingsLine, `${s.cycles} cycle${s.cycles === 1 ? '' : 's'} · temperature ${s.sampling.temperature} · top-p ${s.sampling.topP} · top-k ${s.sampling.topK} · ${s.maxTokensPerSolve.toLocaleString('en-US')} tokens per cycle`);
   renderStatus();
   if (isRunning()) {
     headerActions.append(button('Stop', { 'data-action': 'stop', 'aria-label': 'Stop this run' }, 'danger'));
@@ -164,6 +176,11 @@ function runTotals(run: RunRecord): { tokens: number; ms: number } {
     ms += c.solve.totalMs;
     if (c.summary?.model) { tokens += c.summary.model.generatedTokens; ms += c.summary.model.totalMs; }
   }
+  for (const a of run.attempts) {
+    tokens += a.solve.generatedTokens;
+    ms += a.solve.totalMs;
+    for (const v of a.verifications) { tokens += v.generatedTokens; ms += v.totalMs; }
+  }
   return { tokens, ms };
 }
 
@@ -180,7 +197,17 @@ function renderStatus(): void {
   const o = run.outcome;
   const n = run.cycles.length;
   let status: string;
-  switch (o.status) {
+  if (run.strategy.name !== 'reasoning-cache') {
+    const checks = run.attempts.reduce((k, a) => k + a.verifications.length, 0);
+    const done = `${run.attempts.length} attempt${run.attempts.length === 1 ? '' : 's'} and ${checks} check${checks === 1 ? '' : 's'}`;
+    switch (o.status) {
+      case 'running': status = `Running ${run.strategy.name}: ${done} so far`; break;
+      case 'proved': status = `Proved: the answer is attempt ${o.proofAttempt ?? '?'} (${done})`; break;
+      case 'truncated': status = `No proof: every attempt ran out of tokens (${done})`; break;
+      case 'cancelled': status = `Stopped after ${done}`; break;
+      case 'failed': status = `Failed: ${o.error?.message ?? 'unknown error'}`; break;
+    }
+  } else switch (o.status) {
     case 'running': status = `Running: Cycle ${Math.min(n + 1, run.settings.cycles)} of ${run.settings.cycles}`; break;
     case 'proved': status = `Proved: the answer is the proof of cycle ${o.proofCycle ?? n} (${n} of ${run.settings.cycles} cycles)`; break;
     case 'truncated': status = o.fallback ? `Truncated: ${o.fallback.label}` : 'Truncated: the last cycle has no proof'; break;
@@ -195,7 +222,7 @@ function renderStatus(): void {
 function historyButton(h: RunHeader, shownId: string | undefined, runningId: string | undefined): HTMLButtonElement {
   const b = button('', { 'data-run-id': h.id }, 'run-item');
   const when = el('span', 'run-when', fmtDate(h.createdAt));
-  const what = el('span', 'run-what', `${h.kind === 'refine' ? 'Refine' : 'Prove'} · ${h.id === runningId ? 'running' : h.status} · ${h.cycles}/${h.planned} cycles`);
+  const what = el('span', 'run-what', `${h.kind === 'refine' ? 'Refine' : 'Prove'} · ${h.id === runningId ? 'running' : h.status} · ${h.strategy && h.strategy !== 'reasoning-cache' ? `${h.strategy}, ${h.cycles} attempt${h.cycles === 1 ? '' : 's'}` : `${h.cycles}/${h.planned} cycles`}`);
   b.append(when, what);
   if (h.id === shownId) b.setAttribute('aria-current', 'true');
   if (h.id === runningId) b.classList.add('is-running');
@@ -271,7 +298,11 @@ function renderOutcome(): void {
   const o = run.outcome;
   outcomeSection.dataset.status = o.status;
   outcomeSection.append(el('h2', undefined, 'Outcome'));
-  if (o.status === 'proved') {
+  if (o.status === 'proved' && o.proofAttempt) {
+    const why = o.stoppedEarly?.reason === 'allPerfect' ? ' It scored 1 in every check, so the run stopped early.'
+      : o.stoppedEarly?.reason === 'tokenCap' ? ` The run stopped at its token cap (${o.stoppedEarly.capTokens.toLocaleString('en-US')}).` : '';
+    outcomeSection.append(el('p', 'outcome-text proved', `Proved. The answer is attempt ${o.proofAttempt}, the best-scored proof (ties: the shorter).${why}`));
+  } else if (o.status === 'proved') {
     outcomeSection.append(el('p', 'outcome-text proved', `Proved. The answer is the proof of cycle ${o.proofCycle ?? run.cycles.length}.`));
   } else if (o.status === 'truncated') {
     outcomeSection.append(el('p', 'outcome-text truncated', o.fallback
@@ -316,6 +347,14 @@ function renderRunActions(): void {
   runActions.replaceChildren();
   if (!run || isRunning()) { runActions.hidden = true; closeEditor(); return; }
   runActions.hidden = false;
+  if (run.strategy.name !== 'reasoning-cache') {
+    // No reasoning cache to extend or edit: only the record's own actions.
+    runActions.append(
+      button('Open record', { 'data-action': 'openRecord', 'aria-label': 'Open the run record (JSON)' }, 'secondary'),
+      button('Delete', { 'data-action': 'delete', 'aria-label': 'Delete this run' }, 'secondary'),
+    );
+    return;
+  }
   runActions.append(
     button('Run one more cycle', { 'data-action': 'extend' }),
     button('Edit summary and continue', { 'data-action': 'editSummary' }),
@@ -357,12 +396,14 @@ function renderAll(): void {
   const v = view as CacheView;
   const shown = !!v.shown;
   emptyBox.hidden = shown;
-  cyclesSection.hidden = !shown;
+  // A best-of-n / verify-refine run has attempts instead of cycles.
+  cyclesSection.hidden = !shown || (v.shown!.attempts.length > 0 && v.shown!.cycles.length === 0);
   if (shown && ui.shownRunId !== v.shown?.id) { ui.shownRunId = v.shown?.id; saveState(); }
   if (v.document && ui.documentUri !== v.document.uri) { ui.documentUri = v.document.uri; saveState(); }
   renderHeader();
   renderHistory();
   renderCycles();
+  renderAttempts(attemptsSection, attemptsGrid, v.shown, openState);
   dropDetached();
   renderOutcome();
   renderRunActions();
@@ -534,6 +575,8 @@ function onAction(action: string, b: HTMLElement): void {
       return;
     }
     case 'insert': case 'copyMarkdown': case 'copyLatex': {
+      const attempt = Number(b.dataset.attempt);
+      if (b.dataset.attempt !== undefined && Number.isInteger(attempt) && attempt >= 1) { post({ type: 'action', action, runId: run.id, attempt }); return; }
       const cycle = Number(b.dataset.cycle);
       if (Number.isInteger(cycle) && cycle >= 1) post({ type: 'action', action, runId: run.id, cycle });
       return;

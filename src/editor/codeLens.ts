@@ -1,5 +1,5 @@
 // CodeLenses above every theorem ("Prove with QED-Nano", or "Re-prove" and "Refine proof" when it has a proof)
-// and above every proof ("Refine"). They pass the document and the offset, so they work whatever the cursor does.
+// and above every proof ("Refine", "Check"). They pass the document and the offset, so they work whatever the cursor does.
 import * as vscode from 'vscode';
 import { languageOf, outlineDocument, type DocumentLanguage } from '../documents/outline';
 import type { ProofCommandArgs } from './proofCommands';
@@ -46,6 +46,7 @@ export class ProofCodeLensProvider implements vscode.CodeLensProvider {
         new vscode.CodeLens(at(line), { title: 'Re-prove', command: 'qedNano.proveTheorem', arguments: [args], tooltip: `Prove ${t.label} again; the new proof is shown as a diff against the current one` }),
         new vscode.CodeLens(at(line), { title: 'Refine proof', command: 'qedNano.refineProof', arguments: [proofArgs], tooltip: `Improve the proof of ${t.label}, starting from it` }),
         new vscode.CodeLens(at(t.proof.range.start.line), { title: 'Refine', command: 'qedNano.refineProof', arguments: [proofArgs], tooltip: `Improve this proof of ${t.label}` }),
+        new vscode.CodeLens(at(t.proof.range.start.line), { title: 'Check', command: 'qedNano.checkProof', arguments: [proofArgs], tooltip: `Have QED-Nano check this proof of ${t.label} several times and mark where it breaks` }),
       );
     }
     return lenses;

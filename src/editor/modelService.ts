@@ -148,6 +148,9 @@ export class ModelService implements vscode.Disposable {
    * aborts the session's signal. `delayBeforeCallMs` waits (abortably) before every model call: a test-only knob
    * that makes the scripted model's millisecond runs long enough to edit the document during them.
    */
+  /** The generation speed of the latest complete call of a run, if any (tokens/s). */
+  measuredTokensPerSecond: number | undefined;
+
   async session<T>(modelPath: string, body: (s: ProverSession) => Promise<T>, options: { signal?: AbortSignal; delayBeforeCallMs?: number } = {}): Promise<T> {
     if (this.current) throw new ModelError('busy', 'QED-Nano is already working on a request. Wait for it, or stop it with "QED-Nano: Stop".');
     const controller = new AbortController();
@@ -170,7 +173,7 @@ export class ModelService implements vscode.Disposable {
           let firstAt = 0;
           let phase: RunPhase = 'thinking';
           const callStarted = Date.now();
-          return client.generate(req, {
+          const result = await client.generate(req, {
             ...(opts.signal ? { signal: opts.signal } : {}),
             onChunk: chunk => {
               tokens++;
@@ -181,6 +184,9 @@ export class ModelService implements vscode.Disposable {
               opts.onChunk?.(chunk);
             },
           });
+          // This machine's speed, for the time in a run's budget estimate (a long enough call only).
+          if (result.stopReason !== 'abort' && result.generatedTokens >= 32 && result.tokensPerSecond > 0) this.measuredTokensPerSecond = result.tokensPerSecond;
+          return result;
         },
       };
       return await body({

@@ -7,7 +7,8 @@ import { ModelError } from '../model/errors';
 import { ProverError } from '../prover/errors';
 import { loadPrompts, type LoadedPrompts } from '../prover/promptFiles';
 import { PromptTemplateError } from '../prover/prompts';
-import { extend, prove, type ProverEvent, type ProverStream } from '../prover/rc';
+import { extend, prove, resolveSettings, type ProverEvent, type ProverStream } from '../prover/rc';
+import { describeBudget, estimateBudget, resolveStrategy, runStrategy } from '../prover/strategies';
 import type { RunRecord } from '../prover/record';
 import type { ProverModel } from '../prover/model';
 import type { ModelService } from './modelService';
@@ -15,7 +16,7 @@ import { anchorOf, findTheorem, nearestOccurrence, locateProofBody, outlineOf, p
 import type { WorkspaceProject } from './workspaceProject';
 import { applyOneEdit, type Proposal, type Proposals } from './proposals';
 import type { PlacementTarget, RunContext } from './runStore';
-import { promptOverrides, proverSettings } from './settings';
+import { AUTO_CONTEXT_CAP, promptOverrides, proverSettings, strategySettings } from './settings';
 
 export type ProveStatus = 'inserted' | 'proposed' | 'side' | 'cancelled' | 'failed' | 'truncated' | 'refused';
 
@@ -97,7 +98,7 @@ function settingsFor(model: ProverModel, problemText: string) {
   return proverSettings(model.info.contextSize, Math.ceil(problemText.length / 2));
 }
 
-function problemOf(outline: DocumentOutline, theorem: Theorem | undefined, statement: string): string {
+export function problemOf(outline: DocumentOutline, theorem: Theorem | undefined, statement: string): string {
   const macros = macrosUsedIn(statement, outline.macros);
   const parts: string[] = [];
   if (macros.length) parts.push(`Definitions used:\n${macros.map(m => m.source).join('\n')}`);
@@ -161,7 +162,7 @@ export class ProofCommands {
    * Runs a reasoning-cache stream (a new run, or an extension of a stored one) under a cancellable notification;
    * returns the final record, or undefined (error shown).
    */
-  private async run(title: string, context: RunContext, start: (model: ProverModel, signal: AbortSignal, prompts: LoadedPrompts) => ProverStream): Promise<RunRecord | undefined> {
+  private async run(title: string, context: RunContext, start: (model: ProverModel, signal: AbortSignal, prompts: LoadedPrompts) => ProverStream, plan?: string): Promise<RunRecord | undefined> {
     const { service } = this.o;
     if (service.busy) {
       void vscode.window.showWarningMessage('QED-Nano is already working. Wait for it, or stop it with "QED-Nano: Stop".');
@@ -182,7 +183,7 @@ export class ProofCommands {
       return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `QED-Nano: ${title}`, cancellable: true }, (progress, token) => {
         const controller = new AbortController();
         token.onCancellationRequested(() => controller.abort());
-        progress.report({ message: 'loading the model…' });
+        progress.report({ message: plan ? `${plan}; loading the model…` : 'loading the model…' });
         return service.session(modelPath, async session => {
           const cap = this.o.solveTokenCap();
           // Calls go solve 1, summary 1, solve 2, …: cycle k's solve is call 2k - 1 (the events arrive too late to tell).
@@ -205,6 +206,11 @@ export class ProofCommands {
             if (e.type === 'phaseDone' && e.phase === 'solve' && e.truncated && e.stats.stopReason === 'maxTokens') {
               session.noteCutOff(e.cycle, e.stats.generatedTokens);
             }
+            if (e.type === 'attemptStarted') {
+              progress.report({ message: e.origin.kind === 'refine' ? `round ${e.round}: attempt ${e.attempt}, refining attempt ${e.origin.fromAttempt}…` : `attempt ${e.attempt}…` });
+            }
+            if (e.type === 'verificationStarted') progress.report({ message: `checking attempt ${e.attempt} (${e.verification})…` });
+            if (e.type === 'attemptScored') progress.report({ message: `attempt ${e.attempt}: ${e.scores.mean === null ? 'no readable score' : `${e.scores.mean} average`}` });
             if (e.type === 'runFailed') throw e.error;
             next = await stream.next();
           }
@@ -252,9 +258,19 @@ export class ProofCommands {
     const name = theorem?.label ?? 'the selection';
     const placement: PlacementTarget = anchor ? { kind: 'theorem', anchor } : { kind: 'selection', text: selected!.text, start: selected!.start, replace: false };
     const context = runContext(doc, language, 'prove', theorem, statement, placement);
-    const record = await this.run(`proving ${name}`, context, (model, signal, prompts) => prove({
-      model, problem, source: { file: doc.uri.toString(), label: theorem?.label ?? null }, settings: settingsFor(model, problem), prompts, signal,
-    }));
+    const strategy = strategySettings();
+    // The plan's upper bound is shown before anything runs: the loaded model's context when there is one (the
+    // settings of the run itself are sized to the model it gets), the time from this machine's last measured speed.
+    let plan: string | undefined;
+    if (strategy.name !== 'reasoning-cache') {
+      const tps = this.o.service.measuredTokensPerSecond;
+      const planContext = this.o.service.modelClient.info?.contextSize ?? AUTO_CONTEXT_CAP;
+      plan = describeBudget(estimateBudget(resolveSettings(proverSettings(planContext, Math.ceil(problem.length / 2))), resolveStrategy(strategy), tps), tps);
+    }
+    const record = await this.run(`proving ${name}${strategy.name === 'reasoning-cache' ? '' : ` (${strategy.name})`}`, context, (model, signal, prompts) => runStrategy({
+      model, problem, source: { file: doc.uri.toString(), label: theorem?.label ?? null }, settings: settingsFor(model, problem), strategy: strategySettings(model.info.contextSize), prompts, signal,
+      ...(this.o.service.measuredTokensPerSecond ? { tokensPerSecond: this.o.service.measuredTokensPerSecond } : {}),
+    }), plan);
     if (!record) return { status: 'failed', message: 'The run did not complete (see the error message).' };
     const outcome = record.outcome;
     if (outcome.status === 'cancelled') return this.tell({ status: 'cancelled', message: 'Stopped: nothing was inserted.', record });
@@ -263,7 +279,7 @@ export class ProofCommands {
     const truncated = outcome.status !== 'proved';
     const proof = truncated ? outcome.fallback?.proof : outcome.proof ?? undefined;
     if (!proof) {
-      return this.tell({ status: 'truncated', message: 'The model ran out of tokens in every cycle before finishing a proof: nothing was inserted. Raise qedNano.maxTokensPerCycle and try again.', record }, true);
+      return this.tell({ status: 'truncated', message: `The model ran out of tokens in every ${record.strategy.name === 'reasoning-cache' ? 'cycle' : 'attempt'} before finishing a proof: nothing was inserted. Raise qedNano.maxTokensPerCycle and try again.`, record }, true);
     }
     const placed = await this.place(doc, language, placement, name, problem, proof, truncated ? outcome.fallback?.label ?? '' : undefined);
     return { ...placed, record };

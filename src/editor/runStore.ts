@@ -1,13 +1,13 @@
 // Run records, kept per workspace in the extension's storage (never in the user's folders unless they export), so
 // the reasoning cache view can list a document's past runs after a window reload.
-//   <storage>/runs/<id>.json   one run record (qed-nano-run/1), rewritten after every completed step
+//   <storage>/runs/<id>.json   one run record (qed-nano-run/2), rewritten after every completed step
 //   <storage>/runs/index.json  what the view lists and what "Insert" needs to find the theorem again
 // A corrupt index is rebuilt from the records; a corrupt record is skipped with a warning, never a crash.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DocumentLanguage } from '../documents/outline';
-import { parseRunRecord, serializeRunRecord, type RunRecord } from '../prover/record';
+import { STRATEGY_NAMES, parseRunRecord, serializeRunRecord, type RunRecord, type StrategyName } from '../prover/record';
 import type { RunHeader } from '../webview/cacheProtocol';
 import type { TheoremAnchor } from './placement';
 
@@ -36,6 +36,8 @@ export interface StoredRun extends RunContext {
   cycles: number;
   planned: number;
   model: string;
+  /** Absent: the reasoning cache. For best-of-n / verify-refine, `cycles` counts attempts. */
+  strategy?: StrategyName;
 }
 
 const INDEX_SCHEMA = 'qed-nano-run-index/1';
@@ -45,13 +47,17 @@ export function headerOf(run: StoredRun): RunHeader {
   return {
     id: run.id, theorem: run.theorem, theoremKey: run.theoremKey, kind: run.kind, createdAt: run.createdAt, updatedAt: run.updatedAt,
     status: run.status, cycles: run.cycles, planned: run.planned, model: run.model,
+    ...(run.strategy && run.strategy !== 'reasoning-cache' ? { strategy: run.strategy } : {}),
   };
 }
 
 function storedFrom(record: RunRecord, context: RunContext): StoredRun {
   return {
     ...context, id: record.id, createdAt: record.createdAt, updatedAt: record.updatedAt, status: record.outcome.status,
-    cycles: record.cycles.length, planned: record.settings.cycles, model: record.model.fileName,
+    model: record.model.fileName,
+    ...(record.strategy.name === 'reasoning-cache'
+      ? { cycles: record.cycles.length, planned: record.settings.cycles }
+      : { cycles: record.attempts.length, planned: record.attempts.length, strategy: record.strategy.name }),
   };
 }
 
@@ -62,7 +68,8 @@ function isStoredRun(v: unknown): v is StoredRun {
   return typeof r.id === 'string' && RUN_ID.test(r.id) && typeof r.documentUri === 'string' && typeof r.theorem === 'string'
     && typeof r.theoremKey === 'string' && (r.kind === 'prove' || r.kind === 'refine') && (r.language === 'latex' || r.language === 'markdown')
     && typeof t === 'object' && t !== null && (t.kind === 'theorem' || t.kind === 'selection')
-    && typeof r.createdAt === 'string' && typeof r.status === 'string' && typeof r.cycles === 'number';
+    && typeof r.createdAt === 'string' && typeof r.status === 'string' && typeof r.cycles === 'number'
+    && (r.strategy === undefined || (STRATEGY_NAMES as readonly unknown[]).includes(r.strategy));
 }
 
 export class RunStore implements vscode.Disposable {

@@ -6,7 +6,9 @@ import type { GpuChoice, LoadRequest, SamplingOptions } from '../model/protocol'
 import type { PromptOverrides } from '../prover/promptFiles';
 import { autoCycleBudget, contextForBudget, TRAINED_TOKENS_PER_STEP } from '../prover/budget';
 import type { ProverSettingsInput } from '../prover/rc';
-import type { Sampling } from '../prover/record';
+import type { Sampling, StrategyName } from '../prover/record';
+import { STRATEGY_NAMES } from '../prover/record';
+import type { StrategyInput } from '../prover/strategies';
 
 const GPU_CHOICES: readonly GpuChoice[] = ['auto', 'cuda', 'vulkan', 'metal', 'off'];
 
@@ -119,4 +121,35 @@ export function promptOverrides(): PromptOverrides {
   const expanded = raw === '~' || raw.startsWith('~/') ? path.join(os.homedir(), raw.slice(1)) : raw;
   const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   return { promptsDir: path.isAbsolute(expanded) || !base ? expanded : path.join(base, expanded) };
+}
+
+function intSetting(key: string, fallback: number, min: number, max: number): number {
+  const v = section().get<number>(key);
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, Math.floor(v))) : fallback;
+}
+
+/**
+ * The strategy for Prove (qedNano.strategy and its n, k, rounds, concurrency, token cap), for a model whose context
+ * holds `contextSize` tokens (a verification's budget follows qedNano.maxTokensPerCycle, 'auto' sized to it).
+ */
+export function strategySettings(contextSize = AUTO_CONTEXT_CAP): Required<Omit<StrategyInput, 'critiques'>> {
+  const name = section().get<string>('strategy') ?? 'reasoning-cache';
+  const gen = generationSettings();
+  const cap = intSetting('maxTotalTokens', 0, 0, Number.MAX_SAFE_INTEGER);
+  return {
+    name: (STRATEGY_NAMES as readonly string[]).includes(name) ? name as StrategyName : 'reasoning-cache',
+    n: intSetting('attempts', 4, 1, 16),
+    k: intSetting('verifications', 4, 1, 16),
+    rounds: intSetting('refineRounds', 2, 0, 8),
+    concurrency: intSetting('concurrency', 1, 1, 64),
+    // A verification reads one proof and writes one evaluation: the same budget as a solve.
+    maxTokensPerVerify: gen.maxTokensPerCycle === 'auto' ? autoCycleBudget(contextSize).maxTokensPerSolve : gen.maxTokensPerCycle,
+    maxTotalTokens: cap > 0 ? cap : null,
+  };
+}
+
+/** Check Proof: k verifications with the Prove sampling. */
+export function checkSettings(contextSize = AUTO_CONTEXT_CAP): { k: number; concurrency: number; maxTokensPerVerify: number; sampling: Sampling } {
+  const s = strategySettings(contextSize);
+  return { k: s.k, concurrency: s.concurrency, maxTokensPerVerify: s.maxTokensPerVerify, sampling: { ...generationSettings().sampling, seed: null } };
 }

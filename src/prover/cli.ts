@@ -17,8 +17,10 @@ import { ProverError } from './errors';
 import { modelClientProverModel } from './model';
 import { PromptTemplateError } from './prompts';
 import { loadPrompts, type LoadedPrompts } from './promptFiles';
-import { extend, prove, type ProverEvent, type ProverSettingsInput, type ProverStream } from './rc';
-import { readRunRecord, RunRecordError, writeRunRecord, type RunRecord } from './record';
+import { extend, type ProverEvent, type ProverSettingsInput, type ProverStream } from './rc';
+import { readRunRecord, RunRecordError, STRATEGY_NAMES, writeRunRecord, type RunRecord, type StrategyName } from './record';
+import { describeBudget, runStrategy, type StrategyInput } from './strategies';
+import { describeScores, summarizeScores } from './verdict';
 
 export const EXIT = { proved: 0, usage: 1, runtime: 2, noProof: 3, cancelled: 130 } as const;
 
@@ -28,11 +30,20 @@ const USAGE = `Usage:
 
 Options:
   --model PATH            GGUF model file (default: $QED_NANO_MODEL; with --extend, the run's model)
+  --strategy NAME         reasoning-cache (default), best-of-n or verify-refine
   --cycles N              reasoning-cache cycles (default 3; with --extend, cycles to add, default 1)
+  --n N                   best-of-n / verify-refine: attempts per round (default 4)
+  --k N                   verifications of each attempt (default 4)
+  --rounds N              verify-refine: refinement rounds (default 2)
+  --critiques N           verify-refine: evaluations given to one refinement (default 2)
+  --concurrency N         model calls in flight at once (default 1; a server runs them in parallel)
+  --verify-tokens N       most tokens one verification may generate (default 16384)
+  --max-total-tokens N    hard cap on the tokens of the whole run (default: none)
   --theorem N             which theorem of a LaTeX/Markdown file with several (numbered as listed)
   --seed-attempt FILE     start from your own attempt (a proof or partial proof) as the first summary
   --edit-summary FILE     with --extend: replace the run's latest summary with this file's text first
-  --prompts DIR           prompt template overrides (single.md, solve-first.md, solve.md, summarize.md)
+  --prompts DIR           prompt template overrides (single.md, solve-first.md, solve.md, summarize.md,
+                          verify.md, refine.md)
   --out FILE              where to write the run record (default: qed-nano-run-<time>.json; --extend: RUN.json)
   --max-tokens N          most tokens one solve may generate (default: the largest that fits the context beside
                           the problem and the summaries, up to 49152, QED-Nano's trained per-step allowance)
@@ -68,6 +79,14 @@ interface Args {
   topP?: number;
   topK?: number;
   samplingSeed?: number;
+  strategy?: StrategyName;
+  n?: number;
+  k?: number;
+  rounds?: number;
+  critiques?: number;
+  concurrency?: number;
+  verifyTokens?: number;
+  maxTotalTokens?: number;
   threads: number;
   gpu: GpuChoice;
   context: 'auto' | number;
@@ -122,6 +141,19 @@ export function parseArgs(argv: string[]): Args | 'help' {
       case '--top-k': a.topK = int(name, value(), 0); break;
       case '--sampling-seed': a.samplingSeed = int(name, value(), 0); break;
       case '--threads': a.threads = int(name, value(), 0); break;
+      case '--strategy': {
+        const v = value();
+        if (!(STRATEGY_NAMES as readonly string[]).includes(v)) throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}, not "${v}".`);
+        a.strategy = v as StrategyName;
+        break;
+      }
+      case '--n': a.n = int(name, value(), 1); break;
+      case '--k': a.k = int(name, value(), 1); break;
+      case '--rounds': a.rounds = int(name, value(), 0); break;
+      case '--critiques': a.critiques = int(name, value(), 1); break;
+      case '--concurrency': a.concurrency = int(name, value(), 1); break;
+      case '--verify-tokens': a.verifyTokens = int(name, value(), 1); break;
+      case '--max-total-tokens': a.maxTotalTokens = int(name, value(), 1); break;
       case '--gpu': {
         const g = value();
         if (!(GPUS as readonly string[]).includes(g)) throw new UsageError(`--gpu must be one of ${GPUS.join(', ')}, not "${g}".`);
@@ -138,12 +170,21 @@ export function parseArgs(argv: string[]): Args | 'help' {
   }
   if (a.extend !== undefined) {
     if (a.file !== undefined) throw new UsageError('--extend continues a saved run: give no input file with it.');
+    if (a.strategy !== undefined) throw new UsageError('--strategy cannot be used with --extend (the run keeps its own strategy).');
     for (const [flag, v] of [['--theorem', a.theorem], ['--seed-attempt', a.seedAttempt]] as const) {
       if (v !== undefined) throw new UsageError(`${flag} cannot be used with --extend (the run already has its problem).`);
     }
   } else {
     if (a.file === undefined) throw new UsageError('Give the file holding the problem (or - to read it from stdin).');
     if (a.editSummary !== undefined) throw new UsageError('--edit-summary only goes with --extend.');
+    const searching = a.strategy === 'best-of-n' || a.strategy === 'verify-refine';
+    if (searching && a.cycles !== undefined) throw new UsageError(`--cycles is for the reasoning cache; ${a.strategy} uses --n, --k${a.strategy === 'verify-refine' ? ' and --rounds' : ''}.`);
+    if (searching && a.seedAttempt !== undefined) throw new UsageError(`--seed-attempt is for the reasoning cache; ${a.strategy} starts from the problem alone.`);
+    if (a.strategy === 'best-of-n') {
+      for (const [flag, v] of [['--rounds', a.rounds], ['--critiques', a.critiques]] as const) {
+        if (v !== undefined) throw new UsageError(`${flag} is for verify-refine; best-of-n does not refine.`);
+      }
+    }
   }
   return a;
 }
@@ -242,6 +283,45 @@ export class Progress {
         else { this.line = `[qed-nano] ${msg}`; this.draw(true); }
         break;
       }
+      case 'budget': this.info(`plan: ${describeBudget(e.estimate)}`); break;
+      case 'attemptStarted': {
+        const label = e.origin.kind === 'refine' ? `attempt ${e.attempt} (refining ${e.origin.fromAttempt})` : `attempt ${e.attempt}`;
+        this.phase = { cycle: e.attempt, of: 0, label, started: Date.now(), chunks: 0, stage: 'reading the prompt' };
+        if (!this.tty) this.info(`round ${e.round}: ${label} (prompt ${e.promptTokensEstimated ? '~' : ''}${fmt(e.promptTokens)} tokens, up to ${fmt(e.maxTokens)} more)`);
+        else this.draw(true);
+        break;
+      }
+      case 'verificationStarted': {
+        const label = `verification ${e.verification} of attempt ${e.attempt}`;
+        this.phase = { cycle: e.attempt, of: 0, label, started: Date.now(), chunks: 0, stage: 'reading the prompt' };
+        if (!this.tty) this.info(`${label} (prompt ${e.promptTokensEstimated ? '~' : ''}${fmt(e.promptTokens)} tokens)`);
+        else this.draw(true);
+        break;
+      }
+      case 'attemptText': case 'verificationText':
+        if (this.phase) {
+          this.phase.chunks++;
+          this.phase.firstAt ??= Date.now();
+          this.phase.stage = e.kind === 'thought' ? 'thinking' : e.kind === 'proof' ? 'writing the proof' : 'writing the evaluation';
+          this.draw(false);
+        }
+        break;
+      case 'attemptDone': {
+        this.phase = undefined;
+        const msg = `attempt ${e.attempt}: ${e.truncated ? 'cut off before its proof' : 'proof written'} in ${(e.stats.totalMs / 1000).toFixed(1)} s, ${fmt(e.stats.generatedTokens)} tokens (stop: ${e.stats.stopReason})`;
+        if (!this.tty) this.info(msg); else { this.line = `[qed-nano] ${msg}`; this.draw(true); }
+        break;
+      }
+      case 'verificationDone': {
+        this.phase = undefined;
+        const msg = `attempt ${e.attempt}, verification ${e.verification}: ${e.score === null ? 'score unreadable' : `score ${e.score}`}, ${fmt(e.stats.generatedTokens)} tokens`;
+        if (!this.tty) this.info(msg); else { this.line = `[qed-nano] ${msg}`; this.draw(true); }
+        break;
+      }
+      case 'attemptScored': this.info(`attempt ${e.attempt}: ${describeScores(e.scores)}`); break;
+      case 'roundDone':
+        if (e.best) this.info(`round ${e.round}${e.of ? ` of ${e.of}` : ''} done; best so far: attempt ${e.best.attempt} (${e.best.mean === null ? 'no readable score' : `mean ${e.best.mean}`})`);
+        break;
       default: break;
     }
   }
@@ -258,7 +338,7 @@ export class Progress {
     const p = this.phase;
     if (p) {
       const rate = p.firstAt && now > p.firstAt ? ` · ${(p.chunks / ((now - p.firstAt) / 1000)).toFixed(1)} tok/s` : '';
-      this.line = `[qed-nano] cycle ${p.cycle}/${p.of} ${p.label} · ${p.stage} · ~${fmt(p.chunks)} tokens${rate} · ${clock(now - p.started)}`;
+      this.line = `[qed-nano] ${p.of ? `cycle ${p.cycle}/${p.of} ` : ''}${p.label} · ${p.stage} · ~${fmt(p.chunks)} tokens${rate} · ${clock(now - p.started)}`;
     }
     const cols = (this.out as NodeJS.WriteStream).columns ?? 120;
     this.out.write(`\r\x1b[2K${this.line.length > cols - 1 ? this.line.slice(0, cols - 2) + '…' : this.line}`);
@@ -279,6 +359,19 @@ function defaultOut(): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, '0');
   return `qed-nano-run-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.json`;
+}
+
+function strategyOf(a: Args): StrategyInput {
+  const s: StrategyInput = {};
+  if (a.strategy !== undefined) s.name = a.strategy;
+  if (a.n !== undefined) s.n = a.n;
+  if (a.k !== undefined) s.k = a.k;
+  if (a.rounds !== undefined) s.rounds = a.rounds;
+  if (a.critiques !== undefined) s.critiques = a.critiques;
+  if (a.concurrency !== undefined) s.concurrency = a.concurrency;
+  if (a.verifyTokens !== undefined) s.maxTokensPerVerify = a.verifyTokens;
+  if (a.maxTotalTokens !== undefined) s.maxTotalTokens = a.maxTotalTokens;
+  return s;
 }
 
 /** The run's settings: the flags given, and for the budgets not given, what fits this context (src/prover/budget.ts). */
@@ -386,8 +479,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     try {
       events = base
         ? extend({ model, record: base, cycles: a.cycles ?? 1, prompts, signal: abort.signal, ...(editedSummary !== undefined ? { summary: editedSummary } : {}) })
-        : prove({
-          model, problem: problem!.text, prompts, signal: abort.signal, settings: settingsOf(a, info.contextSize, problem!.text),
+        : runStrategy({
+          model, problem: problem!.text, prompts, signal: abort.signal, settings: settingsOf(a, info.contextSize, problem!.text), strategy: strategyOf(a),
           source: { file: problem!.file === '-' ? '-' : path.resolve(problem!.file), ...(problem!.theorem ? { range: problem!.theorem.range, label: problem!.theorem.latexLabel ? `${problem!.theorem.label} \\label{${problem!.theorem.latexLabel}}` : problem!.theorem.label } : {}) },
           ...(seed ? { seed } : {}),
         });
@@ -400,21 +493,36 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     let final: Extract<ProverEvent, { type: 'runDone' | 'runCancelled' | 'runFailed' }> | undefined;
     for await (const e of events) {
       progress.event(e);
-      if (e.type === 'runStarted' || e.type === 'phaseDone') save(e.record);
+      if (e.type === 'runStarted' || e.type === 'phaseDone' || e.type === 'attemptDone' || e.type === 'verificationDone') save(e.record);
       if (e.type === 'runDone' || e.type === 'runCancelled' || e.type === 'runFailed') { save(e.record); final = e; }
     }
     progress.done();
     if (!final || !lastRecord) { io.stderr.write('qed-nano: the run ended without a result.\n'); return EXIT.runtime; }
     if (final.type === 'runCancelled') {
-      const done = final.record.cycles.length;
-      io.stderr.write(`qed-nano: cancelled; ${done} completed cycle${done === 1 ? '' : 's'} saved in ${outFile}.\n`);
+      const r = final.record;
+      const done = r.strategy.name === 'reasoning-cache'
+        ? `${r.cycles.length} completed cycle${r.cycles.length === 1 ? '' : 's'}`
+        : `${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'} and ${r.attempts.reduce((n, x) => n + x.verifications.length, 0)} verification(s)`;
+      io.stderr.write(`qed-nano: cancelled; ${done} saved in ${outFile}.\n`);
       return EXIT.cancelled;
     }
     if (final.type === 'runFailed') {
-      io.stderr.write(`qed-nano: ${final.error.message}\nThe completed cycles are saved in ${outFile}.\n`);
+      io.stderr.write(`qed-nano: ${final.error.message}\nThe completed steps are saved in ${outFile}.\n`);
       return EXIT.runtime;
     }
     const o = final.outcome;
+    if (o.status === 'proved' && o.proof !== null && o.proofAttempt) {
+      const best = final.record.attempts.find(x => x.index === o.proofAttempt)!;
+      const why = o.stoppedEarly?.reason === 'allPerfect' ? '; stopped early: it scored 1 in every verification'
+        : o.stoppedEarly?.reason === 'tokenCap' ? `; stopped at the token cap (${fmt(o.stoppedEarly.capTokens)})` : '';
+      io.stderr.write(`[qed-nano] proof from attempt ${o.proofAttempt} of ${final.record.attempts.length} (${describeScores(summarizeScores(best.verifications.map(v => v.score)))})${why}; record: ${outFile}\n`);
+      io.stdout.write(o.proof.endsWith('\n') ? o.proof : o.proof + '\n');
+      return EXIT.proved;
+    }
+    if (final.record.strategy.name !== 'reasoning-cache') {
+      io.stderr.write(`qed-nano: no complete proof: every attempt was cut off before its proof. Raise --max-tokens. The record is in ${outFile}.\n`);
+      return EXIT.noProof;
+    }
     if (o.status === 'proved' && o.proof !== null) {
       io.stderr.write(`[qed-nano] proof from cycle ${o.proofCycle} of ${final.record.cycles.length}; record: ${outFile}\n`);
       io.stdout.write(o.proof.endsWith('\n') ? o.proof : o.proof + '\n');

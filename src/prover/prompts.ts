@@ -4,6 +4,9 @@
 // The reasoning-cache (RC) templates follow the structure of the paper's evaluation, in our own words:
 //   solve      PROBLEM / SUMMARY OF PREVIOUS ATTEMPT / INSTRUCTIONS
 //   summarize  PROBLEM / EXISTING SUMMARY / LATEST CANDIDATE SOLUTION / INSTRUCTIONS
+// The generate-verify-refine templates follow the structure of the paper's DeepSeekMath-style agent, in our own words:
+//   verify     PROBLEM / PROOF TO CHECK / INSTRUCTIONS (evaluate the key steps, then a score of 0, 0.5 or 1 in \boxed{})
+//   refine     PROBLEM / CANDIDATE PROOF / EVALUATIONS OF THE CANDIDATE / INSTRUCTIONS
 // Every template is one user message, no system prompt. Placeholders are `{name}`; each template has a fixed set of
 // them (all required, no others allowed), so a user's override that forgets or misspells one is an error, never a
 // silently wrong prompt. `{{name}}` writes a literal `{name}`.
@@ -13,12 +16,12 @@ export const TRAINED_PROOF_TEMPLATE = 'Generate a rigorous proof to the followin
 
 /**
  * Version id recorded with every run, so a result can be traced to the exact prompt text. Bump it whenever any
- * built-in template below changes. /1 had only the single-shot prompt; /2 adds the RC solve and summary prompts.
+ * built-in template below changes. /1 had only the single-shot prompt; /2 adds the RC solve and summary prompts; /3 adds the verifier and refinement prompts.
  */
-export const PROMPTS_VERSION = 'qed-nano-prompts/2';
+export const PROMPTS_VERSION = 'qed-nano-prompts/3';
 
-export type TemplateId = 'single' | 'solveFirst' | 'solve' | 'summarize';
-export const TEMPLATE_IDS: readonly TemplateId[] = ['single', 'solveFirst', 'solve', 'summarize'];
+export type TemplateId = 'single' | 'solveFirst' | 'solve' | 'summarize' | 'verify' | 'refine';
+export const TEMPLATE_IDS: readonly TemplateId[] = ['single', 'solveFirst', 'solve', 'summarize', 'verify', 'refine'];
 
 /** The file each template is read from in a prompts directory (e.g. the `qedNano.promptsDir` setting). */
 export const TEMPLATE_FILES: Readonly<Record<TemplateId, string>> = {
@@ -26,6 +29,8 @@ export const TEMPLATE_FILES: Readonly<Record<TemplateId, string>> = {
   solveFirst: 'solve-first.md',
   solve: 'solve.md',
   summarize: 'summarize.md',
+  verify: 'verify.md',
+  refine: 'refine.md',
 };
 
 /** The placeholders each template must contain, exactly. */
@@ -34,6 +39,8 @@ export const TEMPLATE_PLACEHOLDERS: Readonly<Record<TemplateId, readonly string[
   solveFirst: ['problem'],
   solve: ['problem', 'summary'],
   summarize: ['problem', 'summary', 'candidate'],
+  verify: ['problem', 'proof'],
+  refine: ['problem', 'proof', 'evaluations'],
 };
 
 /** Cycle 1 of an unseeded run: no summary yet, solve from scratch. */
@@ -72,11 +79,46 @@ The latest candidate solution is the reasoning of the most recent attempt at the
 /** What `{summary}` holds in the summary prompt when there is no earlier summary (cycle 1 of an unseeded run). */
 export const NO_SUMMARY = 'None. The latest candidate solution is the first attempt.';
 
+/**
+ * Checking a proof: an evaluation of its key steps, quoting where a step fails (the editor anchors its findings to
+ * those quotes), then one score in \boxed{}. The scale is the paper's: 1 correct, 0.5 right with gaps, 0 not a proof.
+ */
+export const VERIFY_TEMPLATE = `PROBLEM
+{problem}
+
+PROOF TO CHECK
+{proof}
+
+INSTRUCTIONS
+Check the proof above as a strict grader would, and score it:
+- 1 if the proof is complete and correct: every step holds and is justified.
+- 0.5 if the argument is right in substance but some details are missing or there are minor errors that are easy to fix.
+- 0 if it does not prove the statement: a step is false, an essential case is missing, the reasoning is circular, or it proves something else.
+A result quoted from the literature counts only if the proof also proves it, unless it is a standard named theorem; a proof that leans on an unproved claim cannot score 1.
+First write your evaluation: go through the key steps of the proof and, for each, say whether it is correct and why. For a step that is wrong, unjustified or missing, quote the sentence or formula where it happens between quotation marks, say what is wrong, and what that does to the proof. Then end with the line
+Final score: \\boxed{{score}}
+where score is 0, 0.5 or 1 and nothing else.`;
+
+/** Refining a candidate with the critiques of its verifications (the lowest-scoring ones). */
+export const REFINE_TEMPLATE = `PROBLEM
+{problem}
+
+CANDIDATE PROOF
+{proof}
+
+EVALUATIONS OF THE CANDIDATE
+{evaluations}
+
+INSTRUCTIONS
+The candidate proof above was checked by independent graders, whose evaluations follow it. Take neither on trust: an evaluation can be wrong too. Repair every real issue the evaluations point out, keep what is correct and reuse the candidate's good ideas, or prove the result another way if its approach cannot be repaired. Then generate a rigorous proof to the question above: justify every step, and make the proof complete and self-contained, without referring to the candidate or to the evaluations.`;
+
 export const DEFAULT_TEMPLATES: Readonly<Record<TemplateId, string>> = {
   single: TRAINED_PROOF_TEMPLATE,
   solveFirst: SOLVE_FIRST_TEMPLATE,
   solve: SOLVE_TEMPLATE,
   summarize: SUMMARIZE_TEMPLATE,
+  verify: VERIFY_TEMPLATE,
+  refine: REFINE_TEMPLATE,
 };
 
 export type PromptTemplates = Record<TemplateId, string>;
@@ -151,4 +193,17 @@ export function summaryMessages(problem: string, previousSummary: string | undef
     candidate: reasoning.trim(),
   });
   return [{ role: 'user', content }];
+}
+
+/** The verifier prompt for one proof of `problem`. */
+export function verifyMessages(problem: string, proof: string, templates: Pick<PromptTemplates, 'verify'> = DEFAULT_TEMPLATES): ChatMessage[] {
+  const trimmed = proof.trim();
+  if (!trimmed) throw new Error('The proof to check is empty: select a proof or put the cursor inside one.');
+  return [{ role: 'user', content: renderTemplate('verify', templates.verify, { problem: requireProblem(problem), proof: trimmed }) }];
+}
+
+/** The refinement prompt: a candidate proof and the evaluations (critiques) it is to be repaired with. */
+export function refineMessages(problem: string, proof: string, evaluations: readonly string[], templates: Pick<PromptTemplates, 'refine'> = DEFAULT_TEMPLATES): ChatMessage[] {
+  const body = evaluations.length === 0 ? 'None.' : evaluations.map((e, i) => `Evaluation ${i + 1}:\n${e.trim()}`).join('\n\n');
+  return [{ role: 'user', content: renderTemplate('refine', templates.refine, { problem: requireProblem(problem), proof: proof.trim(), evaluations: body }) }];
 }

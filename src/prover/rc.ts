@@ -17,10 +17,11 @@ import type { ProverModel } from './model';
 import { DEFAULT_TEMPLATES, PROMPTS_VERSION, solveMessages, summaryMessages } from './prompts';
 import type { LoadedPrompts } from './promptFiles';
 import {
-  RUN_RECORD_SCHEMA, type CallStats, type Phase, type RunCycle, type RunOutcome, type RunRecord, type RunSettings,
+  DEFAULT_STRATEGY, RUN_RECORD_SCHEMA, type CallStats, type Phase, type RunCycle, type RunOutcome, type RunRecord, type RunSettings,
   type Sampling, type SourceLocation,
 } from './record';
 import { parseReply, splitReply } from './reply';
+import type { StrategyEvent } from './strategies';
 
 export const DEFAULT_SETTINGS: Readonly<Omit<RunSettings, 'sampling'>> & { sampling: Readonly<Sampling> } = {
   cycles: 3,
@@ -83,11 +84,12 @@ export type ProverEvent =
   | { type: 'cycleDone'; cycle: number; of: number; solve: CallStats; summary: CallStats | null; truncated: boolean; record: RunRecord }
   | { type: 'runDone'; record: RunRecord; outcome: RunOutcome }
   | { type: 'runCancelled'; record: RunRecord }
-  | { type: 'runFailed'; record: RunRecord; error: ProverError };
+  | { type: 'runFailed'; record: RunRecord; error: ProverError }
+  | StrategyEvent;
 
 export type ProverStream = AsyncGenerator<ProverEvent, RunRecord, undefined>;
 
-const BUILT_IN_PROMPTS: LoadedPrompts = { templates: { ...DEFAULT_TEMPLATES }, version: PROMPTS_VERSION, overridden: {} };
+export const BUILT_IN_PROMPTS: LoadedPrompts = { templates: { ...DEFAULT_TEMPLATES }, version: PROMPTS_VERSION, overridden: {} };
 
 // ---------------------------------------------------------------- token estimates
 
@@ -192,7 +194,7 @@ export function withEditedSummary(record: RunRecord, text: string): RunRecord {
 
 // ---------------------------------------------------------------- the loop
 
-function statsOf(r: GenerateResult, startedAt: Date): CallStats {
+export function statsOf(r: GenerateResult, startedAt: Date): CallStats {
   return {
     startedAt: startedAt.toISOString(),
     stopReason: r.stopReason,
@@ -217,7 +219,7 @@ interface Context {
   editSummary?: SummaryEditor;
 }
 
-function snapshot(r: RunRecord): RunRecord {
+export function snapshot(r: RunRecord): RunRecord {
   r.updatedAt = new Date().toISOString();
   return structuredClone(r);
 }
@@ -345,7 +347,7 @@ function solveStats(c: RunCycle): CallStats {
 }
 
 /** Drives `body`, turning its emits into a stream; the body starts on the first next() and stops if the consumer leaves. */
-function stream(userSignal: AbortSignal | undefined, body: (emit: (e: ProverEvent) => void, signal: AbortSignal) => Promise<RunRecord>): ProverStream {
+export function stream(userSignal: AbortSignal | undefined, body: (emit: (e: ProverEvent) => void, signal: AbortSignal) => Promise<RunRecord>): ProverStream {
   return (async function* () {
     const inner = new AbortController();
     const onAbort = () => inner.abort();
@@ -431,7 +433,7 @@ function warnBudgets(record: RunRecord, emit: (e: ProverEvent) => void): void {
   }
 }
 
-function newRecord(opts: ProveOptions, settings: RunSettings, prompts: LoadedPrompts): RunRecord {
+export function newRecord(opts: Pick<ProveOptions, 'model' | 'problem' | 'source' | 'seed'>, settings: RunSettings, prompts: LoadedPrompts, strategy: RunRecord['strategy'] = { ...DEFAULT_STRATEGY }): RunRecord {
   const now = new Date().toISOString();
   const problem = opts.problem.trim();
   if (!problem) throw ProverError.invalid('The problem statement is empty: select a theorem or put the cursor inside one.');
@@ -447,10 +449,12 @@ function newRecord(opts: ProveOptions, settings: RunSettings, prompts: LoadedPro
       source: opts.source ? { file: opts.source.file ?? null, range: opts.source.range ?? null, label: opts.source.label ?? null } : null,
     },
     settings,
+    strategy,
     model: { ...opts.model.info },
     prompts: { version: prompts.version, overridden: { ...prompts.overridden } },
     seed: seedText !== undefined ? { text: seedText.trim(), file: opts.seed?.file ?? null } : null,
     cycles: [],
+    attempts: [],
     outcome: { status: 'running', proof: null, proofCycle: null, fallback: null, error: null, interrupted: null },
   };
 }
@@ -480,6 +484,9 @@ export function prove(opts: ProveOptions): ProverStream {
  */
 export function extend(opts: ExtendOptions): ProverStream {
   const more = positiveInt('cycles', opts.cycles ?? 1);
+  if (opts.record.strategy.name !== 'reasoning-cache') {
+    throw ProverError.invalid(`This run used the ${opts.record.strategy.name} strategy, which has no reasoning cache to extend; start a new run instead.`);
+  }
   const record = structuredClone(opts.record);
   if (!opts.allowModelChange && (record.model.fileName !== opts.model.info.fileName || record.model.fileSizeBytes !== opts.model.info.fileSizeBytes)) {
     throw new ProverError('modelMismatch', `The run was made with ${record.model.fileName} (${record.model.fileSizeBytes} bytes), but the model loaded is ` +

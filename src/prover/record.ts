@@ -1,4 +1,5 @@
-// The run record: one JSON document per prover run (schema "qed-nano-run/1", documented in docs/prover.md).
+// The run record: one JSON document per prover run (schema "qed-nano-run/2", documented in docs/prover.md; "/1"
+// records, from before the generate-verify-refine strategies, are read as reasoning-cache runs without attempts).
 // It is written while the run goes (after every step), so a cancelled or failed run keeps what it completed, and it is
 // validated field by field when read back: a hand-edited or corrupt record gives an error naming the field.
 import * as fs from 'node:fs';
@@ -7,8 +8,11 @@ import { FieldChecker, parseJsonText } from '../model/jsonFields';
 import type { StopReason } from '../model/protocol';
 import type { ProverModelInfo } from './model';
 import { TEMPLATE_IDS, type TemplateId } from './prompts';
+import { SCORES, type Score, type UnparsableReason } from './verdict';
 
-export const RUN_RECORD_SCHEMA = 'qed-nano-run/1';
+export const RUN_RECORD_SCHEMA = 'qed-nano-run/2';
+/** Older schemas this version reads (and upgrades on read). */
+export const READABLE_OLDER_SCHEMAS: readonly string[] = ['qed-nano-run/1'];
 
 export interface Position { line: number; character: number }
 export interface SourceLocation {
@@ -85,6 +89,55 @@ export interface SummaryStep {
   model: ModelSummary | null;
 }
 
+export type StrategyName = 'reasoning-cache' | 'best-of-n' | 'verify-refine';
+export const STRATEGY_NAMES: readonly StrategyName[] = ['reasoning-cache', 'best-of-n', 'verify-refine'];
+
+/** How a run searches for a proof. The reasoning cache uses `cycles` (RunSettings) and none of the fields below but `name`. */
+export interface StrategySettings {
+  name: StrategyName;
+  /** Attempts generated per round (the pool; in verify-refine also the refinements per round). */
+  n: number;
+  /** Independent verifications of each attempt. */
+  k: number;
+  /** verify-refine: refinement rounds after the first pool. */
+  rounds: number;
+  /** verify-refine: the lowest-scoring evaluations handed to one refinement. */
+  critiques: number;
+  /** Most model calls in flight at once (a server backend runs them concurrently; the local worker queues them). */
+  concurrency: number;
+  /** Most tokens (thinking + evaluation) one verification may generate. */
+  maxTokensPerVerify: number;
+  /** Hard cap on the tokens the whole run may generate: no call starts that could take it past the cap. */
+  maxTotalTokens: number | null;
+}
+
+export interface VerificationStep extends CallStats {
+  /** 1-based within its attempt. */
+  index: number;
+  reasoning: string;
+  /** What the verifier wrote after thinking, exactly. */
+  evaluation: string;
+  /** null: unparsable, see `unparsable`. */
+  score: Score | null;
+  unparsable: { reason: UnparsableReason; message: string } | null;
+}
+
+export type AttemptOrigin =
+  | { kind: 'generate' }
+  /** A refinement of attempt `fromAttempt`, given the evaluations of its verifications `critiques` (1-based indices). */
+  | { kind: 'refine'; fromAttempt: number; critiques: number[] };
+
+export interface Attempt {
+  /** 1-based, in the order attempts were started. */
+  index: number;
+  /** 0: the first pool; r: refinement round r. */
+  round: number;
+  origin: AttemptOrigin;
+  solve: SolveStep;
+  /** In the order they finished being started (index order). Empty for a truncated attempt (nothing to verify). */
+  verifications: VerificationStep[];
+}
+
 export type InputOrigin = 'none' | 'seed' | 'summary';
 
 export interface RunCycle {
@@ -110,6 +163,10 @@ export interface RunOutcome {
   error: { code: string; message: string } | null;
   /** A step cut off by cancel or failure: what it had produced (not part of any cycle). */
   interrupted: { cycle: number; phase: Phase; reasoning: string; text: string } | null;
+  /** best-of-n / verify-refine: the attempt whose proof is the answer. */
+  proofAttempt?: number | null;
+  /** best-of-n / verify-refine: why the run stopped before its plan (an attempt scored 1 in every verification, or the token cap). */
+  stoppedEarly?: { reason: 'allPerfect'; attempt: number } | { reason: 'tokenCap'; spentTokens: number; capTokens: number } | null;
 }
 
 export interface RunRecord {
@@ -119,13 +176,21 @@ export interface RunRecord {
   updatedAt: string;
   problem: { text: string; source: SourceLocation | null };
   settings: RunSettings;
+  strategy: StrategySettings;
   model: ProverModelInfo;
   prompts: { version: string; overridden: Partial<Record<TemplateId, string>> };
   /** A user-written attempt the run started from, as cycle 1's summary. */
   seed: { text: string; file: string | null } | null;
   cycles: RunCycle[];
+  /** best-of-n / verify-refine: every attempt with its verifications and lineage ([] for the reasoning cache). */
+  attempts: Attempt[];
   outcome: RunOutcome;
 }
+
+/** The strategy a record without one (schema /1) ran: the reasoning cache. The other fields are the defaults. */
+export const DEFAULT_STRATEGY: Readonly<StrategySettings> = {
+  name: 'reasoning-cache', n: 4, k: 4, rounds: 2, critiques: 2, concurrency: 1, maxTokensPerVerify: 16_384, maxTotalTokens: null,
+};
 
 // ---------------------------------------------------------------- validation
 
@@ -209,9 +274,10 @@ export function validateRunRecord(json: Json, source = 'run record'): RunRecord 
   const v = new V(source);
   const r = v.obj(json, '(root)');
   const schema = r.schema;
-  if (schema !== RUN_RECORD_SCHEMA) {
+  const older = typeof schema === 'string' && READABLE_OLDER_SCHEMAS.includes(schema);
+  if (schema !== RUN_RECORD_SCHEMA && !older) {
     if (typeof schema === 'string' && schema.startsWith('qed-nano-run/')) {
-      throw new RunRecordError('schema', `${source}: schema ${JSON.stringify(schema)} is not supported by this version (it reads ${JSON.stringify(RUN_RECORD_SCHEMA)}).`);
+      throw new RunRecordError('schema', `${source}: schema ${JSON.stringify(schema)} is not supported by this version (it reads ${[RUN_RECORD_SCHEMA, ...READABLE_OLDER_SCHEMAS].map(x => JSON.stringify(x)).join(' and ')}).`);
     }
     v.fail('schema', JSON.stringify(RUN_RECORD_SCHEMA), schema);
   }
@@ -296,6 +362,8 @@ export function validateRunRecord(json: Json, source = 'run record'): RunRecord 
       })),
     };
   });
+  const strategy: StrategySettings = older ? { ...DEFAULT_STRATEGY } : readStrategy(v, v.obj(r.strategy, 'strategy'));
+  const attempts = older ? [] : v.arr(r, 'attempts', '').map((a, i) => readAttempt(v, a, i));
   const o = v.obj(r.outcome, 'outcome');
   const outcome: RunOutcome = {
     status: v.oneOf(o, 'status', 'outcome', STATUSES),
@@ -314,6 +382,25 @@ export function validateRunRecord(json: Json, source = 'run record'): RunRecord 
       text: v.str(it, 'text', f),
     })),
   };
+  if (o.proofAttempt !== undefined) {
+    outcome.proofAttempt = v.numOrNull(o, 'proofAttempt', 'outcome', { int: true, min: 1 });
+    if (outcome.proofAttempt !== null && !attempts.some(a => a.index === outcome.proofAttempt)) v.fail('outcome.proofAttempt', `the number of an attempt (${attempts.map(a => a.index).join(', ') || 'there is none'})`, outcome.proofAttempt);
+  }
+  if (o.stoppedEarly !== undefined) {
+    outcome.stoppedEarly = v.nullable(o, 'stoppedEarly', 'outcome', (se, f) => {
+      const reason = v.oneOf(se, 'reason', f, ['allPerfect', 'tokenCap'] as const);
+      return reason === 'allPerfect'
+        ? { reason, attempt: v.num(se, 'attempt', f, { int: true, min: 1 }) }
+        : { reason, spentTokens: v.num(se, 'spentTokens', f, { int: true, min: 0 }), capTokens: v.num(se, 'capTokens', f, { int: true, min: 1 }) };
+    });
+  }
+  attempts.forEach((a, i) => {
+    // Indices grow with the order attempts started; one cut off by a cancel leaves a gap.
+    if (i > 0 && a.index <= attempts[i - 1]!.index) v.fail(`attempts[${i}].index`, `a number above ${attempts[i - 1]!.index}`, a.index);
+    const origin = a.origin;
+    if (origin.kind === 'refine' && !attempts.some(b => b.index === origin.fromAttempt)) v.fail(`attempts[${i}].origin.fromAttempt`, 'the number of an attempt in this record', origin.fromAttempt);
+    if (a.origin.kind === 'refine' && a.origin.fromAttempt >= a.index) v.fail(`attempts[${i}].origin.fromAttempt`, `an earlier attempt than ${a.index}`, a.origin.fromAttempt);
+  });
   if (outcome.status === 'proved' && outcome.proof === null) v.fail('outcome.proof', 'a string when outcome.status is "proved"', null);
   for (const [k, cyc] of [['proofCycle', outcome.proofCycle], ['fallback.cycle', outcome.fallback?.cycle ?? null]] as const) {
     if (cyc !== null && cyc > cycles.length) v.fail(`outcome.${k}`, `a cycle number between 1 and ${cycles.length}`, cyc);
@@ -327,8 +414,64 @@ export function validateRunRecord(json: Json, source = 'run record'): RunRecord 
     createdAt: v.str(r, 'createdAt', ''),
     updatedAt: v.str(r, 'updatedAt', ''),
     problem: { text, source: source_ },
-    settings, model, prompts: { version: v.str(p, 'version', 'prompts'), overridden }, seed, cycles, outcome,
+    settings, strategy, model, prompts: { version: v.str(p, 'version', 'prompts'), overridden }, seed, cycles, attempts, outcome,
   };
+}
+
+function readStrategy(v: V, o: Record<string, Json>): StrategySettings {
+  const f = 'strategy';
+  return {
+    name: v.oneOf(o, 'name', f, STRATEGY_NAMES),
+    n: v.num(o, 'n', f, { int: true, min: 1 }),
+    k: v.num(o, 'k', f, { int: true, min: 1 }),
+    rounds: v.num(o, 'rounds', f, { int: true, min: 0 }),
+    critiques: v.num(o, 'critiques', f, { int: true, min: 1 }),
+    concurrency: v.num(o, 'concurrency', f, { int: true, min: 1 }),
+    maxTokensPerVerify: v.num(o, 'maxTokensPerVerify', f, { int: true, min: 1 }),
+    maxTotalTokens: v.numOrNull(o, 'maxTotalTokens', f, { int: true, min: 1 }),
+  };
+}
+
+function readSolve(v: V, so: Record<string, Json>, f: string): SolveStep {
+  return {
+    ...readStats(v, so, f),
+    reasoning: v.str(so, 'reasoning', f),
+    proof: v.str(so, 'proof', f),
+    selfEvaluation: v.strOrNull(so, 'selfEvaluation', f),
+    truncated: v.bool(so, 'truncated', f),
+    ...(so.thinking === undefined ? {} : {
+      thinking: ((t: Record<string, Json>, tf: string) => ({ ms: v.num(t, 'ms', tf, { min: 0 }), tokens: v.num(t, 'tokens', tf, { int: true, min: 0 }) }))(v.obj(so.thinking, `${f}.thinking`), `${f}.thinking`),
+    }),
+  };
+}
+
+const UNPARSABLE_REASONS: readonly UnparsableReason[] = ['truncated', 'noBox', 'notAScore'];
+
+function readAttempt(v: V, a: Json, i: number): Attempt {
+  const f = `attempts[${i}]`;
+  const ao = v.obj(a, f);
+  const index = v.num(ao, 'index', f, { int: true, min: 1 });
+  const oo = v.obj(ao.origin, `${f}.origin`);
+  const kind = v.oneOf(oo, 'kind', `${f}.origin`, ['generate', 'refine'] as const);
+  const origin: AttemptOrigin = kind === 'generate' ? { kind } : {
+    kind,
+    fromAttempt: v.num(oo, 'fromAttempt', `${f}.origin`, { int: true, min: 1 }),
+    critiques: v.arr(oo, 'critiques', `${f}.origin`).map((c, j) => v.num({ c }, 'c', `${f}.origin.critiques[${j}]`, { int: true, min: 1 })),
+  };
+  const verifications = v.arr(ao, 'verifications', f).map((x, j): VerificationStep => {
+    const vf = `${f}.verifications[${j}]`;
+    const vo = v.obj(x, vf);
+    const vIndex = v.num(vo, 'index', vf, { int: true, min: 1 });
+    const rawScore = vo.score;
+    if (rawScore !== null && !(SCORES as readonly unknown[]).includes(rawScore)) v.fail(`${vf}.score`, '0, 0.5, 1 or null', rawScore);
+    const unparsable = v.nullable(vo, 'unparsable', vf, (u, uf) => ({ reason: v.oneOf(u, 'reason', uf, UNPARSABLE_REASONS), message: v.str(u, 'message', uf) }));
+    if ((rawScore === null) !== (unparsable !== null)) v.fail(`${vf}.unparsable`, rawScore === null ? 'the reason the score is null' : 'null when there is a score', unparsable);
+    return {
+      ...readStats(v, vo, vf), index: vIndex, reasoning: v.str(vo, 'reasoning', vf), evaluation: v.str(vo, 'evaluation', vf),
+      score: rawScore as Score | null, unparsable,
+    };
+  });
+  return { index, round: v.num(ao, 'round', f, { int: true, min: 0 }), origin, solve: readSolve(v, v.obj(ao.solve, `${f}.solve`), `${f}.solve`), verifications };
 }
 
 /** Parses and validates a record's JSON text. */

@@ -8,7 +8,7 @@
 // The webview ignores deltas until it has a snapshot, ignores a delta whose seq is not above what it has, and sends
 // 'resync' when it sees a gap (seq > last + 1): the extension answers with a fresh snapshot. Nothing is lost while the
 // panel is hidden: when it becomes visible again its page is rebuilt, says 'ready', and gets a snapshot.
-import type { OutcomeStatus, Phase, RunRecord } from '../prover/record';
+import type { OutcomeStatus, Phase, RunRecord, StrategyName } from '../prover/record';
 
 /** The panel's viewType, also the key of its WebviewPanelSerializer. */
 export const CACHE_VIEW_TYPE = 'qedNano.reasoningCache';
@@ -31,6 +31,8 @@ export interface RunHeader {
   planned: number;
   /** Model file name. */
   model: string;
+  /** How the run searched (absent: the reasoning cache). For best-of-n / verify-refine, `cycles` counts attempts. */
+  strategy?: StrategyName;
 }
 
 /** The step being generated right now: not in the record until it completes. */
@@ -107,7 +109,8 @@ export type FromCacheWebview =
   | { type: 'ready' }
   | { type: 'resync' }
   | { type: 'select'; runId: string }
-  | { type: 'action'; action: CacheAction; runId: string; cycle?: number }
+  /** `attempt`: the proof of that attempt (best-of-n / verify-refine runs) instead of a cycle's. */
+  | { type: 'action'; action: CacheAction; runId: string; cycle?: number; attempt?: number }
   /** Edit summary and continue: one more cycle whose prompt holds `summary` instead of the latest summary. */
   | { type: 'continueWithSummary'; runId: string; summary: string }
   /** A link in rendered model output was clicked: opened externally only after VS Code's own confirmation. */
@@ -131,7 +134,8 @@ export function isFromCacheWebview(value: unknown): value is FromCacheWebview {
       return isString(v.runId, 100);
     case 'action':
       return typeof v.action === 'string' && ACTIONS.has(v.action) && isString(v.runId, 100)
-        && (v.cycle === undefined || (typeof v.cycle === 'number' && Number.isInteger(v.cycle) && v.cycle >= 1));
+        && (v.cycle === undefined || (typeof v.cycle === 'number' && Number.isInteger(v.cycle) && v.cycle >= 1))
+        && (v.attempt === undefined || (typeof v.attempt === 'number' && Number.isInteger(v.attempt) && v.attempt >= 1));
     case 'continueWithSummary':
       return isString(v.runId, 100) && isString(v.summary, MAX_SUMMARY_CHARS);
     case 'openLink':

@@ -23,7 +23,7 @@ export const RUN_RECORD_SCHEME = 'qed-nano-run';
 
 /** What the view asks the editor to do (ProofCommands and the export command implement these). */
 export interface CacheViewActions {
-  insert(run: StoredRun, record: RunRecord, cycle: number | undefined): Promise<unknown>;
+  insert(run: StoredRun, record: RunRecord, cycle: number | undefined, attempt?: number): Promise<unknown>;
   extend(run: StoredRun, record: RunRecord, summary: string | undefined): Promise<unknown>;
   exportMarkdown(runId: string): Promise<unknown>;
   stop(): void;
@@ -37,7 +37,11 @@ interface Running {
 }
 
 /** The proof a cycle (or, without a cycle, the run) offers. */
-export function proofOf(record: RunRecord, cycle: number | undefined): string | undefined {
+export function proofOf(record: RunRecord, cycle: number | undefined, attempt?: number): string | undefined {
+  if (attempt !== undefined) {
+    const a = record.attempts.find(x => x.index === attempt);
+    return a && !a.solve.truncated && a.solve.proof.trim() ? a.solve.proof : undefined;
+  }
   if (cycle !== undefined) {
     const c = record.cycles[cycle - 1];
     return c && !c.solve.truncated && c.solve.proof.trim() ? c.solve.proof : undefined;
@@ -226,12 +230,15 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
         return;
       }
       case 'phaseDone':
-      case 'cycleDone': {
+      case 'cycleDone':
+      case 'attemptDone':
+      case 'verificationDone': {
+        // best-of-n / verify-refine steps are saved like cycles: a reload or a crash keeps every finished step.
         const r = this.running;
         if (!r) return;
         this.flushAppend();
         r.record = e.record;
-        if (e.type === 'phaseDone') r.live = null;
+        if (e.type !== 'cycleDone') r.live = null;
         const stored = this.save(e.record, r.context);
         if (this.shownRunId === r.record.id) {
           this.post({ type: 'live', seq: this.nextSeq(), live: r.live });
@@ -306,13 +313,13 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
         await this.act('extend', m.runId, undefined, m.summary);
         return;
       case 'action':
-        await this.act(m.action, m.runId, m.cycle);
+        await this.act(m.action, m.runId, m.cycle, undefined, m.attempt);
         return;
     }
   }
 
   /** Runs an action of the view; also the entry point of the host tests (same code path as the buttons). */
-  async act(action: string, runId: string, cycle?: number, summary?: string): Promise<unknown> {
+  async act(action: string, runId: string, cycle?: number, summary?: string, attempt?: number): Promise<unknown> {
     if (action === 'stop') { this.actions.stop(); return true; }
     const meta = this.store.meta(runId);
     const record = this.recordOf(runId);
@@ -324,15 +331,15 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
     switch (action) {
       case 'insert': {
         if (live) { void vscode.window.showInformationMessage('QED-Nano: wait for the run to finish (or stop it) before inserting its proof.'); return undefined; }
-        return this.actions.insert(meta, record, cycle);
+        return this.actions.insert(meta, record, cycle, attempt);
       }
       case 'copyMarkdown':
       case 'copyLatex': {
-        const proof = proofOf(record, cycle);
-        if (!proof) { void vscode.window.showWarningMessage('QED-Nano: this cycle has no proof to copy (it ran out of tokens).'); return undefined; }
+        const proof = proofOf(record, cycle, attempt);
+        if (!proof) { void vscode.window.showWarningMessage(`QED-Nano: this ${attempt !== undefined ? 'attempt' : 'cycle'} has no proof to copy (it ran out of tokens).`); return undefined; }
         const text = action === 'copyMarkdown' ? normaliseMarkdownMath(proof, 'dollars') : latexProofEnvironment(markdownProofToLatex(proof).latex);
         await vscode.env.clipboard.writeText(text);
-        void vscode.window.setStatusBarMessage(`QED-Nano: proof${cycle ? ` of cycle ${cycle}` : ''} copied as ${action === 'copyMarkdown' ? 'Markdown' : 'LaTeX'}`, 3000);
+        void vscode.window.setStatusBarMessage(`QED-Nano: proof${attempt ? ` of attempt ${attempt}` : cycle ? ` of cycle ${cycle}` : ''} copied as ${action === 'copyMarkdown' ? 'Markdown' : 'LaTeX'}`, 3000);
         return text;
       }
       case 'extend':

@@ -7,6 +7,7 @@ import { activateByMarkdown, extension } from './helpers';
 const EXPECTED = [
   'qedNano.proveTheorem',
   'qedNano.refineProof',
+  'qedNano.checkProof',
   'qedNano.acceptProposal',
   'qedNano.rejectProposal',
   'qedNano.showReasoningCache',
@@ -41,7 +42,7 @@ suite('commands', () => {
     assert.equal(keys['qedNano.acceptProposal']?.when, 'qedNano.proposalActive');
     assert.equal(keys['qedNano.rejectProposal']?.when, 'qedNano.proposalActive');
     for (const k of pkg.contributes.keybindings) assert.match(k.mac, /^cmd\+alt\+/, k.command);
-    assert.deepEqual(pkg.contributes.menus['editor/context']?.map((m) => m.command), ['qedNano.proveTheorem', 'qedNano.refineProof', 'qedNano.cancel']);
+    assert.deepEqual(pkg.contributes.menus['editor/context']?.map((m) => m.command), ['qedNano.proveTheorem', 'qedNano.refineProof', 'qedNano.checkProof', 'qedNano.cancel']);
     // (VS Code hands back the when clause normalised, with the value quoted.)
     assert.deepEqual(pkg.contributes.menus['editor/title']?.map((m) => [m.command, m.when?.replace(/'/g, '')]), [
       ['qedNano.acceptProposal', 'resourceScheme == qed-nano-proposal'],
@@ -54,7 +55,7 @@ suite('commands', () => {
     const walkthroughs = (ext.packageJSON as { contributes: { walkthroughs: { id: string; steps: { id: string; description: string; media: { markdown: string } }[] }[] } }).contributes.walkthroughs;
     assert.equal(walkthroughs.length, 1);
     const steps = walkthroughs[0]!.steps;
-    assert.deepEqual(steps.map(s => s.id), ['getModel', 'proveFirst', 'watchCache', 'refine', 'preview']);
+    assert.deepEqual(steps.map(s => s.id), ['getModel', 'proveFirst', 'watchCache', 'refine', 'strategies', 'preview']);
     for (const step of steps) {
       const media = vscode.Uri.joinPath(ext.extensionUri, step.media.markdown).fsPath;
       assert.ok(fs.existsSync(media), `${step.id}: ${step.media.markdown} is not in the extension`);

@@ -168,7 +168,7 @@ suite('refine, re-prove and CodeLens (real extension host)', () => {
     assert.equal(editor.document.getText(), MD);
   });
 
-  test('CodeLenses: Prove above theorems without a proof, Re-prove / Refine proof above the one with a proof, Refine above the proof', async function () {
+  test('CodeLenses: Prove above theorems without a proof, Re-prove / Refine proof above the one with a proof, Refine and Check above the proof', async function () {
     this.timeout(60_000);
     const editor = await openWorkspaceFile('lenses.md', MD);
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
@@ -177,12 +177,13 @@ suite('refine, re-prove and CodeLens (real extension host)', () => {
       [2, 'Prove with QED-Nano', 'qedNano.proveTheorem'],
       [4, 'Re-prove', 'qedNano.proveTheorem'],
       [4, 'Refine proof', 'qedNano.refineProof'],
+      [6, 'Check', 'qedNano.checkProof'],
       [6, 'Refine', 'qedNano.refineProof'],
       [8, 'Prove with QED-Nano', 'qedNano.proveTheorem'],
     ]);
     const tex = await openWorkspaceFile('lenses.tex', TEX);
     const texLenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', tex.document.uri);
-    assert.deepEqual(texLenses.map(l => [l.range.start.line, l.command?.title]).sort(), [[0, 'Re-prove'], [0, 'Refine proof'], [3, 'Refine']]);
+    assert.deepEqual(texLenses.map(l => [l.range.start.line, l.command?.title]).sort(), [[0, 'Re-prove'], [0, 'Refine proof'], [3, 'Check'], [3, 'Refine']]);
     await vscode.window.showTextDocument(editor.document, vscode.ViewColumn.One);
     await new Promise(res => setTimeout(res, 1500)); // CodeLenses render after a short debounce
     await screenshot('codelens');

@@ -125,6 +125,36 @@ describe('prover/cli: qed-nano end to end (spawned, real runtime)', function () 
     assert.ok(r.stderr.includes('[qed-nano] cycle 1/1: starting from your seed attempt\n'));
   });
 
+  it('--strategy best-of-n with a verifier that writes no score: every verification recorded as unreadable, the user told so', async () => {
+    const r = await run(['prove', mdFile, '--theorem', '1', '--strategy', 'best-of-n', '--n', '2', '--k', '2', '--verify-tokens', '300', '--out', 'bon.json', ...base()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, EXPECTED_PROOF + '\n');
+    const got = lines(r.stderr);
+    assert.equal(got[3], '[qed-nano] plan: best-of-n: N attempts + N verifications, at most Nk tokens');
+    assert.equal(got.filter(l => l === '[qed-nano] warning: Attempt N, verification N: The verifier\'s evaluation ends without a score in \\boxed{}. It is left out of the score.').length, 4, r.stderr);
+    assert.ok(got.includes('[qed-nano] attempt N: Checked N×: no score could be read (?, ?); N unreadable'), r.stderr);
+    assert.equal(got[got.length - 1], '[qed-nano] proof from attempt N of N (Checked N×: no score could be read (?, ?); N unreadable); record: bon.json');
+    const rec = readRunRecord(path.join(dir, 'bon.json'));
+    assert.equal(rec.strategy.name, 'best-of-n');
+    assert.deepEqual(rec.attempts.map(a => a.verifications.map(v => v.unparsable?.reason)), [['noBox', 'noBox'], ['noBox', 'noBox']]);
+    assert.equal(rec.outcome.proofAttempt, 1);
+  });
+
+  it('--strategy verify-refine stops early when an attempt scores 1 in all k verifications', async () => {
+    const boxed = path.join(dir, 'boxed.gguf');
+    writeScriptedModel(boxed, { thinking: THINKING, answer: ['Each ', 'step ', 'holds. ', 'Final ', 'score: ', '\\boxed{1}'] });
+    const args = ['prove', mdFile, '--theorem', '1', '--strategy', 'verify-refine', '--n', '2', '--k', '2', '--rounds', '2', '--verify-tokens', '300', '--out', 'vr.json', ...base()];
+    args[args.indexOf(scripted)] = boxed;
+    const r = await run(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'Each step holds. Final score: \\boxed{1}\n');
+    assert.equal(lines(r.stderr).at(-1), '[qed-nano] proof from attempt N of N (Checked N×: N average (N, N)); stopped early: it scored N in every verification; record: vr.json');
+    const rec = readRunRecord(path.join(dir, 'vr.json'));
+    // The pool of 2, then attempt 1's 2 verifications: all 1, so attempt 2 is never verified and no refinement runs.
+    assert.deepEqual(rec.attempts.map(a => [a.index, a.round, a.verifications.map(v => v.score)]), [[1, 0, [1, 1]], [2, 0, []]]);
+    assert.deepEqual(rec.outcome.stoppedEarly, { reason: 'allPerfect', attempt: 1 });
+  });
+
   it('no complete proof: exit 3 and a clear message', async () => {
     const r = await run(['prove', mdFile, '--theorem', '1', '--cycles', '1', '--out', 'cut.json', ...base(), '--max-tokens', '4']);
     assert.equal(r.code, 3, r.stderr);

@@ -10,7 +10,7 @@ import {
 describe('prover/prompts: RC templates', () => {
   it('the built-in templates pass their own placeholder checks', () => {
     for (const id of TEMPLATE_IDS) checkTemplate(id, DEFAULT_TEMPLATES[id], 'built-in');
-    assert.equal(PROMPTS_VERSION, 'qed-nano-prompts/2');
+    assert.equal(PROMPTS_VERSION, 'qed-nano-prompts/3');
   });
 
   it('the solve prompt with a summary holds PROBLEM, SUMMARY OF PREVIOUS ATTEMPT and INSTRUCTIONS, exactly', () => {
@@ -53,7 +53,7 @@ describe('prover/promptFiles: user overrides', () => {
     assert.equal(p.templates.solve, 'Problem: {problem}\nBefore: {summary}\nDo better.');
     assert.equal(p.templates.summarize, DEFAULT_TEMPLATES.summarize);
     assert.deepEqual(p.overridden, { solve: path.join(dir, 'solve.md') });
-    assert.equal(p.version, 'qed-nano-prompts/2');
+    assert.equal(p.version, 'qed-nano-prompts/3');
     assert.equal(solveMessages('Q', 'S', p.templates)[0]!.content, 'Problem: Q\nBefore: S\nDo better.');
   });
 
@@ -85,7 +85,7 @@ describe('prover/promptFiles: user overrides', () => {
 
   it('a misnamed file, a missing directory, a missing or empty file are errors', () => {
     fs.writeFileSync(path.join(dir, 'summary.md'), '{problem}');
-    assert.throws(() => loadPrompts({ promptsDir: dir }), { message: `The prompts directory ${dir} holds summary.md, which is not a template name. Template files are single.md, solve-first.md, solve.md, summarize.md.` });
+    assert.throws(() => loadPrompts({ promptsDir: dir }), { message: `The prompts directory ${dir} holds summary.md, which is not a template name. Template files are single.md, solve-first.md, solve.md, summarize.md, verify.md, refine.md.` });
     assert.throws(() => loadPrompts({ promptsDir: path.join(dir, 'nope') }), { message: `The prompts directory ${path.join(dir, 'nope')} does not exist.` });
     assert.throws(() => loadPrompts({ files: { solve: path.join(dir, 'gone.md') } }), { message: `Cannot read the solve prompt template ${path.join(dir, 'gone.md')}: the file does not exist.` });
     fs.writeFileSync(path.join(dir, 'empty.md'), '\n\n');

@@ -52,7 +52,7 @@ describe('prover/rc: the reasoning-cache loop (mock model)', () => {
     assert.equal(record.cycles.length, 3);
     assert.deepEqual(record.cycles.map(c => [c.input.origin, c.input.fromCycle, c.summary?.text ?? null]),
       [['none', null, 'S1: I factored the expression (attempt 1).'], ['summary', 1, 'S2: I factored the expression (attempt 2).'], ['summary', 2, null]]);
-    assert.equal(record.prompts.version, 'qed-nano-prompts/2');
+    assert.equal(record.prompts.version, 'qed-nano-prompts/3');
     assert.equal(record.problem.text, PROBLEM);
     assert.equal(record.model.fileName, 'mock.gguf');
     validateRunRecord(JSON.parse(JSON.stringify(record)));

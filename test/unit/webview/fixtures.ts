@@ -1,6 +1,6 @@
 // Run records, headers and views for the reasoning cache page's tests and benchmark: realistic Markdown-with-math
 // proofs and long thinking of a chosen size (about 4 characters per token), deterministic.
-import type { RunCycle, RunRecord } from '../../../src/prover/record';
+import { DEFAULT_STRATEGY, type RunCycle, type RunRecord } from '../../../src/prover/record';
 import type { CacheView, LiveStep, RunHeader } from '../../../src/webview/cacheProtocol';
 
 export const CHARS_PER_TOKEN = 4;
@@ -90,7 +90,7 @@ export function record(spec: RecordSpec): RunRecord {
   const status = spec.status ?? 'proved';
   const last = cycles[cycles.length - 1];
   return {
-    schema: 'qed-nano-run/1',
+    schema: 'qed-nano-run/2',
     id: spec.id ?? 'run-1',
     createdAt: '2026-11-27T10:00:00.000Z',
     updatedAt: '2026-11-27T10:05:00.000Z',
@@ -101,8 +101,10 @@ export function record(spec: RecordSpec): RunRecord {
     },
     model: { fileName: 'QED-Nano-Q8_0.gguf', fileSizeBytes: 4_000_000_000, architecture: 'qwen3', quantization: 'Q8_0', typeDescription: 'qwen3 4B Q8_0', contextSize: 40960 },
     prompts: { version: '1', overridden: {} },
+    strategy: { ...DEFAULT_STRATEGY },
     seed: null,
     cycles,
+    attempts: [],
     outcome: {
       status,
       proof: status === 'proved' ? last?.solve.proof ?? '' : null,

@@ -1,0 +1,149 @@
+// QED-Nano: Check Proof in the real extension host: k verifications of the proof under the cursor through the model
+// worker, shown as diagnostics anchored to what the evaluations quote (else the proof's first line), a hover with the
+// evaluations, a status message; the diagnostics go when the proof is edited. Two scripted models: the harness's,
+// whose reply holds no \boxed{} (what a user sees when the verifier cannot be read), and one written here whose reply
+// quotes a sentence of the proof and scores 0.5.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { writeScriptedModel } from '../../fixtures/gguf';
+import { activateByMarkdown, note, notificationText, openWorkspaceFile, screenshot, until, webviewClick, webviewQuery, webviewText, type ProveResult, type QedApi } from './helpers';
+
+const MD = [
+  '# Parity',
+  '',
+  '**Theorem 1.** For every integer $n$, $n^2 - n$ is even.',
+  '',
+  '**Proof.** Write $n^2 - n = n(n-1)$.',
+  'Then use parity. □',
+  '',
+].join('\n');
+
+interface CheckResult {
+  status: 'checked' | 'cancelled' | 'failed';
+  message: string;
+  check?: { verifications: { score: number | null; unparsable: { reason: string; message: string } | null; evaluation: string }[] };
+}
+interface Diag { message: string; severity: number; range: [number, number, number, number] }
+type CheckApi = QedApi & {
+  checkDiagnostics(uri: string): Diag[];
+  reasoningCacheAction(action: string, runId: string, cycle?: number, summary?: string, attempt?: number): Promise<unknown>;
+};
+interface SearchRecord { id: string; strategy: { name: string }; attempts: { index: number; round: number; origin: { kind: string; fromAttempt?: number; critiques?: number[] }; verifications: { score: number | null }[] }[]; outcome: { status: string; proofAttempt?: number | null } }
+
+suite('Check Proof and the verify-refine strategy (real extension host)', () => {
+  let api: CheckApi;
+  let dir: string;
+  const config = () => vscode.workspace.getConfiguration('qedNano');
+  let harnessModel: string | undefined;
+
+  suiteSetup(async () => {
+    api = await activateByMarkdown() as CheckApi;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-check-'));
+    harnessModel = config().get<string>('modelPath');
+    await config().update('verifications', 2, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('notifications.clearAll');
+  });
+  suiteTeardown(async () => {
+    for (const key of ['verifications', 'strategy', 'attempts', 'refineRounds']) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
+    await config().update('modelPath', harnessModel, vscode.ConfigurationTarget.Global);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a verifier reply without a score: each check recorded as unreadable, the user told so; its quote still anchored; an edit clears', async function () {
+    this.timeout(120_000);
+    const editor = await openWorkspaceFile('check-unreadable.md', MD, 'Write $n^2');
+    const uri = editor.document.uri.toString();
+    const r = await vscode.commands.executeCommand<CheckResult>('qedNano.checkProof', { uri, offset: MD.indexOf('Write $n^2') });
+    assert.equal(r?.status, 'checked', r?.message);
+    assert.equal(r.message, 'Checked 2×: no score could be read (?, ?); 2 unreadable');
+    assert.deepEqual(r.check?.verifications.map(v => v.unparsable?.reason), ['noBox', 'noBox']);
+    const diags = api.checkDiagnostics(uri);
+    note(JSON.stringify(diags));
+    // The summary on the proof's first line (line 4, from "Write"), a Warning.
+    const first = MD.split('\n')[4]!;
+    assert.deepEqual(diags[0], { message: 'Checked 2×: no score could be read (?, ?); 2 unreadable. Hover over the proof for the full evaluations.', severity: vscode.DiagnosticSeverity.Warning, range: [4, first.indexOf('Write'), 4, first.length] });
+    // The scripted reply quotes "$n^2 - n = n(n-1)$": each check's finding sits on that formula in the proof.
+    const at = first.indexOf('n^2 - n = n(n-1)');
+    const anchored = diags.filter(d => d.range[0] === 4 && d.range[1] === at);
+    assert.equal(anchored.length, 2, JSON.stringify(diags));
+    assert.deepEqual(anchored[0]!.range, [4, at, 4, at + 'n^2 - n = n(n-1)'.length]);
+    assert.match(anchored[0]!.message, /^Check 1 \(score unreadable\): .*Write \$n\^2 - n = n\(n-1\)\$\./);
+    await notificationText('could be read as a score');
+    await screenshot('check-unreadable');
+    // Editing the proof clears the diagnostics (their positions would be stale).
+    await editor.edit(b => b.insert(new vscode.Position(5, 0), 'Clearly, '));
+    await until('diagnostics cleared by the edit', () => api.checkDiagnostics(uri).length === 0);
+  });
+
+  test('a verifier that quotes a sentence and scores 0.5: the finding on that sentence, the status, the hover (screenshot)', async function () {
+    this.timeout(120_000);
+    const model = path.join(dir, 'verifier.gguf');
+    writeScriptedModel(model, {
+      opensInThink: true,
+      thinking: ['Checking', ' each step.\n'],
+      answer: ['The factorisation is right.', ' The step "Then use parity."', ' is not justified:', ' say why one factor is even.', ' Final score:', ' \\boxed{0.5}'],
+    });
+    await config().update('modelPath', model, vscode.ConfigurationTarget.Global);
+    const editor = await openWorkspaceFile('check-scored.md', MD, 'Then use');
+    const uri = editor.document.uri.toString();
+    const r = await vscode.commands.executeCommand<CheckResult>('qedNano.checkProof', { uri, offset: MD.indexOf('Then use') });
+    assert.equal(r?.status, 'checked', r?.message);
+    assert.equal(r.message, 'Checked 2×: 0.5 average (0.5, 0.5)');
+    const diags = api.checkDiagnostics(uri);
+    note(JSON.stringify(diags));
+    assert.equal(diags[0]!.message, 'Checked 2×: 0.5 average (0.5, 0.5). Hover over the proof for the full evaluations.');
+    const sentence = diags.filter(d => d.range[0] === 5);
+    assert.deepEqual(sentence.map(d => d.range), [[5, 0, 5, 'Then use parity.'.length], [5, 0, 5, 'Then use parity.'.length]]);
+    assert.deepEqual(sentence.map(d => d.severity), [vscode.DiagnosticSeverity.Warning, vscode.DiagnosticSeverity.Warning]);
+    assert.equal(sentence[0]!.message, 'Check 1 (score 0.5): The step "Then use parity." is not justified: say why one factor is even.');
+    // The hover holds the evaluations in full.
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(5, 3));
+    // Evaluations are appended as text: VS Code keeps their spacing with &nbsp;.
+    const text = hovers.flatMap(h => h.contents.map(c => typeof c === 'string' ? c : 'value' in c ? c.value : '')).join('\n').replace(/&nbsp;/g, ' ');
+    assert.ok(text.includes('Check 2: score 0.5'), text);
+    assert.ok(text.includes('say why one factor is even.'), text);
+    await notificationText('Checked 2×: 0.5 average');
+    editor.selection = new vscode.Selection(5, 3, 5, 3);
+    await vscode.commands.executeCommand('workbench.actions.view.problems');
+    await vscode.commands.executeCommand('editor.action.showHover');
+    await new Promise(res => setTimeout(res, 800));
+    await screenshot('check-diagnostics');
+  });
+
+  test('Prove with verify-refine: every attempt side by side in the view (score badges, lineage, evaluations), Insert this proof on any attempt (screenshot)', async function () {
+    this.timeout(180_000);
+    // The 0.5 verifier of the previous test stays loaded: every proof scores 0.5, so no early stop: 2 + 2 attempts.
+    await config().update('strategy', 'verify-refine', vscode.ConfigurationTarget.Global);
+    await config().update('attempts', 2, vscode.ConfigurationTarget.Global);
+    await config().update('verifications', 1, vscode.ConfigurationTarget.Global);
+    await config().update('refineRounds', 1, vscode.ConfigurationTarget.Global);
+    const doc = MD.replace(/\*\*Proof\.\*\*[\s\S]*$/, '');
+    const editor = await openWorkspaceFile('search.md', doc, 'For every integer');
+    const r = await vscode.commands.executeCommand<ProveResult & { record?: SearchRecord }>('qedNano.proveTheorem', { uri: editor.document.uri.toString(), offset: doc.indexOf('For every integer') });
+    assert.equal(r?.status, 'inserted', r?.message);
+    const rec = r.record!;
+    assert.equal(rec.strategy.name, 'verify-refine');
+    assert.deepEqual(rec.attempts.map(a => [a.index, a.round, a.origin.kind, a.origin.fromAttempt ?? null, a.verifications.map(v => v.score)]),
+      [[1, 0, 'generate', null, [0.5]], [2, 0, 'generate', null, [0.5]], [3, 1, 'refine', 1, [0.5]], [4, 1, 'refine', 2, [0.5]]]);
+    assert.equal(rec.outcome.proofAttempt, 1, 'ties go to the shorter proof, then the earlier attempt');
+    const VIEW = 'QED-Nano Reasoning Cache';
+    await webviewText('body[data-status="proved"]', { view: VIEW, timeoutMs: 20_000 });
+    const cards = await webviewQuery('.attempt');
+    assert.equal(cards.count, 4, JSON.stringify(cards.texts));
+    assert.match(await webviewText('.attempt[data-attempt="3"] .attempt-lineage', { view: VIEW }), /^Round 1: refines attempt 1 with its check 1$/);
+    assert.equal(await webviewText('.attempt[data-attempt="1"] .score-badge', { view: VIEW }), '0.5 (0.5)');
+    assert.equal((await webviewQuery('.attempt.answer')).attributes[0]?.['data-attempt'], '1');
+    assert.match(await webviewText('#outcome', { view: VIEW }), /The answer is attempt 1/);
+    await webviewClick('.attempt[data-attempt="2"] details.evaluation > summary', { view: VIEW });
+    await new Promise(res => setTimeout(res, 500));
+    await vscode.commands.executeCommand('workbench.action.closePanel');
+    await screenshot('verify-refine-view');
+    // Insert this proof on attempt 4: the theorem has a proof now (attempt 1's), so it comes as a diff.
+    const placed = await api.reasoningCacheAction('insert', rec.id, undefined, undefined, 4) as ProveResult;
+    assert.equal(placed.status, 'proposed', placed.message);
+    await vscode.commands.executeCommand('qedNano.rejectProposal', placed.proposal);
+  });
+});
