@@ -22,10 +22,15 @@ export interface SeenRequest { method: string; path: string; headers: http.Incom
 export class FakeOpenAiServer {
   readonly seen: SeenRequest[] = [];
   private replies: ScriptedReply[] = [];
+  /** Answers every chat request once the scripted replies are used up (none: a 500). */
+  defaultReply: ((body: string) => ScriptedReply) | undefined;
   private server: http.Server | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
   /** Closed connections of chat requests (how a test sees that cancel closed the request). */
   closedChats = 0;
+  /** Chat requests open right now, and the most open at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   models: unknown = { object: 'list', data: [{ id: 'qed-nano', object: 'model', owned_by: 'vllm', max_model_len: 40960 }] };
   modelsStatus = 200;
   port = 0;
@@ -49,8 +54,10 @@ export class FakeOpenAiServer {
           return;
         }
         if (req.url !== '/v1/chat/completions') { res.writeHead(404, { 'content-type': 'application/json' }); res.end('{"detail":"Not Found"}'); return; }
-        res.on('close', () => { this.closedChats++; });
-        const r = this.replies.shift();
+        this.inFlight++;
+        this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        res.on('close', () => { this.closedChats++; this.inFlight--; });
+        const r = this.replies.shift() ?? this.defaultReply?.(body);
         if (!r) { res.writeHead(500); res.end('{"error":{"message":"no scripted reply left","type":"server_error"}}'); return; }
         void this.play(r, res);
       });

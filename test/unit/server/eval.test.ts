@@ -1,0 +1,122 @@
+// qed-nano eval: problems from JSONL/CSV, N in flight against a server, one result line per finished problem, and a
+// run killed mid-way (SIGKILL of the real CLI process) resumed without redoing a finished problem.
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ServerModel } from '../../../src/model/server/openai';
+import { EvalInputError, parseCsv, readProblems, runEval, type EvalResult } from '../../../src/prover/eval';
+import { loadPrompts } from '../../../src/prover/promptFiles';
+import { DONE, FakeOpenAiServer, chunk, usageEvent } from './fakeServer';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+/** A proof stream naming the problem it answers (the prompt's "P<n>" marker). */
+function proofReply(body: string, pauseMs: number) {
+  const id = /P(\d+)-marker/.exec(body)?.[1] ?? '?';
+  return { pauseMs, pieces: [chunk({ reasoning_content: `thinking about ${id}` }), chunk({ content: `**Proof.** Problem ${id} holds. ∎` }), chunk({}, 'stop'), usageEvent(30, 12), DONE] };
+}
+
+function problemsFile(dir: string, n: number): string {
+  const f = path.join(dir, 'problems.jsonl');
+  fs.writeFileSync(f, Array.from({ length: n }, (_, i) => JSON.stringify({ id: `p${i + 1}`, problem: `Show that P${i + 1}-marker holds.` })).join('\n') + '\n');
+  return f;
+}
+
+function lines(file: string): EvalResult[] {
+  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l) as EvalResult);
+}
+
+describe('prover/eval: batch proving', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let server: FakeOpenAiServer;
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-eval-'));
+    server = new FakeOpenAiServer();
+    await server.start();
+  });
+  afterEach(async () => { await server.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
+
+  it('reads CSV with quoted commas, quotes and line breaks; --column chooses the field', () => {
+    assert.deepEqual(parseCsv('id,statement\r\na,"x, ""y""\nz"\nb,plain\n'), [['id', 'statement'], ['a', 'x, "y"\nz'], ['b', 'plain']]);
+    const f = path.join(dir, 'p.csv');
+    fs.writeFileSync(f, 'id,statement\na,"Prove 1, 2"\n');
+    assert.deepEqual(readProblems(f, 'statement'), [{ id: 'a', problem: 'Prove 1, 2' }]);
+    assert.throws(() => readProblems(f), (e: unknown) => e instanceof EvalInputError && /no column "problem" \(its columns: id, statement\)/.test(e.message));
+    const j = path.join(dir, 'p.jsonl');
+    fs.writeFileSync(j, '{"id":"a","problem":"x"}\n{"id":"a","problem":"y"}\n');
+    assert.throws(() => readProblems(j), /"a" twice/);
+  });
+
+  it('20 problems at concurrency 4: 4 requests in flight, one line per problem, records written, grade left null', async () => {
+    server.defaultReply = body => proofReply(body, 30);
+    const model = await ServerModel.connect({ url: server.url });
+    const results = path.join(dir, 'out.jsonl');
+    const progress: string[] = [];
+    const s = await runEval({
+      model, problems: readProblems(problemsFile(dir, 20)), resultsFile: results, recordsDir: path.join(dir, 'runs'), concurrency: 4, resume: false,
+      settings: { cycles: 1, maxTokensPerSolve: 100, sampling: { temperature: 0, topP: 1, topK: 0 } }, prompts: loadPrompts({}), signal: new AbortController().signal,
+      progress: l => progress.push(l),
+    });
+    assert.deepEqual(s, { total: 20, skipped: 0, proved: 20, noProof: 0, failed: 0, cancelled: 0 });
+    assert.equal(server.maxInFlight, 4);
+    const r = lines(results);
+    assert.equal(r.length, 20);
+    assert.equal(new Set(r.map(x => x.id)).size, 20);
+    for (const x of r) {
+      assert.equal(x.status, 'proved');
+      assert.equal(x.proof, `**Proof.** Problem ${x.id.slice(1)} holds. ∎`, 'each proof belongs to its own problem');
+      assert.equal(x.grade, null);
+      assert.equal(x.generatedTokens, 12);
+      assert.ok(fs.existsSync(path.join(dir, x.record)), x.record);
+    }
+    assert.match(progress.at(-1)!, /^20\/20 done \(20 proved, 0 no proof, 0 failed\) · 0 running · [\d.]+ tok\/s/);
+  });
+
+  it('refuses to overwrite earlier results without --resume', async () => {
+    const results = path.join(dir, 'out.jsonl');
+    fs.writeFileSync(results, '{"id":"p1","status":"proved"}\n');
+    const model = await ServerModel.connect({ url: server.url });
+    await assert.rejects(runEval({
+      model, problems: readProblems(problemsFile(dir, 2)), resultsFile: results, recordsDir: path.join(dir, 'runs'), concurrency: 1, resume: false,
+      settings: { cycles: 1 }, prompts: loadPrompts({}), signal: new AbortController().signal, progress: () => undefined,
+    }), /already holds results\. Add --resume/);
+  });
+
+  it('the CLI killed mid-run (SIGKILL), then --resume: every problem once, none finished before is asked again', async () => {
+    assert.ok(fs.existsSync(CLI), `${CLI} is missing: run "node scripts/build.mjs" first.`);
+    server.defaultReply = body => proofReply(body, 60);
+    const problems = problemsFile(dir, 20);
+    const results = path.join(dir, 'problems.results.jsonl');
+    const args = ['eval', problems, '--server', server.url, '--concurrency', '4', '--cycles', '1', '--max-tokens', '100', '--temperature', '0'];
+    const first = spawn(process.execPath, [CLI, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr1 = '';
+    first.stderr.setEncoding('utf8').on('data', d => { stderr1 += d; });
+    // kill once at least 6 results are written (bounded: 30 s at 20 ms)
+    for (let i = 0; i < 1500; i++) {
+      if (fs.existsSync(results) && lines(results).length >= 6) break;
+      await new Promise(r => setTimeout(r, 20));
+    }
+    first.kill('SIGKILL');
+    await new Promise(r => first.once('close', r));
+    const before = lines(results);
+    assert.ok(before.length >= 6 && before.length < 20, `${before.length} results before the kill\n${stderr1}`);
+    const askedBefore = server.chats().length;
+    const second = spawn(process.execPath, [CLI, ...args, '--resume'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr2 = '';
+    second.stderr.setEncoding('utf8').on('data', d => { stderr2 += d; });
+    const code = await new Promise<number | null>(r => second.once('close', r));
+    assert.equal(code, 0, stderr2);
+    assert.match(stderr2, new RegExp(`resuming: ${before.length} of 20 problems already finished`));
+    const after = lines(results);
+    assert.equal(after.length, 20);
+    assert.deepEqual([...new Set(after.map(x => x.id))].sort(), Array.from({ length: 20 }, (_, i) => `p${i + 1}`).sort());
+    const doneBefore = new Set(before.map(x => x.id.slice(1)));
+    const askedAgain = server.chats().slice(askedBefore).map(c => /P(\d+)-marker/.exec(c.body)![1]!);
+    assert.equal(askedAgain.filter(id => doneBefore.has(id)).length, 0, 'a finished problem was asked again');
+    assert.equal(askedAgain.length, 20 - before.length);
+  });
+});
