@@ -142,7 +142,7 @@ function renderHeader(): void {
   const file = run.problem.source?.file;
   const docName = file ? file.split(/[\\/]/).pop() ?? file : v.document?.name ?? '';
   const kind = v.shownHeader?.kind === 'refine' ? 'Refine' : 'Prove';
-  setText(meta, [kind, docName && `in ${docName}`, `model ${run.model.fileName}`, fmtDate(run.createdAt)].filter(Boolean).join(' · '));
+  setText(meta, [kind, docName && `in ${docName}`, `model ${run.model.fileName}${run.model.serverUrl ? ` on ${run.model.serverUrl}` : ''}`, fmtDate(run.createdAt)].filter(Boolean).join(' · '));
   const s = run.settings;
   setText(settingsLine, `${s.cycles} cycle${s.cycles === 1 ? '' : 's'} · temperature ${s.sampling.temperature} · top-p ${s.sampling.topP} · top-k ${s.sampling.topK} · ${s.maxTokensPerSolve.toLocaleString('en-US')} tokens per cycle`);
   renderStatus();

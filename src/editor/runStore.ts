@@ -51,7 +51,8 @@ export function headerOf(run: StoredRun): RunHeader {
 function storedFrom(record: RunRecord, context: RunContext): StoredRun {
   return {
     ...context, id: record.id, createdAt: record.createdAt, updatedAt: record.updatedAt, status: record.outcome.status,
-    cycles: record.cycles.length, planned: record.settings.cycles, model: record.model.fileName,
+    cycles: record.cycles.length, planned: record.settings.cycles,
+    model: record.model.serverUrl ? `${record.model.fileName} on ${record.model.serverUrl}` : record.model.fileName,
   };
 }
 
