@@ -29,6 +29,62 @@ function lines(file: string): EvalResult[] {
   return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l) as EvalResult);
 }
 
+function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, QED_NANO_MODEL: '', QED_NANO_API_KEY: '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', d => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', d => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', code => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('prover/cli: qed-nano prove --server (spawned, scripted 127.0.0.1 server)', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let server: FakeOpenAiServer;
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-cli-server-'));
+    server = new FakeOpenAiServer();
+    await server.start();
+  });
+  afterEach(async () => { await server.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
+
+  it('proves on the server: the proof on stdout, the key from $QED_NANO_API_KEY, the record naming the server; --extend goes back to it', async () => {
+    server.defaultReply = body => proofReply(body, 0);
+    fs.writeFileSync(path.join(dir, 'p.txt'), 'Show that P7-marker holds.');
+    const r = await runCli(['prove', 'p.txt', '--server', server.url, '--cycles', '2', '--out', 'run.json'], dir, { QED_NANO_API_KEY: 'sk-cli' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '**Proof.** Problem 7 holds. ∎\n');
+    assert.match(r.stderr, /server model qed-nano \(context 40,960/);
+    assert.ok(server.chats().every(c => c.headers.authorization === 'Bearer sk-cli'));
+    assert.equal(r.stderr.includes('sk-cli'), false);
+    const record = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { model: { serverUrl: string; fileName: string }; cycles: unknown[] };
+    assert.equal(record.model.serverUrl, server.url);
+    assert.equal(record.model.fileName, 'qed-nano');
+    const asked = server.chats().length;
+    const e = await runCli(['prove', '--extend', 'run.json'], dir);
+    assert.equal(e.code, 0, e.stderr);
+    assert.ok(server.chats().length > asked, 'the extension ran on the same server');
+    assert.equal((JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { cycles: unknown[] }).cycles.length, 3);
+  });
+
+  it('a server that is not there: exit 2 with the reason; --concurrency above 1 without --server is a usage error', async () => {
+    const port = server.port;
+    await server.stop();
+    fs.writeFileSync(path.join(dir, 'p.txt'), 'x');
+    const r = await runCli(['prove', 'p.txt', '--server', `http://127.0.0.1:${port}/v1`], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Cannot reach the inference server at http:\/\/127\.0\.0\.1:\d+\/v1: the connection was refused/);
+    fs.writeFileSync(path.join(dir, 'p.jsonl'), '{"id":"a","problem":"x"}\n');
+    const u = await runCli(['eval', 'p.jsonl', '--concurrency', '2', '--model', 'm.gguf'], dir);
+    assert.equal(u.code, 1);
+    assert.match(u.stderr, /--concurrency above 1 needs --server/);
+  });
+});
+
 describe('prover/eval: batch proving', function () {
   this.timeout(60_000);
   let dir: string;
