@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ServerModel } from '../../../src/model/server/openai';
-import { EvalInputError, parseCsv, readProblems, runEval, type EvalResult } from '../../../src/prover/eval';
+import { EvalInputError, finishedIds, parseCsv, readProblems, runEval, type EvalResult } from '../../../src/prover/eval';
 import { loadPrompts } from '../../../src/prover/promptFiles';
 import { DONE, FakeOpenAiServer, chunk, usageEvent } from './fakeServer';
 
@@ -130,6 +130,13 @@ describe('prover/eval: batch proving', function () {
       assert.ok(fs.existsSync(path.join(dir, x.record)), x.record);
     }
     assert.match(progress.at(-1)!, /^20\/20 done \(20 proved, 0 no proof, 0 failed\) · 0 running · [\d.]+ tok\/s/);
+  });
+
+  it('resume reads finished problems, retries failed ones, and cuts off a line torn by a kill', () => {
+    const f = path.join(dir, 'r.jsonl');
+    fs.writeFileSync(f, '{"id":"a","status":"proved"}\n{"id":"b","status":"failed"}\n{"id":"c","status":"noProof"}\n{"id":"d","sta');
+    assert.deepEqual([...finishedIds(f)].sort(), ['a', 'c']);
+    assert.ok(fs.readFileSync(f, 'utf8').endsWith('"noProof"}\n'), 'the torn line is gone, so the next append starts a clean line');
   });
 
   it('refuses to overwrite earlier results without --resume', async () => {
