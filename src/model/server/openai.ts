@@ -407,7 +407,9 @@ function request(base: URL, method: 'GET' | 'POST', path: string, options: Serve
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
   return new Promise<HttpReply>((resolve, reject) => {
     let settled = false;
-    const req = lib.request(target, { method, headers });
+    // A fresh connection per request (agent: false): a kept-alive socket that the server has meanwhile closed (llama-server
+    // closes them after a stream) would fail the next request with ECONNRESET. Generations are long; a handshake is not.
+    const req = lib.request(target, { method, headers, agent: false });
     const onAbort = () => { if (!settled) { settled = true; req.destroy(); reject(ModelError.aborted()); } };
     const timer = setTimeout(() => {
       if (settled) return;
