@@ -268,11 +268,16 @@ export class ServerModel implements ProverModel {
       };
       const fail = (e: ModelError) => finishWith(() => { res.destroy(); reject(e); });
       const onAbort = () => finishWith(() => { res.destroy(); splitter.end(); resolve(result('abort')); });
-      let stall: NodeJS.Timeout = setTimeout(() => fail(ModelError.serverStalled(url, Math.round(stallMs / 1000))), stallMs);
-      const touch = () => {
-        clearTimeout(stall);
-        stall = setTimeout(() => fail(ModelError.serverStalled(url, Math.round(stallMs / 1000))), stallMs);
+      // The stall timer is not re-armed per chunk (a timer per token costs CPU): when it fires it checks how long ago the
+      // last bytes came, and waits the rest of the period if they are recent.
+      let lastBytesAt = performance.now();
+      const checkStall = () => {
+        const idle = performance.now() - lastBytesAt;
+        if (idle >= stallMs) fail(ModelError.serverStalled(url, Math.round(stallMs / 1000)));
+        else stall = setTimeout(checkStall, stallMs - idle);
       };
+      let stall: NodeJS.Timeout = setTimeout(checkStall, stallMs);
+      const touch = () => { lastBytesAt = performance.now(); };
       if (opts.signal?.aborted) { onAbort(); return; }
       opts.signal?.addEventListener('abort', onAbort, { once: true });
 
