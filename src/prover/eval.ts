@@ -170,7 +170,7 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
     const elapsed = t - started;
     const rate = elapsed > 0 ? streamed / (elapsed / 1000) : 0;
     const left = finished > 0 ? (elapsed / finished) * (todo.length - finished) : undefined;
-    o.progress(`${summary.skipped + finished}/${summary.total} done (${summary.proved} proved, ${summary.noProof} no proof, ${summary.failed} failed) · ` +
+    o.progress(`${summary.skipped + finished}/${summary.total} done (${summary.skipped ? 'this run: ' : ''}${summary.proved} proved, ${summary.noProof} no proof, ${summary.failed} failed) · ` +
       `${running} running · ${rate.toFixed(1)} tok/s · ${clock(elapsed)} elapsed${left !== undefined ? ` · ~${clock(left)} left` : ''}`);
   };
   const queue = [...todo];
@@ -197,7 +197,11 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
       }
     }
     if (!result) return;
-    fs.appendFileSync(o.resultsFile, JSON.stringify(result) + '\n');
+    const r = result;
+    // the documented field order: id, status, proof, then the figures, the record, the error and the grade
+    const line: EvalResult = { id: r.id, status: r.status, proof: r.proof, cycles: r.cycles, promptTokens: r.promptTokens, generatedTokens: r.generatedTokens,
+      timeMs: r.timeMs, record: r.record, error: r.error, grade: null };
+    fs.appendFileSync(o.resultsFile, JSON.stringify(line) + '\n');
     summary[result.status]++;
   };
   const lanes = Array.from({ length: Math.max(1, Math.min(o.concurrency, todo.length)) }, async () => {
