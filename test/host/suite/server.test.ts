@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { DONE, FakeOpenAiServer, chunk, usageEvent } from '../../unit/server/fakeServer';
-import { activateByMarkdown, type ProveResult } from './helpers';
+import { activateByMarkdown, nextProverEvent, until, type ProveResult } from './helpers';
 
 async function openTheorem(): Promise<vscode.TextEditor> {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -59,6 +59,25 @@ suite('inference server backend (real extension host)', () => {
     assert.equal(JSON.stringify(cfg()).includes('sk-host-test'), false, 'the key is not in the settings');
     await vscode.commands.executeCommand('undo');
     assert.equal(editor.document.getText(), before);
+  });
+
+  test('Stop while the server streams: the request is closed (the server sees it), nothing is inserted', async function () {
+    this.timeout(60_000);
+    const qed = await activateByMarkdown();
+    // a reply that streams its thinking slowly and never ends by itself
+    server.defaultReply = () => ({ pieces: Array.from({ length: 40 }, (_, i) => chunk({ reasoning_content: `step ${i} ` })), pauseMs: 250, hang: true });
+    const editor = await openTheorem();
+    const before = editor.document.getText();
+    const closedBefore = server.closedChats;
+    const thinking = nextProverEvent(qed, e => e.type === 'thought', 20_000);
+    const run = vscode.commands.executeCommand<ProveResult | undefined>('qedNano.proveTheorem');
+    await thinking;
+    assert.equal(await vscode.commands.executeCommand('qedNano.cancel'), true);
+    const r = await run;
+    assert.equal(r?.status, 'cancelled', r?.message);
+    await until('the server to see the request closed', () => server.closedChats > closedBefore);
+    assert.equal(server.inFlight, 0);
+    assert.equal(editor.document.getText(), before, 'nothing inserted');
   });
 
   test('the server dies in the middle of the reply: the run fails with the reason and the document is untouched', async function () {
