@@ -60,6 +60,9 @@ if (!existsSync(join(root, 'node_modules', '.bin', 'esbuild'))) check('setup', '
 if (check('build', node, ['scripts/build.mjs'])) {
   check('typecheck', bin('tsc'), ['-p', '.']);
   check('lint', bin('eslint'), ['--max-warnings', '0', '.']);
+  // The real-engine server tests (test/unit/server) need llama-server: built once here (cached outside the repository,
+  // keyed by the llama.cpp bundle, flags and compiler), before and never in parallel with the tests that use it.
+  check('llama-server', node, ['scripts/llama-server.mjs']);
   suite('unit', node, ['scripts/run-mocha.cjs', 'out/test/unit', join(results, 'unit.json')], join(results, 'unit.json'));
   const harnessReady = (only && !only.some(s => s.startsWith('host'))) || check('host-setup', 'bash', ['test/host/setup.sh']);
   if (harnessReady && existsSync(join(root, 'test/host/run-all.mjs'))) {

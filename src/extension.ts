@@ -13,7 +13,7 @@ import { WorkspaceProject } from './editor/workspaceProject';
 import { ProofChecks } from './editor/checkProof';
 import { Proposals } from './editor/proposals';
 import type { ProverEvent } from './prover/rc';
-import { ModelService, type GenerateOptions } from './editor/modelService';
+import { ModelService, SERVER_API_KEY_SECRET, type GenerateOptions } from './editor/modelService';
 import { RunStore } from './editor/runStore';
 import { exportRun, type ExportRunArgs } from './editor/exportRun';
 import { CACHE_VIEW_TYPE } from './webview/cacheProtocol';
@@ -75,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   const statusBar = new StatusBar();
   const setup = new ModelSetup(context, service, output);
   service.setHooks({ missingModel: () => setup.offerSetup(), beforeLoad: modelPath => setup.checkFit(modelPath) });
+  service.setSecrets(context.secrets);
   context.subscriptions.push(setup);
   context.subscriptions.push(output, service, statusBar, service.onProgress(p => statusBar.update(p)));
 
@@ -147,6 +148,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     return doc.uri;
   });
   register('qedNano.showModelInfo', () => showModelInfo(service, context.extensionUri, output));
+  register('qedNano.setServerApiKey', a => setServerApiKey(context.secrets, output, typeof a === 'string' ? a : undefined));
   register('qedNano.cancel', () => {
     const stopped = service.cancel();
     if (!stopped) void vscode.window.showInformationMessage('QED-Nano: nothing is running.');
@@ -201,6 +203,28 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
       message: d.message, severity: d.severity, range: [d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character],
     })),
   };
+}
+
+/**
+ * "QED-Nano: Set Inference Server API Key…": stored in VS Code's SecretStorage (the OS keychain where there is one),
+ * never in settings or logs; an empty answer removes it. `value` (tests) skips the input box.
+ */
+async function setServerApiKey(secrets: vscode.SecretStorage, output: vscode.LogOutputChannel, value?: string): Promise<boolean> {
+  const key = value ?? await vscode.window.showInputBox({
+    title: 'QED-Nano: inference server API key',
+    prompt: 'Sent as "Authorization: Bearer …" to qedNano.server.url. Stored in VS Code\'s secret storage, never in settings. Leave empty to remove it.',
+    password: true,
+    ignoreFocusOut: true,
+  });
+  if (key === undefined) return false;
+  if (key.trim()) {
+    await secrets.store(SERVER_API_KEY_SECRET, key.trim());
+    output.info('The inference server API key was set (stored in VS Code\'s secret storage).');
+  } else {
+    await secrets.delete(SERVER_API_KEY_SECRET);
+    output.info('The inference server API key was removed.');
+  }
+  return true;
 }
 
 export function deactivate(): void {

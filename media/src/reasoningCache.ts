@@ -150,7 +150,7 @@ function renderHeader(): void {
   const file = run.problem.source?.file;
   const docName = file ? file.split(/[\\/]/).pop() ?? file : v.document?.name ?? '';
   const kind = v.shownHeader?.kind === 'refine' ? 'Refine' : 'Prove';
-  setText(meta, [kind, docName && `in ${docName}`, `model ${run.model.fileName}`, fmtDate(run.createdAt)].filter(Boolean).join(' · '));
+  setText(meta, [kind, docName && `in ${docName}`, `model ${run.model.fileName}${run.model.serverUrl ? ` on ${run.model.serverUrl}` : ''}`, fmtDate(run.createdAt)].filter(Boolean).join(' · '));
   const s = run.settings;
   const st = run.strategy;
   if (st.name !== 'reasoning-cache') {

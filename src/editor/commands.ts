@@ -21,6 +21,18 @@ function budgetAt(contextSize: number): { tokensPerCycle: number; reason: string
 export async function showModelInfo(service: ModelService, extensionUri: vscode.Uri, output: vscode.LogOutputChannel): Promise<ModelInfoPanel | undefined> {
   const modelPath = await service.requireModelPath();
   if (!modelPath) return undefined;
+  if (service.usesServer) {
+    // An inference server: what it serves and its context (GGUF header and memory are the server's business).
+    try {
+      const d = (await service.ensureServer()).description;
+      void vscode.window.showInformationMessage(`QED-Nano runs on the inference server ${d.url}: model ${d.model}, context ${d.contextSize} tokens` +
+        `${d.contextSource === 'assumed' ? ' (assumed: the server does not report it; set qedNano.contextSize)' : ''}${d.slots ? `, ${d.slots} parallel slot(s)` : ''}.` +
+        `${d.served.length > 1 ? ` It also serves: ${d.served.filter(m => m !== d.model).slice(0, 5).join(', ')}.` : ''}`);
+    } catch (error) {
+      service.reportError(error);
+    }
+    return undefined;
+  }
   const req = loadRequest(modelPath);
   const settings = { gpu: req.gpu, threads: req.threads, contextSize: String(req.contextSize) };
   // The header and the fit estimate first: they explain a model that then fails to load.

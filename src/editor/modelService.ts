@@ -4,10 +4,14 @@ import * as vscode from 'vscode';
 import { ModelClient } from '../model/client';
 import { ModelError } from '../model/errors';
 import type { ChatMessage, GenerateChunk, GenerateResult, ModelInfo } from '../model/protocol';
+import { ServerModel } from '../model/server/openai';
 import { proverModelInfo, type ProverModel } from '../prover/model';
 import { autoCycleBudget } from '../prover/budget';
 import { estimatePromptTokens } from '../prover/rc';
-import { configuredModelPath, generationSettings, idleUnloadMs, loadRequest } from './settings';
+import { configuredBackend, configuredModelPath, generationSettings, idleUnloadMs, loadRequest, serverSettings } from './settings';
+
+/** Where the API key of the inference server is kept (VS Code's SecretStorage; never settings, never logs). */
+export const SERVER_API_KEY_SECRET = 'qedNano.server.apiKey';
 
 export type RunPhase = 'idle' | 'loading' | 'thinking' | 'writing';
 
@@ -53,6 +57,7 @@ function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<vo
 const SELECT_MODEL = 'Select Model File…';
 const OPEN_SETTINGS = 'Open Settings';
 const SHOW_OUTPUT = 'Show Output';
+const SET_API_KEY = 'Set API Key…';
 
 export class ModelService implements vscode.Disposable {
   private client: ModelClient;
@@ -60,6 +65,8 @@ export class ModelService implements vscode.Disposable {
   private readonly progressEmitter = new vscode.EventEmitter<RunProgress>();
   readonly onProgress = this.progressEmitter.event;
   private loads = 0;
+  private server: { key: string; model: ServerModel } | undefined;
+  private secrets: vscode.SecretStorage | undefined;
 
   constructor(private readonly workerPath: string, private readonly output: vscode.LogOutputChannel) {
     this.client = this.createClient();
@@ -101,8 +108,58 @@ export class ModelService implements vscode.Disposable {
     this.hooks = hooks;
   }
 
-  /** The configured model path, or undefined after telling the user how to set one. */
+  /** The API key's store (set by the extension at activation). */
+  setSecrets(secrets: vscode.SecretStorage): void {
+    this.secrets = secrets;
+  }
+
+  /** Whether runs go to an inference server (qedNano.backend = "server"). */
+  get usesServer(): boolean {
+    return configuredBackend() === 'server';
+  }
+
+  /** The server model of the last server run (tests and model info read it). */
+  get serverModel(): ServerModel | undefined {
+    return this.server?.model;
+  }
+
+  /**
+   * Connects to the configured inference server (or reuses the connection while the settings and key are the same):
+   * asks it which model it serves and its context. Errors say what to fix (URL, key, model).
+   */
+  async ensureServer(signal?: AbortSignal): Promise<ServerModel> {
+    const settings = serverSettings();
+    if (!settings.url) throw ModelError.serverUnreachable('(none)', 'qedNano.server.url is empty: set it to the server\'s OpenAI-compatible address, e.g. http://gpu-box:8000/v1');
+    const apiKey = (await this.secrets?.get(SERVER_API_KEY_SECRET)) ?? undefined;
+    const key = JSON.stringify({ ...settings, apiKey: apiKey ? 'set' : 'none' }) + (apiKey ?? '');
+    if (this.server?.key === key) return this.server.model;
+    this.emit({ phase: 'loading', tokens: 0, tokensPerSecond: 0, startedAt: Date.now() });
+    const model = await ServerModel.connect({
+      url: settings.url,
+      ...(settings.model ? { model: settings.model } : {}),
+      ...(apiKey ? { apiKey } : {}),
+      ...(settings.extraBody ? { extraBody: settings.extraBody } : {}),
+      ...(settings.assumedContextSize ? { assumedContextSize: settings.assumedContextSize } : {}),
+      stallTimeoutMs: settings.stallTimeoutMs,
+      onRetry: w => this.output.warn(`The inference server is busy (HTTP ${w.status}): retry ${w.attempt} of ${w.of} in ${(w.delayMs / 1000).toFixed(1)} s.`),
+    }, signal);
+    const d = model.description;
+    this.output.info(`Connected to ${d.url}: model ${d.model}, context ${d.contextSize} (${d.contextSource === 'assumed' ? 'assumed: the server does not report it' : `reported by ${d.contextSource === 'props' ? 'GET /props' : 'GET /models'}`})` +
+      `${d.slots ? `, ${d.slots} slot(s)` : ''}; the API key is ${apiKey ? 'set' : 'not set'}.`);
+    this.server = { key, model };
+    this.loads++;
+    return model;
+  }
+
+  /** The configured model path (or, with the server backend, the server URL), or undefined after telling the user how to set one. */
   async requireModelPath(): Promise<string | undefined> {
+    if (this.usesServer) {
+      const url = serverSettings().url;
+      if (url) return url;
+      void vscode.window.showErrorMessage('QED-Nano: qedNano.backend is "server" but qedNano.server.url is empty. Set it to the server\'s address (e.g. http://gpu-box:8000/v1).', OPEN_SETTINGS)
+        .then(choice => { if (choice === OPEN_SETTINGS) void vscode.commands.executeCommand('workbench.action.openSettings', 'qedNano.server'); });
+      return undefined;
+    }
     const modelPath = configuredModelPath();
     if (modelPath) return modelPath;
     // The offer itself (download / choose / settings / not now) lives in modelSetup.ts, the one place that words it.
@@ -161,19 +218,26 @@ export class ModelService implements vscode.Disposable {
     const startedAt = Date.now();
     let where: Pick<RunProgress, 'cycle' | 'cycles' | 'summarising' | 'note'> = {};
     try {
-      const info = await this.ensureLoaded(modelPath);
+      // The backend: the local worker, or an inference server (a second ProverModel behind the same interface).
+      let inner: ProverModel;
+      if (this.usesServer) {
+        inner = await this.ensureServer(controller.signal);
+      } else {
+        const info = await this.ensureLoaded(modelPath);
+        const client = this.client;
+        inner = { info: proverModelInfo(info), generate: (req, opts) => client.generate(req, opts) };
+      }
       this.emit({ phase: 'thinking', tokens: 0, tokensPerSecond: 0, startedAt, ...where });
-      const client = this.client;
       const delay = options.delayBeforeCallMs ?? 0;
       const model: ProverModel = {
-        info: proverModelInfo(info),
+        info: inner.info,
         generate: async (req, opts) => {
           if (delay > 0) await abortableSleep(delay, opts.signal);
           let tokens = 0;
           let firstAt = 0;
           let phase: RunPhase = 'thinking';
           const callStarted = Date.now();
-          const result = await client.generate(req, {
+          const result = await inner.generate(req, {
             ...(opts.signal ? { signal: opts.signal } : {}),
             onChunk: chunk => {
               tokens++;
@@ -225,11 +289,13 @@ export class ModelService implements vscode.Disposable {
     this.output.error(`${err.code}: ${err.message}${err.detail ? `\n${err.detail}` : ''}`);
     const actions: string[] = [];
     if (err.code === 'modelMissing' || err.code === 'notGguf' || err.code === 'corruptModel') actions.push(SELECT_MODEL);
-    if (err.code === 'contextOverflow' || err.code === 'outOfMemory') actions.push(OPEN_SETTINGS);
+    if (err.code === 'contextOverflow' || err.code === 'outOfMemory' || err.code === 'serverUnreachable' || err.code === 'serverModelNotFound' || err.code === 'serverStalled') actions.push(OPEN_SETTINGS);
+    if (err.code === 'serverAuth') actions.push(SET_API_KEY);
     actions.push(SHOW_OUTPUT);
     void vscode.window.showErrorMessage(err.message, ...actions).then(async choice => {
       if (choice === SELECT_MODEL) await vscode.commands.executeCommand('qedNano.selectModel');
-      else if (choice === OPEN_SETTINGS) await vscode.commands.executeCommand('workbench.action.openSettings', 'qedNano');
+      else if (choice === OPEN_SETTINGS) await vscode.commands.executeCommand('workbench.action.openSettings', err.code.startsWith('server') ? 'qedNano.server' : 'qedNano');
+      else if (choice === SET_API_KEY) await vscode.commands.executeCommand('qedNano.setServerApiKey');
       else if (choice === SHOW_OUTPUT) this.output.show(true);
     });
     return err;

@@ -3,7 +3,7 @@
 // proposed as a diff when it would replace something (an existing proof, a refined proof).
 import * as vscode from 'vscode';
 import { languageOf, macrosUsedIn, proofStyle, theoremAt, type DocumentLanguage, type DocumentOutline, type Theorem } from '../documents/outline';
-import { ModelError } from '../model/errors';
+import { isModelErrorCode, ModelError } from '../model/errors';
 import { ProverError } from '../prover/errors';
 import { loadPrompts, type LoadedPrompts } from '../prover/promptFiles';
 import { PromptTemplateError } from '../prover/prompts';
@@ -143,9 +143,9 @@ async function sideDocument(title: string, problem: string, proof: string, note:
 
 function toModelError(error: ProverError): ModelError {
   const code = error.modelCode;
-  const known = ['modelMissing', 'notGguf', 'corruptModel', 'binaryMissing', 'outOfMemory', 'contextOverflow', 'workerCrashed', 'notLoaded', 'busy'];
   if (error.code === 'contextOverflow') return new ModelError('contextOverflow', error.message);
-  if (code && known.includes(code)) return new ModelError(code as ModelError['code'], error.message);
+  // Any model error code (the local runtime's, or an inference server's) keeps its code, so its fix is offered.
+  if (isModelErrorCode(code) && code !== 'aborted') return new ModelError(code, error.message);
   return new ModelError('internal', error.message);
 }
 

@@ -54,7 +54,7 @@ export function headerOf(run: StoredRun): RunHeader {
 function storedFrom(record: RunRecord, context: RunContext): StoredRun {
   return {
     ...context, id: record.id, createdAt: record.createdAt, updatedAt: record.updatedAt, status: record.outcome.status,
-    model: record.model.fileName,
+    model: record.model.serverUrl ? `${record.model.fileName} on ${record.model.serverUrl}` : record.model.fileName,
     ...(record.strategy.name === 'reasoning-cache'
       ? { cycles: record.cycles.length, planned: record.settings.cycles }
       : { cycles: record.attempts.length, planned: record.attempts.length, strategy: record.strategy.name }),

@@ -84,8 +84,41 @@ export function idleUnloadMs(): number {
   return minutes > 0 ? Math.round(minutes * 60_000) : 0;
 }
 
+export type Backend = 'local' | 'server';
+
+/** qedNano.backend: the local model (node-llama-cpp in a worker) or an inference server (OpenAI-compatible API). */
+export function configuredBackend(): Backend {
+  return section().get<string>('backend') === 'server' ? 'server' : 'local';
+}
+
+export interface ServerSettings {
+  url: string;
+  /** undefined: the first model the server lists. */
+  model?: string;
+  extraBody?: Record<string, unknown>;
+  stallTimeoutMs: number;
+  /** qedNano.contextSize when it is a number: the context assumed for a server that does not report one. */
+  assumedContextSize?: number;
+}
+
+/** The qedNano.server.* settings (all machine-scoped); url '' when not set. */
+export function serverSettings(): ServerSettings {
+  const cfg = section();
+  const model = (cfg.get<string>('server.model') ?? '').trim();
+  const extra = cfg.get<unknown>('server.extraBody');
+  const stall = cfg.get<number>('server.stallTimeoutSeconds') ?? 300;
+  const ctx = parseContextSize(cfg.get('contextSize'));
+  return {
+    url: (cfg.get<string>('server.url') ?? '').trim(),
+    ...(model ? { model } : {}),
+    ...(typeof extra === 'object' && extra !== null && !Array.isArray(extra) && Object.keys(extra).length ? { extraBody: extra as Record<string, unknown> } : {}),
+    stallTimeoutMs: Math.max(5, Number.isFinite(stall) ? stall : 300) * 1000,
+    ...(ctx !== 'auto' ? { assumedContextSize: ctx } : {}),
+  };
+}
+
 /** Settings whose change means the loaded model must be reloaded (the client notices on its next request). */
-export const RELOAD_SETTINGS = ['qedNano.modelPath', 'qedNano.gpu', 'qedNano.threads', 'qedNano.contextSize'];
+export const RELOAD_SETTINGS = ['qedNano.modelPath', 'qedNano.gpu', 'qedNano.threads', 'qedNano.contextSize', 'qedNano.backend', 'qedNano.server'];
 
 export type EditorProverSettings = Required<Pick<ProverSettingsInput, 'cycles' | 'maxTokensPerSolve' | 'summaryMaxTokens' | 'summaryThinkingTokens'>> & { sampling: Sampling };
 

@@ -5,6 +5,7 @@ import type { ModelErrorCode, SerializedModelError } from './protocol';
 const CODES: readonly ModelErrorCode[] = [
   'modelMissing', 'notGguf', 'corruptModel', 'binaryMissing', 'outOfMemory', 'contextOverflow',
   'workerCrashed', 'notLoaded', 'aborted', 'busy', 'internal', 'downloadFailed', 'checksumMismatch', 'diskFull', 'uriResolution',
+  'serverUnreachable', 'serverAuth', 'serverModelNotFound', 'serverBusy', 'serverError', 'serverStalled', 'serverProtocol',
 ];
 
 export function isModelErrorCode(value: unknown): value is ModelErrorCode {
@@ -131,6 +132,59 @@ export class ModelError extends Error {
 
   static downloadInProgress(file: string): ModelError {
     return new ModelError('busy', `${file} is already being downloaded (by this or another VS Code window). Wait for that download to finish.`);
+  }
+
+  // ---- inference servers (OpenAI-compatible API)
+
+  /** No connection: refused, DNS, TLS, or the connection dropped before a reply. `why` says which. */
+  static serverUnreachable(url: string, why: string, detail?: string): ModelError {
+    return new ModelError('serverUnreachable',
+      `Cannot reach the inference server at ${url}: ${why}. Check that the server is running and that qedNano.server.url ` +
+      '(or --server) is its address, including the /v1 suffix.', detail);
+  }
+
+  static serverAuth(url: string, status: number, detail?: string): ModelError {
+    return new ModelError('serverAuth',
+      `The inference server at ${url} refused the request (HTTP ${status}: ${status === 401 ? 'no valid API key' : 'the key is not allowed to do this'}). ` +
+      'Set the key with "QED-Nano: Set Inference Server API Key…" (or $QED_NANO_API_KEY for the command line).', detail);
+  }
+
+  static serverModelNotFound(url: string, model: string, served: string[], detail?: string): ModelError {
+    const list = served.length ? ` It serves: ${served.slice(0, 8).join(', ')}${served.length > 8 ? ', …' : ''}.` : '';
+    return new ModelError('serverModelNotFound',
+      `The inference server at ${url} has no model "${model}".${list} Set qedNano.server.model (or --server-model) to one of them, or leave it empty to use the first.`, detail);
+  }
+
+  /** 429 / 503 after the retries with back-off ran out. */
+  static serverBusy(url: string, status: number, attempts: number, detail?: string): ModelError {
+    return new ModelError('serverBusy',
+      `The inference server at ${url} is busy (HTTP ${status}) and still was after ${attempts} attempt${attempts === 1 ? '' : 's'} with back-off. ` +
+      'Try again later, or lower the number of requests in flight (--concurrency).', detail);
+  }
+
+  static serverError(url: string, what: string, detail?: string): ModelError {
+    return new ModelError('serverError', `The inference server at ${url} failed: ${what}. Check the server's own log; the next request may work once it is back.`, detail);
+  }
+
+  static serverStalled(url: string, seconds: number): ModelError {
+    return new ModelError('serverStalled',
+      `The inference server at ${url} sent nothing for ${seconds} s, so the request was closed. The server may be overloaded or stuck: check its log, ` +
+      'or raise qedNano.server.stallTimeoutSeconds for a very long prompt on a slow machine.');
+  }
+
+  static serverProtocol(url: string, what: string, detail?: string): ModelError {
+    return new ModelError('serverProtocol',
+      `The inference server at ${url} sent a reply that is not an OpenAI-compatible chat completion stream (${what}). ` +
+      'Check that the URL points at the OpenAI-compatible API (usually ending in /v1), not at a web page or another API.', detail);
+  }
+
+  /** The server's own context check (llama-server exceed_context_size_error, vLLM/SGLang "maximum context length"). */
+  static serverContextOverflow(promptTokens: number | undefined, maxTokens: number, contextSize: number | undefined, detail?: string): ModelError {
+    const prompt = promptTokens !== undefined ? `The prompt is ${fmt(promptTokens)} tokens` : 'The prompt';
+    const ctx = contextSize !== undefined ? `the server's context holds ${fmt(contextSize)}` : 'the server\'s context is smaller';
+    return new ModelError('contextOverflow',
+      `${prompt} and up to ${fmt(maxTokens)} more may be generated, but ${ctx}. ` +
+      'Lower qedNano.maxTokensPerCycle, or start the server with a larger context (llama-server -c per slot × -np, vLLM --max-model-len).', detail);
   }
 
   static internal(err: unknown): ModelError {

@@ -174,7 +174,15 @@ export type ModelErrorCode =
   | 'downloadFailed'
   | 'checksumMismatch'
   | 'diskFull'
-  | 'uriResolution';
+  | 'uriResolution'
+  // inference servers (server/openai.ts)
+  | 'serverUnreachable'
+  | 'serverAuth'
+  | 'serverModelNotFound'
+  | 'serverBusy'
+  | 'serverError'
+  | 'serverStalled'
+  | 'serverProtocol';
 
 export interface SerializedModelError {
   code: ModelErrorCode;

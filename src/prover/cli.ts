@@ -2,6 +2,10 @@
 //
 //   qed-nano prove FILE|- [options]          prove the problem in FILE (stdin for -), print the proof to stdout
 //   qed-nano prove --extend run.json [...]   add a cycle to a saved run and rewrite its record
+//   qed-nano eval PROBLEMS [...]             the reasoning cache on every problem of a JSONL/CSV file (docs/servers.md)
+//
+// --server URL runs on an inference server (OpenAI-compatible API: vLLM, SGLang, llama-server, Ollama, LM Studio)
+// instead of the local model; the API key comes from $QED_NANO_API_KEY, never from the command line.
 //
 // Progress goes to stderr (one updating line on a terminal, one line per phase otherwise); the final proof goes to
 // stdout. Exit codes: 0 proof found, 1 usage or input error, 2 model/runtime error, 3 no complete proof (the last
@@ -11,10 +15,12 @@ import * as path from 'node:path';
 import { ModelClient } from '../model/client';
 import { ModelError } from '../model/errors';
 import type { GpuChoice, ModelInfo } from '../model/protocol';
+import { ServerModel } from '../model/server/openai';
+import { EvalInputError, readProblems, runEval, type Problem as EvalProblem } from './eval';
 import { documentKindOf, findTheorems, type TheoremInfo } from '../documents/theorems';
 import { autoCycleBudget, contextForBudget, TRAINED_TOKENS_PER_STEP } from './budget';
 import { ProverError } from './errors';
-import { modelClientProverModel } from './model';
+import { modelClientProverModel, type ProverModel } from './model';
 import { PromptTemplateError } from './prompts';
 import { loadPrompts, type LoadedPrompts } from './promptFiles';
 import { extend, type ProverEvent, type ProverSettingsInput, type ProverStream } from './rc';
@@ -27,6 +33,7 @@ export const EXIT = { proved: 0, usage: 1, runtime: 2, noProof: 3, cancelled: 13
 const USAGE = `Usage:
   qed-nano prove FILE|- [options]         Prove the problem in FILE (- reads stdin); the proof goes to stdout.
   qed-nano prove --extend RUN.json [...]  Add a reasoning cycle to a saved run and rewrite its record.
+  qed-nano eval PROBLEMS [...]            Prove every problem of a JSONL or CSV file; one JSONL result line per problem.
 
 Options:
   --model PATH            GGUF model file (default: $QED_NANO_MODEL; with --extend, the run's model)
@@ -56,12 +63,33 @@ Options:
   --gpu auto|cuda|vulkan|metal|off   (default auto)
   --context N|auto        context size in tokens (default auto)
 
+Inference server (instead of the local model):
+  --server URL            an OpenAI-compatible API, e.g. http://gpu-box:8000/v1 (key: $QED_NANO_API_KEY)
+  --server-model ID       the model to ask for (default: the first of GET /models)
+  --server-extra JSON     extra request fields, e.g. '{"chat_template_kwargs":{"enable_thinking":true}}'
+
+eval options:
+  --column NAME           the problem column/field (default "problem"); --id-column NAME (default "id")
+  --concurrency N         problems in flight (default 1; more than 1 needs --server)
+  --results FILE          the JSONL results (default PROBLEMS.results.jsonl); --records DIR (default FILE.runs)
+  --resume                continue a killed run: problems already in the results are never run again
+
 Exit codes: 0 proof found, 1 usage or input error, 2 model/runtime error,
             3 no complete proof (the last cycle was cut off), 130 cancelled (Ctrl+C).`;
 
 class UsageError extends Error {}
 
 interface Args {
+  command: 'prove' | 'eval';
+  server?: string;
+  serverModel?: string;
+  serverExtra?: Record<string, unknown>;
+  column?: string;
+  idColumn?: string;
+  concurrency?: number;
+  results?: string;
+  records?: string;
+  resume?: boolean;
   file?: string;
   extend?: string;
   model?: string;
@@ -84,7 +112,6 @@ interface Args {
   k?: number;
   rounds?: number;
   critiques?: number;
-  concurrency?: number;
   verifyTokens?: number;
   maxTotalTokens?: number;
   threads: number;
@@ -96,8 +123,8 @@ const GPUS: readonly GpuChoice[] = ['auto', 'cuda', 'vulkan', 'metal', 'off'];
 
 export function parseArgs(argv: string[]): Args | 'help' {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return 'help';
-  if (argv[0] !== 'prove') throw new UsageError(`Unknown command "${argv[0]}". The command is "prove".`);
-  const a: Args = { threads: 0, gpu: 'auto', context: 'auto' };
+  if (argv[0] !== 'prove' && argv[0] !== 'eval') throw new UsageError(`Unknown command "${argv[0]}". The commands are "prove" and "eval".`);
+  const a: Args = { command: argv[0], threads: 0, gpu: 'auto', context: 'auto' };
   const int = (name: string, v: string, min: number): number => {
     if (!/^-?\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} needs an integer ≥ ${min}, not "${v}".`);
     return Number(v);
@@ -160,6 +187,21 @@ export function parseArgs(argv: string[]): Args | 'help' {
         a.gpu = g as GpuChoice;
         break;
       }
+      case '--server': a.server = value(); break;
+      case '--server-model': a.serverModel = value(); break;
+      case '--server-extra': {
+        const v = value();
+        let j: unknown;
+        try { j = JSON.parse(v); } catch { throw new UsageError(`--server-extra needs a JSON object, not "${v}".`); }
+        if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new UsageError(`--server-extra needs a JSON object, not "${v}".`);
+        a.serverExtra = j as Record<string, unknown>;
+        break;
+      }
+      case '--column': a.column = value(); break;
+      case '--id-column': a.idColumn = value(); break;
+      case '--results': a.results = value(); break;
+      case '--records': a.records = value(); break;
+      case '--resume': a.resume = true; break;
       case '--context': {
         const c = value();
         a.context = c === 'auto' ? 'auto' : int(name, c, 64);
@@ -167,6 +209,17 @@ export function parseArgs(argv: string[]): Args | 'help' {
       }
       default: throw new UsageError(`Unknown option ${name}.`);
     }
+  }
+  if (a.command === 'eval') {
+    for (const [flag, v] of [['--extend', a.extend], ['--theorem', a.theorem], ['--seed-attempt', a.seedAttempt], ['--edit-summary', a.editSummary], ['--out', a.out]] as const) {
+      if (v !== undefined) throw new UsageError(`${flag} does not go with eval.`);
+    }
+    if (a.file === undefined || a.file === '-') throw new UsageError('Give the problems file (JSONL or CSV).');
+    if ((a.concurrency ?? 1) > 1 && a.server === undefined) throw new UsageError('--concurrency above 1 needs --server: the local model runs one request at a time.');
+    return a;
+  }
+  for (const [flag, v] of [['--column', a.column], ['--id-column', a.idColumn], ['--results', a.results], ['--records', a.records], ['--resume', a.resume]] as const) {
+    if (v !== undefined) throw new UsageError(`${flag} only goes with eval.`);
   }
   if (a.extend !== undefined) {
     if (a.file !== undefined) throw new UsageError('--extend continues a saved run: give no input file with it.');
@@ -353,6 +406,28 @@ export class Progress {
   }
 }
 
+// ---------------------------------------------------------------- eval
+
+async function evalCommand(a: Args, model: ProverModel, problems: EvalProblem[], prompts: LoadedPrompts, signal: AbortSignal,
+  io: CliIo, progress: Progress): Promise<number> {
+  const results = a.results ?? `${a.file!.replace(/\.(jsonl|json|csv)$/i, '')}.results.jsonl`;
+  const records = a.records ?? `${results.replace(/\.jsonl$/i, '')}.runs`;
+  progress.info(`eval: ${problems.length} problems from ${a.file}, ${a.concurrency ?? 1} in flight; results → ${results}, run records → ${records}/`);
+  try {
+    const s = await runEval({
+      model, problems, resultsFile: results, recordsDir: records, concurrency: a.concurrency ?? 1, resume: a.resume === true,
+      settings: settingsOf(a, model.info.contextSize, problems.reduce((longest, p) => (p.problem.length > longest.length ? p.problem : longest), '')), prompts, signal, progress: line => progress.info(line),
+    });
+    progress.info(`eval ${signal.aborted ? 'stopped' : 'finished'}: ${s.proved} proved, ${s.noProof} without a proof, ${s.failed} failed` +
+      `${s.skipped ? `, ${s.skipped} already done before` : ''}${s.cancelled ? `, ${s.cancelled} not finished (run again with --resume)` : ''}; results in ${results}`);
+    if (signal.aborted) return EXIT.cancelled;
+    return s.failed ? EXIT.runtime : EXIT.proved;
+  } catch (err) {
+    if (err instanceof EvalInputError || err instanceof ProverError) { io.stderr.write(`qed-nano: ${err.message}\n`); return EXIT.usage; }
+    throw err;
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 function defaultOut(): string {
@@ -422,17 +497,22 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   let seed: { text: string; file: string } | undefined;
   let editedSummary: string | undefined;
   let modelPath: string | undefined;
+  let server: string | undefined;
+  let problems: EvalProblem[] | undefined;
   try {
-    if (a.extend !== undefined) base = readRunRecord(a.extend); else problem = readProblem(a);
+    if (a.command === 'eval') problems = readProblems(a.file!, a.column, a.idColumn);
+    else if (a.extend !== undefined) base = readRunRecord(a.extend); else problem = readProblem(a);
     prompts = loadPrompts(a.prompts ? { promptsDir: a.prompts } : {});
     if (a.seedAttempt !== undefined) seed = { text: readText(a.seedAttempt, 'the seed attempt'), file: path.resolve(a.seedAttempt) };
     if (seed && !seed.text.trim()) throw new UsageError(`The seed attempt ${a.seedAttempt} is empty.`);
     if (a.editSummary !== undefined) editedSummary = readText(a.editSummary, 'the edited summary');
     if (editedSummary !== undefined && !editedSummary.trim()) throw new UsageError(`The edited summary ${a.editSummary} is empty.`);
+    // A run made on a server is extended on the same server unless told otherwise.
+    server = a.server ?? (a.model === undefined ? base?.model.serverUrl : undefined);
     modelPath = a.model ?? (base ? base.model.modelPath : io.env.QED_NANO_MODEL);
-    if (!modelPath) throw new UsageError('No model: pass --model PATH (a QED-Nano GGUF file) or set QED_NANO_MODEL.');
+    if (!server && !modelPath) throw new UsageError('No model: pass --model PATH (a QED-Nano GGUF file), set QED_NANO_MODEL, or use --server URL.');
   } catch (err) {
-    if (err instanceof UsageError || err instanceof RunRecordError || err instanceof PromptTemplateError) {
+    if (err instanceof UsageError || err instanceof RunRecordError || err instanceof PromptTemplateError || err instanceof EvalInputError) {
       io.stderr.write(`qed-nano: ${err.message}\n`);
       return EXIT.usage;
     }
@@ -452,7 +532,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
   });
 
-  const client = new ModelClient({
+  const client = server ? undefined : new ModelClient({
     workerPath: io.workerPath,
     // A terminal's Ctrl+C also reaches the worker (same process group) and ends it: not worth an error line then.
     log: (level, message) => { if (level === 'error' && !abort.signal.aborted) progress.info(message); },
@@ -463,24 +543,40 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     try { writeRunRecord(outFile, r); } catch (err) { progress.info(`could not write the run record ${outFile}: ${(err as Error).message}`); }
   };
   try {
-    progress.info(`loading ${path.basename(modelPath)}…`);
-    let info: ModelInfo;
+    let model: ProverModel;
     try {
-      info = await client.ensureLoaded({ modelPath: path.resolve(modelPath), gpu: a.gpu, threads: a.threads, contextSize: a.context, maxContextSize: contextForBudget(TRAINED_TOKENS_PER_STEP) });
+      if (server) {
+        progress.info(`connecting to ${server}…`);
+        const m = await ServerModel.connect({
+          url: server,
+          ...(a.serverModel !== undefined ? { model: a.serverModel } : base?.model.serverUrl && !a.server ? { model: base.model.fileName } : {}),
+          ...(io.env.QED_NANO_API_KEY ? { apiKey: io.env.QED_NANO_API_KEY } : {}),
+          ...(a.serverExtra ? { extraBody: a.serverExtra } : {}),
+          ...(typeof a.context === 'number' ? { assumedContextSize: a.context } : {}),
+          onRetry: w => progress.info(`the server is busy (HTTP ${w.status}): retry ${w.attempt} of ${w.of} in ${(w.delayMs / 1000).toFixed(1)} s`),
+        }, abort.signal);
+        const d = m.description;
+        progress.info(`server model ${d.model} (context ${fmt(d.contextSize)}${d.contextSource === 'assumed' ? ', assumed: the server does not say' : ''}${d.slots ? `, ${d.slots} slot(s)` : ''})`);
+        model = m;
+      } else {
+        progress.info(`loading ${path.basename(modelPath!)}…`);
+        const info: ModelInfo = await client!.ensureLoaded({ modelPath: path.resolve(modelPath!), gpu: a.gpu, threads: a.threads, contextSize: a.context, maxContextSize: contextForBudget(TRAINED_TOKENS_PER_STEP) });
+        progress.info(`loaded ${info.typeDescription} (${info.gpuType}, context ${fmt(info.contextSize)}, ${info.threads} thread(s)) in ${(info.loadTimeMs / 1000).toFixed(1)} s`);
+        model = modelClientProverModel(client!, info);
+      }
     } catch (err) {
       const e = ModelError.from(err);
       io.stderr.write(`qed-nano: ${e.message}\n`);
       return EXIT.runtime;
     }
     if (abort.signal.aborted) { io.stderr.write('qed-nano: cancelled before the run started.\n'); return EXIT.cancelled; }
-    progress.info(`loaded ${info.typeDescription} (${info.gpuType}, context ${fmt(info.contextSize)}, ${info.threads} thread(s)) in ${(info.loadTimeMs / 1000).toFixed(1)} s`);
-    const model = modelClientProverModel(client, info);
+    if (problems) return await evalCommand(a, model, problems, prompts, abort.signal, io, progress);
     let events: ProverStream;
     try {
       events = base
         ? extend({ model, record: base, cycles: a.cycles ?? 1, prompts, signal: abort.signal, ...(editedSummary !== undefined ? { summary: editedSummary } : {}) })
         : runStrategy({
-          model, problem: problem!.text, prompts, signal: abort.signal, settings: settingsOf(a, info.contextSize, problem!.text), strategy: strategyOf(a),
+          model, problem: problem!.text, prompts, signal: abort.signal, settings: settingsOf(a, model.info.contextSize, problem!.text), strategy: strategyOf(a),
           source: { file: problem!.file === '-' ? '-' : path.resolve(problem!.file), ...(problem!.theorem ? { range: problem!.theorem.range, label: problem!.theorem.latexLabel ? `${problem!.theorem.label} \\label{${problem!.theorem.latexLabel}}` : problem!.theorem.label } : {}) },
           ...(seed ? { seed } : {}),
         });
@@ -538,7 +634,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return EXIT.noProof;
   } finally {
     removeInterrupt();
-    await client.dispose().catch(() => undefined);
+    await client?.dispose().catch(() => undefined);
   }
 }
 

@@ -1,5 +1,5 @@
 // What the prover needs from a model. The prover depends on this interface only, so a mock can drive the
-// orchestration tests and a remote server can later replace the local worker.
+// orchestration tests and an inference server (src/model/server/openai.ts) can replace the local worker.
 import type { ModelClient } from '../model/client';
 import type { ChatMessage, GenerateChunk, GenerateRequest, GenerateResult, ModelInfo } from '../model/protocol';
 
@@ -15,6 +15,8 @@ export interface ProverModelInfo {
   typeDescription: string;
   /** The context window actually allocated, in tokens: every call's prompt + maxTokens must fit in it. */
   contextSize: number;
+  /** An inference server's API URL when the model runs there (fileName is then the server's model id). */
+  serverUrl?: string;
 }
 
 export interface ProverGenerateOptions {

@@ -317,6 +317,7 @@ export function validateRunRecord(json: Json, source = 'run record'): RunRecord 
     contextSize: v.num(m, 'contextSize', 'model', { int: true, min: 1 }),
   };
   if (m.modelPath !== undefined) model.modelPath = v.str(m, 'modelPath', 'model');
+  if (m.serverUrl !== undefined) model.serverUrl = v.str(m, 'serverUrl', 'model');
   const p = v.obj(r.prompts, 'prompts');
   const ov = v.obj(p.overridden, 'prompts.overridden');
   const overridden: Partial<Record<TemplateId, string>> = {};

@@ -19,6 +19,7 @@ const EXPECTED = [
   'qedNano.cancelDownload',
   'qedNano.openExample',
   'qedNano.showModelInfo',
+  'qedNano.setServerApiKey',
 ];
 
 interface ContributedCommand { command: string; title: string }

@@ -44,7 +44,7 @@ export interface ProveResult {
   inserted?: string;
   document?: vscode.Uri;
   proposal?: vscode.Uri;
-  record?: { problem: { text: string }; seed: { text: string } | null; cycles: { solve: { reasoning: string; proof: string } }[]; outcome: { status: string } };
+  record?: { problem: { text: string }; seed: { text: string } | null; cycles: { solve: { reasoning: string; proof: string } }[]; outcome: { status: string }; model: { fileName: string; serverUrl?: string } };
 }
 
 /** Polls until `ok()` holds (every 25 ms), failing after `ms`. */

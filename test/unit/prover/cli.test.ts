@@ -178,7 +178,7 @@ describe('prover/cli: qed-nano end to end (spawned, real runtime)', function () 
     r = await run(['prove', mdFile, '--cycles', 'two']);
     assert.deepEqual([r.code, r.stderr], [1, 'qed-nano: --cycles needs an integer ≥ 1, not "two".\nRun "qed-nano --help" for the options.\n']);
     r = await run(['prove', mdFile, '--theorem', '1']);
-    assert.deepEqual([r.code, r.stderr], [1, 'qed-nano: No model: pass --model PATH (a QED-Nano GGUF file) or set QED_NANO_MODEL.\n']);
+    assert.deepEqual([r.code, r.stderr], [1, 'qed-nano: No model: pass --model PATH (a QED-Nano GGUF file), set QED_NANO_MODEL, or use --server URL.\n']);
     r = await run(['--help']);
     assert.equal(r.code, 0);
     assert.ok(r.stdout.startsWith('Usage:\n  qed-nano prove FILE|- [options]'));
