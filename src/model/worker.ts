@@ -17,6 +17,7 @@ import type {
 import { assessFit, looksLikeQedNano, type PoolEstimate, type PoolState } from './fit';
 import { ModelError, looksLikeBinaryMissing, looksLikeContextOverflow, looksLikeOutOfMemory } from './errors';
 import { parseHostMessage } from './validate';
+import { backendName, planBackends } from './backends';
 
 type NodeLlamaCpp = typeof import('node-llama-cpp');
 
@@ -82,7 +83,22 @@ async function checkFile(path: string): Promise<number> {
   return size;
 }
 
-async function getLlamaFor(L: NodeLlamaCpp, req: LoadRequest, threads: number): Promise<{ llama: Llama; fallback?: string }> {
+/** Whether node-llama-cpp can import this platform's CUDA prebuilt package (installed beside it). */
+function cudaPresent(): boolean {
+  const name = process.platform === 'win32' ? '@node-llama-cpp/win-x64-cuda' : '@node-llama-cpp/linux-x64-cuda';
+  try {
+    import.meta.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The Llama for a request, following planBackends (src/model/backends.ts): each attempt in order until one loads;
+ * `offload` says whether layers go to the GPU, `fallback` why the backend asked for (or the best one) is not used.
+ */
+async function getLlamaFor(L: NodeLlamaCpp, req: LoadRequest, threads: number): Promise<{ llama: Llama; offload: boolean; fallback?: string }> {
   const base = {
     build: 'never' as const, skipDownload: true, maxThreads: threads, progressLogs: false,
     logLevel: L.LlamaLogLevel.warn,
@@ -91,28 +107,32 @@ async function getLlamaFor(L: NodeLlamaCpp, req: LoadRequest, threads: number): 
       if (text) log(level === 'error' || level === 'fatal' ? 'error' : 'warn', `llama.cpp: ${text}`);
     },
   };
-  const cpu = async () => {
+  const { attempts, notes } = planBackends(req.gpu, { platform: process.platform, arch: process.arch, cudaPresent: cudaPresent() });
+  const reasons = [...notes];
+  for (const [i, attempt] of attempts.entries()) {
+    const last = i === attempts.length - 1;
+    const label = attempt.binary === false ? 'CPU' : attempt.binary === 'cuda' ? 'CUDA' : attempt.binary === 'metal' ? 'Metal' : 'Vulkan';
     try {
-      return await L.getLlama({ ...base, gpu: false });
+      const llama = await L.getLlama({ ...base, gpu: attempt.binary });
+      if (attempt.offload && llama.gpu === false) {
+        await llama.dispose().catch(() => undefined);
+        reasons.push(`The ${label} backend found no usable device.`);
+        continue;
+      }
+      // Auto on a machine without a GPU: say so only when it ends on the CPU; a backend that failed after being
+      // asked for (or CUDA, present but unusable) is always reported.
+      const report = req.gpu === 'off' ? [] : attempt.offload && req.gpu === 'auto' ? reasons.filter((r) => r.startsWith('The CUDA')) : reasons;
+      if (!attempt.offload && req.gpu !== 'off' && report.length === 0) report.push('No usable GPU backend was found on this machine.');
+      const fallback = report.length ? `${report.join(' ')} ${attempt.offload ? `${label} is used.` : 'The CPU is used.'}` : undefined;
+      if (fallback) log('warn', fallback);
+      return { llama, offload: attempt.offload, ...(fallback ? { fallback } : {}) };
     } catch (err) {
-      throw ModelError.binaryMissing(errorMessage(err));
+      const first = errorMessage(err).split('\n')[0];
+      if (last) throw ModelError.binaryMissing(errorMessage(err));
+      reasons.push(`The ${label} backend could not be used (${first}).`);
     }
-  };
-  if (req.gpu === 'off') return { llama: await cpu() };
-  try {
-    const llama = await L.getLlama({ ...base, gpu: req.gpu });
-    if (llama.gpu === false) {
-      const reason = req.gpu === 'auto'
-        ? 'No usable GPU backend was found on this machine (CUDA, Vulkan or Metal), so the CPU is used.'
-        : `The ${req.gpu} backend is not available, so the CPU is used.`;
-      return { llama, fallback: reason };
-    }
-    return { llama };
-  } catch (err) {
-    const reason = `The ${req.gpu === 'auto' ? 'GPU' : req.gpu} backend could not be used (${errorMessage(err).split('\n')[0]}), so the CPU is used.`;
-    log('warn', reason);
-    return { llama: await cpu(), fallback: reason };
   }
+  throw ModelError.binaryMissing(reasons.join(' '));
 }
 
 function sameLoad(a: LoadRequest, b: LoadRequest): boolean {
@@ -151,11 +171,10 @@ async function load(req: LoadRequest): Promise<ModelInfo> {
   const L = await loadLib();
   const cores = availableParallelism();
   const threads = req.threads > 0 ? Math.min(req.threads, cores) : cores;
-  const { llama, fallback } = await getLlamaFor(L, req, threads);
-  if (fallback) log('warn', fallback);
+  const { llama, offload, fallback } = await getLlamaFor(L, req, threads);
   let model: LlamaModel;
   try {
-    model = await llama.loadModel({ modelPath: req.modelPath, gpuLayers: llama.gpu === false ? 0 : 'auto' });
+    model = await llama.loadModel({ modelPath: req.modelPath, gpuLayers: offload ? 'auto' : 0 });
   } catch (err) {
     await llama.dispose().catch(() => undefined);
     const msg = errorMessage(err);
@@ -191,7 +210,7 @@ async function load(req: LoadRequest): Promise<ModelInfo> {
     quantization: quantizationOf(L, fileType, insights.dominantTensorType),
     trainContextSize: model.trainContextSize,
     contextSize: context.contextSize,
-    gpuType: llama.gpu === false ? 'cpu' : llama.gpu,
+    gpuType: backendName(offload, llama.gpu),
     ...(fallback ? { gpuFallbackReason: fallback } : {}),
     layersOffloaded: model.gpuLayers,
     totalLayers: insights.totalLayers,
@@ -319,7 +338,7 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
   } catch (err) {
     throw ModelError.corruptModel(req.modelPath, `reading the GGUF header failed: ${errorMessage(err)}`);
   }
-  const { llama, fallback } = await getLlamaFor(L, { modelPath: req.modelPath, gpu: req.gpu, threads: 1, contextSize: req.contextSize }, 1);
+  const { llama, offload, fallback } = await getLlamaFor(L, { modelPath: req.modelPath, gpu: req.gpu, threads: 1, contextSize: req.contextSize }, 1);
   try {
     let insights: Awaited<ReturnType<NodeLlamaCpp['GgufInsights']['from']>>;
     try {
@@ -344,7 +363,7 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
     const basenameMeta = str(general?.basename);
     const finetune = str((general as Record<string, unknown> | undefined)?.finetune); // written by llama.cpp's converter, not in the typings
     const architecture = String(general?.architecture ?? 'unknown');
-    const onGpu = llama.gpu !== false;
+    const onGpu = offload && llama.gpu !== false;
     const gpuLayers = onGpu ? insights.totalLayers : 0;
     // Unified memory (Apple silicon, some iGPUs): VRAM and RAM are one pool; counting both as free would double it
     const vram = onGpu ? await llama.getVramState() : undefined;
@@ -372,7 +391,7 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
     const trainContextSize = insights.trainContextSize ?? 4096;
     const fit = await assessFit({
       estimate: estimateFor(gpuLayers), pools, trainContextSize, requested: req.contextSize,
-      backend: onGpu ? llama.gpu as 'cuda' | 'vulkan' | 'metal' : 'cpu',
+      backend: backendName(onGpu, llama.gpu),
       ...(onGpu ? {
         cpuAlternative: async () => {
           const cpu = await assessFit({ estimate: estimateFor(0), pools: [ramPool], trainContextSize, requested: req.contextSize, backend: 'cpu' });
@@ -403,7 +422,7 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
       trainContextSize,
       layerCount: insights.totalLayers,
       hasChatTemplate: typeof meta?.tokenizer?.chat_template === 'string',
-      backend: onGpu ? llama.gpu as 'cuda' | 'vulkan' | 'metal' : 'cpu',
+      backend: backendName(onGpu, llama.gpu),
       ...(fallback ? { gpuFallbackReason: fallback } : {}),
       gpuLayers,
       contextSize: fit.contextSize,
