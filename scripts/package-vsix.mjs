@@ -1,7 +1,7 @@
 // `npm run package`: production build, then one `vsce package --target T` per platform into test-results/.
-// usage: node scripts/package-vsix.mjs [--target T|all] [--out FILE] [--out-dir DIR] [--skip-build]
+// usage: node scripts/package-vsix.mjs [--target T|all] [--out FILE] [--out-dir DIR] [--skip-build] [--report FILE]
 //   T: darwin-arm64 darwin-x64 win32-x64 win32-arm64 linux-x64 linux-arm64 (default: this machine's); --out only
-//   with one target.
+//   with one target. --report writes the checks' counts (one test per target) and findings as JSON (npm test).
 // Each target is packaged from its own staging folder (test-results/stage/T): the files the extension runs
 // (hard links), the production dependencies except every platform-specific package, and the target's
 // @node-llama-cpp prebuilt packages at the lockfile's node-llama-cpp version, unpacked from registry tarballs that
@@ -115,5 +115,11 @@ for (const target of targets) {
 if (reports.length > 1) {
   console.log('\n[package] targets:');
   for (const r of reports) console.log(`  ${r.target.padEnd(13)} ${(r.bytes / 1048576).toFixed(1).padStart(6)} MiB  ${r.native.length} native files (${r.formats.join(', ')})  ${r.problems.length ? `${r.problems.length} PROBLEMS` : 'ok'}`);
+}
+const reportFile = opt('report');
+if (reportFile) {
+  const passed = reports.filter((r) => !r.problems.length).length;
+  writeFileSync(reportFile, `${JSON.stringify({ passed, failed: reports.length - passed, skipped: 0,
+    targets: reports.map(({ native, ...r }) => ({ ...r, native: native.map((n) => `${n.name} ${n.format} ${n.archs.join('+')}`) })) }, null, 2)}\n`);
 }
 process.exit(failed ? 1 : 0);
