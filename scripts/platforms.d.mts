@@ -6,3 +6,5 @@ export interface NativeFormat { format: string; bits: number; universal?: boolea
 export function nativeFormat(buf: Buffer): NativeFormat | undefined;
 export function sha512Integrity(buf: Buffer): string;
 export const NATIVE_NAME: RegExp;
+export function fetchPrebuilt(root: string, name: string, log?: (line: string) => void): Promise<{ file: string; bytes: number; fromCache: boolean }>;
+export function lockedPrebuilts(root: string): { version: string; packages: Map<string, { version: string; integrity: string }> };

@@ -18,6 +18,7 @@ import { assessFit, looksLikeQedNano, type PoolEstimate, type PoolState } from '
 import { ModelError, looksLikeBinaryMissing, looksLikeContextOverflow, looksLikeOutOfMemory } from './errors';
 import { parseHostMessage } from './validate';
 import { backendName, planBackends } from './backends';
+import { resolveHookUrl } from './cuda';
 
 type NodeLlamaCpp = typeof import('node-llama-cpp');
 
@@ -48,9 +49,30 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+// CUDA downloaded on demand (src/model/cuda.ts): QED_NANO_CUDA_MAP maps "@node-llama-cpp/linux-x64-cuda" (and -ext,
+// or the win-x64 ones) to the copies in global storage. node-llama-cpp finds its CUDA binaries by importing those
+// names; this resolve hook, registered before node-llama-cpp is imported, answers them, so node-llama-cpp's own
+// files stay as shipped.
+let cudaMap: Record<string, string> = {};
+
+async function registerCudaHook(): Promise<void> {
+  const raw = process.env.QED_NANO_CUDA_MAP;
+  if (!raw) return;
+  try {
+    const map = JSON.parse(raw) as Record<string, string>;
+    const { register } = await import('node:module');
+    register(resolveHookUrl(), { data: { map } });
+    cudaMap = map;
+    log('info', `CUDA packages from global storage: ${Object.values(map).join(', ')}`);
+  } catch (err) {
+    log('warn', `the downloaded CUDA packages cannot be used (${errorMessage(err)}); run "QED-Nano: Enable CUDA Acceleration" again`);
+  }
+}
+
 async function loadLib(): Promise<NodeLlamaCpp> {
   if (lib) return lib;
   try {
+    await registerCudaHook();
     lib = await import('node-llama-cpp');
     return lib;
   } catch (err) {
@@ -83,9 +105,10 @@ async function checkFile(path: string): Promise<number> {
   return size;
 }
 
-/** Whether node-llama-cpp can import this platform's CUDA prebuilt package (installed beside it). */
+/** Whether node-llama-cpp can import this platform's CUDA prebuilt package (from global storage, or installed beside it). */
 function cudaPresent(): boolean {
   const name = process.platform === 'win32' ? '@node-llama-cpp/win-x64-cuda' : '@node-llama-cpp/linux-x64-cuda';
+  if (Object.prototype.hasOwnProperty.call(cudaMap, name)) return true;
   try {
     import.meta.resolve(name);
     return true;
