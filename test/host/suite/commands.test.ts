@@ -18,6 +18,7 @@ const EXPECTED = [
   'qedNano.cancelDownload',
   'qedNano.openExample',
   'qedNano.showModelInfo',
+  'qedNano.enableCuda',
 ];
 
 interface ContributedCommand { command: string; title: string }
