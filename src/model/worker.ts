@@ -118,6 +118,19 @@ function cudaPresent(): boolean {
 }
 
 /**
+ * Why a GPU binary did not load, in words. node-llama-cpp throws NoBinaryFoundError (with no message) when it
+ * tested the prebuilt binary and it failed to load: for CUDA and Vulkan that means the driver or runtime the binary
+ * links against is missing.
+ */
+function backendFailure(binary: 'metal' | 'cuda' | 'vulkan' | false, err: unknown): string {
+  const first = errorMessage(err).split('\n')[0] || String(err);
+  if (!(err instanceof Error && err.name === 'NoBinaryFoundError') && first !== 'NoBinaryFoundError') return first;
+  if (binary === 'cuda') return 'its binary does not load here: the NVIDIA driver or the CUDA runtime is missing';
+  if (binary === 'vulkan') return 'its binary does not load here: no working Vulkan loader or driver';
+  return 'its binary does not load on this machine';
+}
+
+/**
  * The Llama for a request, following planBackends (src/model/backends.ts): each attempt in order until one loads;
  * `offload` says whether layers go to the GPU, `fallback` why the backend asked for (or the best one) is not used.
  */
@@ -150,9 +163,8 @@ async function getLlamaFor(L: NodeLlamaCpp, req: LoadRequest, threads: number): 
       if (fallback) log('warn', fallback);
       return { llama, offload: attempt.offload, ...(fallback ? { fallback } : {}) };
     } catch (err) {
-      const first = errorMessage(err).split('\n')[0];
       if (last) throw ModelError.binaryMissing(errorMessage(err));
-      reasons.push(`The ${label} backend could not be used (${first}).`);
+      reasons.push(`The ${label} backend could not be used (${backendFailure(attempt.binary, err)}).`);
     }
   }
   throw ModelError.binaryMissing(reasons.join(' '));
