@@ -1,113 +1,125 @@
-// `npm run package`: production build, then `vsce package --target linux-x64` into test-results/ (or --out FILE).
-// vsce packs the production dependency tree (`npm list --production`), so node-llama-cpp and its prebuilt binaries
-// travel in the .vsix; .vscodeignore keeps only what runs (linux-x64 CPU + Vulkan binaries, no CUDA, no sources).
-// Prints the size and the largest entries, and fails if an entry the extension needs at run time is missing or
-// a left-out one slipped in.
-// usage: node scripts/package-vsix.mjs [--out FILE] [--target linux-x64] [--skip-build] [--ignore-file FILE]
-// Note: scripts/build.mjs empties out/ on every build, the production one included: rebuild (node scripts/build.mjs)
-// before running test bundles after packaging.
+// `npm run package`: production build, then one `vsce package --target T` per platform into test-results/.
+// usage: node scripts/package-vsix.mjs [--target T|all] [--out FILE] [--out-dir DIR] [--skip-build] [--report FILE]
+//   T: darwin-arm64 darwin-x64 win32-x64 win32-arm64 linux-x64 linux-arm64 (default: this machine's); --out only
+//   with one target. --report writes the checks' counts (one test per target) and findings as JSON (npm test).
+// Each target is packaged from its own staging folder (test-results/stage/T): the files the extension runs
+// (hard links), the production dependencies except every platform-specific package, and the target's
+// @node-llama-cpp prebuilt packages at the lockfile's node-llama-cpp version, unpacked from registry tarballs that
+// are verified against the lockfile's and the registry's SHA-512 integrity and cached outside the repository
+// (scripts/platforms.mjs). npm will not install another OS's optional dependencies on this machine, so they cannot
+// come from node_modules. A production package that declares `os`/`cpu` (such as @reflink/reflink-linux-x64-gnu)
+// travels only to a target it declares. CUDA never travels: it is downloaded on demand (Enable CUDA Acceleration).
+// Every .vsix is then checked (scripts/check-vsix.mjs): native files' formats from their headers, nothing of another
+// platform, the manifest's target.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, lstatSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
+import { TARGETS, hostTarget, fetchPrebuilt, lockedPrebuilts } from './platforms.mjs';
+import { checkVsix, formatReport } from './check-vsix.mjs';
+import { renderIcon } from './icon.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = resolve(new URL('..', import.meta.url).pathname);
 const args = process.argv.slice(2);
 const opt = (name, fallback) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };
-const target = opt('target', 'linux-x64');
-const out = resolve(opt('out', join(root, 'test-results', `qed-nano-${target}.vsix`)));
-const ignoreFile = opt('ignore-file'); // default: .vscodeignore
+const targetArg = opt('target', hostTarget());
+if (!targetArg) { console.error(`[package] this machine (${process.platform}-${process.arch}) has no target; pass --target T or --target all`); process.exit(1); }
+const targets = targetArg === 'all' ? Object.keys(TARGETS) : targetArg.split(',');
+for (const t of targets) if (!(t in TARGETS)) { console.error(`[package] unknown target ${t}: one of ${Object.keys(TARGETS).join(', ')} or all`); process.exit(1); }
+if (opt('out') && targets.length !== 1) { console.error('[package] --out names one file: use it with one target'); process.exit(1); }
+const outDir = resolve(opt('out-dir', join(root, 'test-results')));
 
-// Entries (inside the .vsix, under extension/) that must be there, and ones that must not.
-const REQUIRED = [
-  'extension/package.json',
-  'extension/dist/extension.js',
-  'extension/dist/worker.mjs',
-  'extension/node_modules/node-llama-cpp/package.json',
-  'extension/node_modules/node-llama-cpp/dist/index.js',
-  `extension/node_modules/@node-llama-cpp/${target}/package.json`,
-];
-const FORBIDDEN = [/^extension\/node_modules\/@node-llama-cpp\/[^/]*cuda/, /gitRelease\.bundle$/, /^extension\/src\//, /^extension\/test\//, /^extension\/out\//, /\.map$/, /^extension\/node_modules\/(typescript|esbuild|eslint|mocha)\//];
-
-function step(title, cmd, cmdArgs) {
+function step(title, cmd, cmdArgs, cwd = root) {
   console.log(`[package] ${title}: ${[relative(root, cmd) || cmd, ...cmdArgs].join(' ')}`);
-  const t0 = Date.now();
-  const r = spawnSync(cmd, cmdArgs, { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
-    console.error(`[package] ${title} failed (${r.status ?? r.signal})`);
-    process.exit(1);
+  const r = spawnSync(cmd, cmdArgs, { cwd, stdio: 'inherit' });
+  if (r.status !== 0) { console.error(`[package] ${title} failed (${r.status ?? r.signal})`); process.exit(1); }
+}
+
+/**
+ * Hard-links (or, with `copy` or across file systems, copies) a file or folder; `skip` leaves out entries by name.
+ * The extension's own files are copied: a dev build rewrites dist/ in place, which would change a hard link too.
+ */
+function linkTree(from, to, skip = () => false, copy = false) {
+  const st = lstatSync(from);
+  if (st.isSymbolicLink()) return; // npm packages do not ship links; a link could point outside the package
+  if (st.isDirectory()) {
+    mkdirSync(to, { recursive: true });
+    for (const name of readdirSync(from)) if (!skip(name, from)) linkTree(join(from, name), join(to, name), skip, copy);
+    return;
   }
-  console.log(`[package] ${title}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  mkdirSync(dirname(to), { recursive: true });
+  if (copy) { copyFileSync(from, to); return; }
+  try { linkSync(from, to); } catch { copyFileSync(from, to); }
 }
 
-/** The entries of a zip file from its central directory: name, compressed and uncompressed size. */
-function zipEntries(file) {
-  const buf = readFileSync(file);
-  let eocd = buf.length - 22;
-  while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
-  if (eocd < 0) throw new Error(`${file} is not a zip file`);
-  const count = buf.readUInt16LE(eocd + 10);
-  let p = buf.readUInt32LE(eocd + 16);
-  const entries = [];
-  for (let i = 0; i < count; i++) {
-    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error(`bad central directory entry ${i} in ${file}`);
-    const method = buf.readUInt16LE(p + 10);
-    const compressed = buf.readUInt32LE(p + 20);
-    const size = buf.readUInt32LE(p + 24);
-    const nameLen = buf.readUInt16LE(p + 28);
-    const extraLen = buf.readUInt16LE(p + 30);
-    const commentLen = buf.readUInt16LE(p + 32);
-    const localHeader = buf.readUInt32LE(p + 42);
-    const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
-    entries.push({ name, size, compressed, method, localHeader });
-    p += 46 + nameLen + extraLen + commentLen;
+/** The production dependency folders (relative to root), without @node-llama-cpp/* and TypeScript (an optional peer). */
+function productionPackages() {
+  const r = spawnSync('npm', ['ls', '--omit=dev', '--parseable', '--all'], { cwd: root, encoding: 'utf8' });
+  if (!r.stdout) throw new Error(`npm ls failed: ${r.stderr}`);
+  return r.stdout.split('\n').filter(Boolean).map((p) => relative(root, p)).filter((p) => p.startsWith('node_modules/'))
+    .filter((p) => !p.startsWith('node_modules/@node-llama-cpp/') && p !== 'node_modules/typescript');
+}
+
+/** Whether a package's `os`/`cpu` (npm's platform fields) admit the target. */
+function packageFitsTarget(pkgDir, target) {
+  const pkg = JSON.parse(readFileSync(join(root, pkgDir, 'package.json'), 'utf8'));
+  const [os, cpu] = target.split('-');
+  const admits = (list, value) => !Array.isArray(list) || (list.some((v) => !v.startsWith('!')) ? list.includes(value) : !list.includes(`!${value}`));
+  return admits(pkg.os, os) && admits(pkg.cpu, cpu);
+}
+
+// vsce would run the manifest's vscode:prepublish (the production build) in every staging folder: build once here
+// and stage a manifest without it.
+if (!args.includes('--skip-build')) step('production build', process.execPath, [join(root, 'scripts/build.mjs'), '--production']);
+const iconBytes = await renderIcon(root);
+console.log(`[package] media/icon.png: ${iconBytes} bytes, rendered from media/icon.svg`);
+
+const { version } = lockedPrebuilts(root);
+const prod = productionPackages();
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+delete manifest.scripts['vscode:prepublish'];
+// Top-level files and folders of the extension (what .vscodeignore lets through; the rest is not staged at all).
+const TOP = ['README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore', 'dist', 'media', 'models', 'examples'];
+const reports = [];
+let failed = false;
+for (const target of targets) {
+  const stage = join(root, 'test-results', 'stage', target);
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(stage, { recursive: true });
+  writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  for (const name of TOP) if (existsSync(join(root, name))) linkTree(join(root, name), join(stage, name), (n, from) => n === 'src' && from === join(root, 'media'), true);
+  const dropped = [];
+  for (const p of prod) {
+    if (!packageFitsTarget(p, target)) { dropped.push(p); continue; }
+    // Nested node_modules are packages of their own in the list.
+    linkTree(join(root, p), join(stage, p), (n, from) => n === 'node_modules' && from === join(root, p));
   }
-  const read = (entry) => {
-    const h = entry.localHeader;
-    const start = h + 30 + buf.readUInt16LE(h + 26) + buf.readUInt16LE(h + 28);
-    const data = buf.subarray(start, start + entry.compressed);
-    return entry.method === 0 ? data : inflateRawSync(data);
-  };
-  return { entries, read };
+  for (const name of TARGETS[target].packages) {
+    const { file, bytes, fromCache } = await fetchPrebuilt(root, name);
+    console.log(`[package] ${target}: @node-llama-cpp/${name}@${version} ${(bytes / 1048576).toFixed(1)} MiB, integrity verified (${fromCache ? 'cache' : 'registry'})`);
+    const dest = join(stage, 'node_modules', '@node-llama-cpp', name);
+    mkdirSync(dest, { recursive: true });
+    const tar = spawnSync('tar', ['-xzf', file, '-C', dest, '--strip-components=1', '--no-same-owner'], { stdio: 'inherit' });
+    if (tar.status !== 0) { console.error(`[package] could not unpack ${file}`); process.exit(1); }
+  }
+  if (dropped.length) console.log(`[package] ${target}: left out (another platform's package): ${dropped.join(', ')}`);
+  const out = resolve(opt('out', join(outDir, `qed-nano-${target}.vsix`)));
+  mkdirSync(dirname(out), { recursive: true });
+  rmSync(out, { force: true });
+  step(`vsce package ${target}`, join(root, 'node_modules/.bin/vsce'), ['package', '--target', target, '--out', out], stage);
+  const report = checkVsix(out, target, version);
+  reports.push(report);
+  console.log(formatReport(report));
+  if (report.problems.length) failed = true;
+  console.log(`[package] ${relative(process.cwd(), out)}: ${(statSync(out).size / 1048576).toFixed(1)} MiB`);
 }
-
-const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
-
-// vsce runs the manifest's `vscode:prepublish` script itself (and has no switch to skip it); build here only when
-// the manifest has none, so the production build runs exactly once.
-const prepublish = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts?.['vscode:prepublish'];
-if (!prepublish && !args.includes('--skip-build')) step('production build', process.execPath, [join(root, 'scripts/build.mjs'), '--production']);
-else if (prepublish) console.log(`[package] vsce runs the production build (vscode:prepublish: ${prepublish})`);
-mkdirSync(dirname(out), { recursive: true });
-// --no-rewrite-relative-links: the manifest's repository is not on GitHub/GitLab, so vsce cannot turn README's
-// relative links (models/README.md) into absolute ones; the files they point to travel in the package anyway.
-step('vsce package', join(root, 'node_modules/.bin/vsce'), ['package', '--target', target, '--out', out, '--no-rewrite-relative-links',
-  ...(ignoreFile ? ['--ignoreFile', resolve(ignoreFile)] : [])]);
-
-const { entries, read } = zipEntries(out);
-const files = entries.filter((e) => !e.name.endsWith('/'));
-const total = files.reduce((s, e) => s + e.size, 0);
-console.log(`\n[package] ${relative(process.cwd(), out)}: ${mb(statSync(out).size)} (${files.length} files, ${mb(total)} unpacked)`);
-
-console.log('[package] largest entries (unpacked):');
-for (const e of [...files].sort((a, b) => b.size - a.size).slice(0, 15)) {
-  console.log(`  ${mb(e.size).padStart(10)}  ${e.name}`);
+if (reports.length > 1) {
+  console.log('\n[package] targets:');
+  for (const r of reports) console.log(`  ${r.target.padEnd(13)} ${(r.bytes / 1048576).toFixed(1).padStart(6)} MiB  ${r.native.length} native files (${r.formats.join(', ')})  ${r.problems.length ? `${r.problems.length} PROBLEMS` : 'ok'}`);
 }
-const byPackage = new Map();
-for (const e of files) {
-  const m = e.name.match(/^extension\/(node_modules\/(?:@[^/]+\/)?[^/]+|[^/]+)/);
-  const key = m ? m[1] : e.name;
-  byPackage.set(key, (byPackage.get(key) ?? 0) + e.size);
+const reportFile = opt('report');
+if (reportFile) {
+  const passed = reports.filter((r) => !r.problems.length).length;
+  writeFileSync(reportFile, `${JSON.stringify({ passed, failed: reports.length - passed, skipped: 0,
+    targets: reports.map(({ native, ...r }) => ({ ...r, native: native.map((n) => `${n.name} ${n.format} ${n.archs.join('+')}`) })) }, null, 2)}\n`);
 }
-console.log('[package] largest top-level folders and packages (unpacked):');
-for (const [key, size] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${mb(size).padStart(10)}  ${key}`);
-
-const names = new Set(files.map((e) => e.name));
-const missing = REQUIRED.filter((n) => !names.has(n));
-const forbidden = files.filter((e) => FORBIDDEN.some((re) => re.test(e.name))).map((e) => e.name);
-const manifest = JSON.parse(read(files.find((e) => e.name === 'extension/package.json')).toString('utf8'));
-if (missing.length) console.error(`[package] MISSING from the .vsix:\n  ${missing.join('\n  ')}`);
-if (forbidden.length) console.error(`[package] should not be in the .vsix (${forbidden.length}):\n  ${forbidden.slice(0, 20).join('\n  ')}`);
-if (manifest.main !== './dist/extension.js') console.error(`[package] unexpected main in the packaged package.json: ${manifest.main}`);
-if (missing.length || forbidden.length || manifest.main !== './dist/extension.js') process.exit(1);
-console.log(`[package] ok: ${manifest.publisher}.${manifest.name} ${manifest.version} for ${target}`);
+process.exit(failed ? 1 : 0);

@@ -68,6 +68,10 @@ if (check('build', node, ['scripts/build.mjs'])) {
   if (harnessReady && existsSync(join(root, 'test/host/run-all.mjs'))) {
     suite('host', node, ['test/host/run-all.mjs'], join(results, 'host.json'));
   }
+  // Every platform's .vsix, packaged and checked from the file (scripts/package-vsix.mjs, scripts/check-vsix.mjs):
+  // one test per target. The prebuilt tarballs come from a cache outside the repository after the first run.
+  suite('platforms', node, ['scripts/package-vsix.mjs', '--target', 'all', '--out-dir', join(results, 'platforms'), '--report', join(results, 'platforms.json')],
+    join(results, 'platforms.json'));
   // Last: `npm start` as the README gives it (it rebuilds and packages, and leaves dist/ minified).
   if (harnessReady) suite('start', node, ['test/host/start-check.mjs'], join(results, 'start.json'));
 }

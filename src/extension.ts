@@ -7,6 +7,7 @@ import type { DownloadProgress, DownloadResult } from './model/download';
 import type { ChatMessage, GenerateResult, ModelInfo } from './model/protocol';
 import { showModelInfo } from './editor/commands';
 import { ModelSetup, type DownloadArgs } from './editor/modelSetup';
+import { CudaSetup, type EnableCudaArgs } from './editor/cudaSetup';
 import { CODE_LENS_SELECTOR, ProofCodeLensProvider } from './editor/codeLens';
 import { ProofCommands, type ProofCommandArgs } from './editor/proofCommands';
 import { WorkspaceProject } from './editor/workspaceProject';
@@ -149,6 +150,10 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   });
   register('qedNano.showModelInfo', () => showModelInfo(service, context.extensionUri, output));
   register('qedNano.setServerApiKey', a => setServerApiKey(context.secrets, output, typeof a === 'string' ? a : undefined));
+  // CUDA downloaded on demand (src/editor/cudaSetup.ts); one installed earlier is handed to the worker at once.
+  const cuda = new CudaSetup(context, service, output);
+  void cuda.restore().catch(err => output.warn(`CUDA packages in global storage not used: ${String(err)}`));
+  register('qedNano.enableCuda', a => cuda.enable(a && typeof a === 'object' ? a as EnableCudaArgs : {}));
   register('qedNano.cancel', () => {
     const stopped = service.cancel();
     if (!stopped) void vscode.window.showInformationMessage('QED-Nano: nothing is running.');

@@ -72,9 +72,13 @@ export class ModelService implements vscode.Disposable {
     this.client = this.createClient();
   }
 
+  /** Extra environment for the worker (QED_NANO_CUDA_MAP once CUDA is installed in global storage). */
+  private workerEnv: Record<string, string> = {};
+
   private createClient(): ModelClient {
     return new ModelClient({
       workerPath: this.workerPath,
+      ...(Object.keys(this.workerEnv).length ? { env: { ...process.env, ...this.workerEnv } } : {}),
       idleUnloadMs: idleUnloadMs(),
       log: (level, message) => this.output[level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'info'](message),
     });
@@ -96,6 +100,26 @@ export class ModelService implements vscode.Disposable {
   /** Applies a changed idle-unload setting: a fresh client, once nothing is running. */
   async applyIdleSetting(): Promise<void> {
     if (this.busy) return;
+    const old = this.client;
+    this.client = this.createClient();
+    await old.dispose();
+  }
+
+  /**
+   * Sets the worker's extra environment; when it changes, a fresh worker takes it (now, or once the running request
+   * is done: the old client finishes it). The next load starts the new worker.
+   */
+  async setWorkerEnv(env: Record<string, string>): Promise<void> {
+    if (JSON.stringify(env) === JSON.stringify(this.workerEnv)) return;
+    this.workerEnv = env;
+    if (this.busy) { this.envPending = true; return; }
+    await this.swapClient();
+  }
+
+  private envPending = false;
+
+  private async swapClient(): Promise<void> {
+    this.envPending = false;
     const old = this.client;
     this.client = this.createClient();
     await old.dispose();
@@ -267,6 +291,7 @@ export class ModelService implements vscode.Disposable {
     } finally {
       options.signal?.removeEventListener('abort', onOuterAbort);
       this.current = undefined;
+      if (this.envPending) void this.swapClient();
       void vscode.commands.executeCommand('setContext', 'qedNano.busy', false);
       this.emit({ phase: 'idle', tokens: 0, tokensPerSecond: 0, startedAt, ...(where.note ? { note: where.note } : {}) });
     }

@@ -70,7 +70,22 @@ export interface DownloadOptions {
   freeBytes?: (dir: string) => Promise<number>;
   /** Free space to leave on the disk after the download (default 64 MiB). */
   reserveBytes?: number;
+  /** What the file must be (default GGUF_FILE: a model, checked by SHA-256). */
+  kind?: DownloadKind;
 }
+
+/**
+ * The kind of file a download must produce: its first bytes, what it is called in messages, and the digest that
+ * entry.sha256 (despite its name, the hex digest in `hash`) and the result's sha256 are in.
+ */
+export interface DownloadKind {
+  magic: string;
+  label: string;
+  hash: 'sha256' | 'sha512';
+}
+export const GGUF_FILE: DownloadKind = { magic: 'GGUF', label: 'GGUF model file', hash: 'sha256' };
+/** An npm package tarball (node-llama-cpp's CUDA binaries): gzip, checked by the registry's SHA-512 integrity. */
+export const NPM_TARBALL: DownloadKind = { magic: '\x1f\x8b', label: 'gzip-compressed npm package', hash: 'sha512' };
 
 export interface DownloadResult {
   /** The installed model file: <dir>/<fileName>. */
@@ -181,7 +196,6 @@ export async function downloadModel(opts: DownloadOptions): Promise<DownloadResu
 
 const REDIRECTS = [301, 302, 303, 307, 308];
 const MAX_REDIRECTS = 10;
-const GGUF_MAGIC = 'GGUF';
 
 class Download {
   private readonly retries: number;
@@ -191,11 +205,13 @@ class Download {
   private restartedFromZero = false;
   private resumedFromBytes = 0;
   private lastEmit = 0;
+  private readonly kind: DownloadKind;
   private samples: { t: number; bytes: number }[] = [];
 
   constructor(private readonly opts: DownloadOptions, private readonly url: string, private readonly p: ReturnType<typeof downloadPaths>) {
     this.retries = opts.retries ?? 5;
     this.progressIntervalMs = opts.progressIntervalMs ?? 200;
+    this.kind = opts.kind ?? GGUF_FILE;
   }
 
   async run(): Promise<DownloadResult> {
@@ -252,10 +268,10 @@ class Download {
     const size = await fileSize(this.p.final);
     if (size === undefined) return undefined;
     const { entry } = this.opts;
-    const magic = await readMagic(this.p.final);
-    const sizeOk = entry.sha256 === null || size === entry.sizeBytes;
-    const sha = magic === GGUF_MAGIC && sizeOk ? await this.hash(this.p.final, size) : '';
-    if (magic === GGUF_MAGIC && sizeOk && (entry.sha256 === null || sha === entry.sha256)) {
+    const magic = await readMagic(this.p.final, this.kind.magic.length);
+    const sizeOk = entry.sha256 === null || entry.sizeBytes === null || size === entry.sizeBytes;
+    const sha = magic === this.kind.magic && sizeOk ? await this.hash(this.p.final, size) : '';
+    if (magic === this.kind.magic && sizeOk && (entry.sha256 === null || sha === entry.sha256)) {
       return {
         path: this.p.final, sizeBytes: size, sha256: sha, verifiedBy: entry.sha256 === null ? 'size' : 'sha256', alreadyPresent: true,
         resumedFromBytes: 0, transferredBytes: 0, attempts: 0, restartedFromZero: false, url: this.url,
@@ -332,9 +348,9 @@ class Download {
         for await (const chunk of res as AsyncIterable<Buffer>) {
           touch();
           if (head !== null) {
-            head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
-            if (head.length >= 4) {
-              if (head.toString('latin1') !== GGUF_MAGIC) throw this.notGguf(head, res.headers['content-type']);
+            head = Buffer.concat([head, chunk.subarray(0, this.kind.magic.length - head.length)]);
+            if (head.length >= this.kind.magic.length) {
+              if (head.toString('latin1') !== this.kind.magic) throw this.notGguf(head, res.headers['content-type']);
               head = null;
             }
           }
@@ -374,9 +390,10 @@ class Download {
   }
 
   private notGguf(head: Buffer, contentType: string | undefined): ModelError {
+    const fix = this.kind === GGUF_FILE ? 'Check the download URI: it must point at the .gguf file itself.' : 'Check the registry address.';
     return new ModelError('notGguf',
-      `The download from ${this.url} is not a GGUF model file (it starts with ${JSON.stringify(head.toString('latin1'))}` +
-      `${contentType ? `, content type ${contentType}` : ''}), so it was stopped and deleted. Check the download URI: it must point at the .gguf file itself.`);
+      `The download from ${this.url} is not a ${this.kind.label} (it starts with ${JSON.stringify(head.toString('latin1'))}` +
+      `${contentType ? `, content type ${contentType}` : ''}), so it was stopped and deleted. ${fix}`);
   }
 
   /** GET with redirects; rejects with TransferError for network failures. The caller consumes the response. */
@@ -456,15 +473,21 @@ class Download {
     const reject = async (what: string): Promise<never> => {
       await rmIfExists(this.p.partial);
       await rmIfExists(this.p.state);
+      if (this.kind !== GGUF_FILE) {
+        throw new ModelError('checksumMismatch', `The downloaded ${this.kind.label} ${entry.fileName} failed verification (${what}), so it was deleted. ` +
+          'Run the command again; if this repeats, the registry (or a proxy between) serves a different file than it publishes.');
+      }
       throw ModelError.checksumMismatch(entry.fileName, what, true);
     };
     if (size !== have) await reject(`${fmtBytes(size)} on disk, ${fmtBytes(have)} received`);
     if (state?.totalBytes != null && size !== state.totalBytes) await reject(`${fmtBytes(size)} received, the server announced ${fmtBytes(state.totalBytes)}`);
-    if (entry.sha256 !== null && size !== entry.sizeBytes) await reject(`${fmtBytes(size)} received, the catalog entry says ${fmtBytes(entry.sizeBytes ?? 0)}`);
-    const magic = await readMagic(this.p.partial);
-    if (magic !== GGUF_MAGIC) await reject(`it does not start with "GGUF" but with ${JSON.stringify(magic)}`);
+    if (entry.sha256 !== null && entry.sizeBytes !== null && size !== entry.sizeBytes) await reject(`${fmtBytes(size)} received, the catalog entry says ${fmtBytes(entry.sizeBytes ?? 0)}`);
+    const magic = await readMagic(this.p.partial, this.kind.magic.length);
+    if (magic !== this.kind.magic) await reject(`it does not start with ${JSON.stringify(this.kind.magic)} but with ${JSON.stringify(magic)}`);
     const sha = await this.hash(this.p.partial, size);
-    if (entry.sha256 !== null && sha !== entry.sha256) await reject(`its SHA-256 is ${sha}, the catalog entry says ${entry.sha256}`);
+    if (entry.sha256 !== null && sha !== entry.sha256) {
+      await reject(`its ${this.kind.hash.toUpperCase().replace('SHA', 'SHA-')} is ${sha}, the ${this.kind === GGUF_FILE ? 'catalog entry' : 'registry'} says ${entry.sha256}`);
+    }
     await fsp.rename(this.p.partial, this.p.final);
     await rmIfExists(this.p.state);
     return {
@@ -475,7 +498,7 @@ class Download {
   }
 
   private async hash(file: string, size: number): Promise<string> {
-    const h = createHash('sha256');
+    const h = createHash(this.kind.hash);
     let done = 0;
     const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
     const onAbort = () => stream.destroy(new Error('cancelled'));
@@ -589,11 +612,11 @@ async function fileSize(file: string): Promise<number | undefined> {
   }
 }
 
-async function readMagic(file: string): Promise<string> {
+async function readMagic(file: string, length: number): Promise<string> {
   const fh = await fsp.open(file, 'r');
   try {
-    const b = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(b, 0, 4, 0);
+    const b = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(b, 0, length, 0);
     return b.subarray(0, bytesRead).toString('latin1');
   } finally {
     await fh.close();

@@ -17,6 +17,8 @@ import type {
 import { assessFit, looksLikeQedNano, type PoolEstimate, type PoolState } from './fit';
 import { ModelError, looksLikeBinaryMissing, looksLikeContextOverflow, looksLikeOutOfMemory } from './errors';
 import { parseHostMessage } from './validate';
+import { backendName, planBackends } from './backends';
+import { resolveHookUrl } from './cuda';
 
 type NodeLlamaCpp = typeof import('node-llama-cpp');
 
@@ -47,9 +49,30 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+// CUDA downloaded on demand (src/model/cuda.ts): QED_NANO_CUDA_MAP maps "@node-llama-cpp/linux-x64-cuda" (and -ext,
+// or the win-x64 ones) to the copies in global storage. node-llama-cpp finds its CUDA binaries by importing those
+// names; this resolve hook, registered before node-llama-cpp is imported, answers them, so node-llama-cpp's own
+// files stay as shipped.
+let cudaMap: Record<string, string> = {};
+
+async function registerCudaHook(): Promise<void> {
+  const raw = process.env.QED_NANO_CUDA_MAP;
+  if (!raw) return;
+  try {
+    const map = JSON.parse(raw) as Record<string, string>;
+    const { register } = await import('node:module');
+    register(resolveHookUrl(), { data: { map } });
+    cudaMap = map;
+    log('info', `CUDA packages from global storage: ${Object.values(map).join(', ')}`);
+  } catch (err) {
+    log('warn', `the downloaded CUDA packages cannot be used (${errorMessage(err)}); run "QED-Nano: Enable CUDA Acceleration" again`);
+  }
+}
+
 async function loadLib(): Promise<NodeLlamaCpp> {
   if (lib) return lib;
   try {
+    await registerCudaHook();
     lib = await import('node-llama-cpp');
     return lib;
   } catch (err) {
@@ -82,7 +105,36 @@ async function checkFile(path: string): Promise<number> {
   return size;
 }
 
-async function getLlamaFor(L: NodeLlamaCpp, req: LoadRequest, threads: number): Promise<{ llama: Llama; fallback?: string }> {
+/** Whether node-llama-cpp can import this platform's CUDA prebuilt package (from global storage, or installed beside it). */
+function cudaPresent(): boolean {
+  const name = process.platform === 'win32' ? '@node-llama-cpp/win-x64-cuda' : '@node-llama-cpp/linux-x64-cuda';
+  if (Object.prototype.hasOwnProperty.call(cudaMap, name)) return true;
+  try {
+    import.meta.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why a GPU binary did not load, in words. node-llama-cpp throws NoBinaryFoundError (with no message) when it
+ * tested the prebuilt binary and it failed to load: for CUDA and Vulkan that means the driver or runtime the binary
+ * links against is missing.
+ */
+function backendFailure(binary: 'metal' | 'cuda' | 'vulkan' | false, err: unknown): string {
+  const first = errorMessage(err).split('\n')[0] || String(err);
+  if (!(err instanceof Error && err.name === 'NoBinaryFoundError') && first !== 'NoBinaryFoundError') return first;
+  if (binary === 'cuda') return 'its binary does not load here: the NVIDIA driver or the CUDA runtime is missing';
+  if (binary === 'vulkan') return 'its binary does not load here: no working Vulkan loader or driver';
+  return 'its binary does not load on this machine';
+}
+
+/**
+ * The Llama for a request, following planBackends (src/model/backends.ts): each attempt in order until one loads;
+ * `offload` says whether layers go to the GPU, `fallback` why the backend asked for (or the best one) is not used.
+ */
+async function getLlamaFor(L: NodeLlamaCpp, req: LoadRequest, threads: number): Promise<{ llama: Llama; offload: boolean; fallback?: string }> {
   const base = {
     build: 'never' as const, skipDownload: true, maxThreads: threads, progressLogs: false,
     logLevel: L.LlamaLogLevel.warn,
@@ -91,28 +143,31 @@ async function getLlamaFor(L: NodeLlamaCpp, req: LoadRequest, threads: number): 
       if (text) log(level === 'error' || level === 'fatal' ? 'error' : 'warn', `llama.cpp: ${text}`);
     },
   };
-  const cpu = async () => {
+  const { attempts, notes } = planBackends(req.gpu, { platform: process.platform, arch: process.arch, cudaPresent: cudaPresent() });
+  const reasons = [...notes];
+  for (const [i, attempt] of attempts.entries()) {
+    const last = i === attempts.length - 1;
+    const label = attempt.binary === false ? 'CPU' : attempt.binary === 'cuda' ? 'CUDA' : attempt.binary === 'metal' ? 'Metal' : 'Vulkan';
     try {
-      return await L.getLlama({ ...base, gpu: false });
+      const llama = await L.getLlama({ ...base, gpu: attempt.binary });
+      if (attempt.offload && llama.gpu === false) {
+        await llama.dispose().catch(() => undefined);
+        reasons.push(`The ${label} backend found no usable device.`);
+        continue;
+      }
+      // Auto on a machine without a GPU: say so only when it ends on the CPU; a backend that failed after being
+      // asked for (or CUDA, present but unusable) is always reported.
+      const report = req.gpu === 'off' ? [] : attempt.offload && req.gpu === 'auto' ? reasons.filter((r) => r.startsWith('The CUDA')) : reasons;
+      if (!attempt.offload && req.gpu !== 'off' && report.length === 0) report.push('No usable GPU backend was found on this machine.');
+      const fallback = report.length ? `${report.join(' ')} ${attempt.offload ? `${label} is used.` : 'The CPU is used.'}` : undefined;
+      if (fallback) log('warn', fallback);
+      return { llama, offload: attempt.offload, ...(fallback ? { fallback } : {}) };
     } catch (err) {
-      throw ModelError.binaryMissing(errorMessage(err));
+      if (last) throw ModelError.binaryMissing(errorMessage(err));
+      reasons.push(`The ${label} backend could not be used (${backendFailure(attempt.binary, err)}).`);
     }
-  };
-  if (req.gpu === 'off') return { llama: await cpu() };
-  try {
-    const llama = await L.getLlama({ ...base, gpu: req.gpu });
-    if (llama.gpu === false) {
-      const reason = req.gpu === 'auto'
-        ? 'No usable GPU backend was found on this machine (CUDA, Vulkan or Metal), so the CPU is used.'
-        : `The ${req.gpu} backend is not available, so the CPU is used.`;
-      return { llama, fallback: reason };
-    }
-    return { llama };
-  } catch (err) {
-    const reason = `The ${req.gpu === 'auto' ? 'GPU' : req.gpu} backend could not be used (${errorMessage(err).split('\n')[0]}), so the CPU is used.`;
-    log('warn', reason);
-    return { llama: await cpu(), fallback: reason };
   }
+  throw ModelError.binaryMissing(reasons.join(' '));
 }
 
 function sameLoad(a: LoadRequest, b: LoadRequest): boolean {
@@ -153,11 +208,10 @@ async function load(req: LoadRequest): Promise<ModelInfo> {
   const L = await loadLib();
   const cores = availableParallelism();
   const threads = req.threads > 0 ? Math.min(req.threads, cores) : cores;
-  const { llama, fallback } = await getLlamaFor(L, req, threads);
-  if (fallback) log('warn', fallback);
+  const { llama, offload, fallback } = await getLlamaFor(L, req, threads);
   let model: LlamaModel;
   try {
-    model = await llama.loadModel({ modelPath: req.modelPath, gpuLayers: llama.gpu === false ? 0 : 'auto' });
+    model = await llama.loadModel({ modelPath: req.modelPath, gpuLayers: offload ? 'auto' : 0 });
   } catch (err) {
     await llama.dispose().catch(() => undefined);
     const msg = errorMessage(err);
@@ -193,7 +247,7 @@ async function load(req: LoadRequest): Promise<ModelInfo> {
     quantization: quantizationOf(L, fileType, insights.dominantTensorType),
     trainContextSize: model.trainContextSize,
     contextSize: context.contextSize,
-    gpuType: llama.gpu === false ? 'cpu' : llama.gpu,
+    gpuType: backendName(offload, llama.gpu),
     ...(fallback ? { gpuFallbackReason: fallback } : {}),
     layersOffloaded: model.gpuLayers,
     totalLayers: insights.totalLayers,
@@ -328,7 +382,7 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
   } catch (err) {
     throw ModelError.corruptModel(req.modelPath, `reading the GGUF header failed: ${errorMessage(err)}`);
   }
-  const { llama, fallback } = await getLlamaFor(L, { modelPath: req.modelPath, gpu: req.gpu, threads: 1, contextSize: req.contextSize }, 1);
+  const { llama, offload, fallback } = await getLlamaFor(L, { modelPath: req.modelPath, gpu: req.gpu, threads: 1, contextSize: req.contextSize }, 1);
   try {
     let insights: Awaited<ReturnType<NodeLlamaCpp['GgufInsights']['from']>>;
     try {
@@ -353,7 +407,7 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
     const basenameMeta = str(general?.basename);
     const finetune = str((general as Record<string, unknown> | undefined)?.finetune); // written by llama.cpp's converter, not in the typings
     const architecture = String(general?.architecture ?? 'unknown');
-    const onGpu = llama.gpu !== false;
+    const onGpu = offload && llama.gpu !== false;
     const gpuLayers = onGpu ? insights.totalLayers : 0;
     // Unified memory (Apple silicon, some iGPUs): VRAM and RAM are one pool; counting both as free would double it
     const vram = onGpu ? await llama.getVramState() : undefined;
@@ -381,7 +435,7 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
     const trainContextSize = insights.trainContextSize ?? 4096;
     const fit = await assessFit({
       estimate: estimateFor(gpuLayers), pools, trainContextSize, requested: req.contextSize, maxAutoContextSize: req.maxContextSize,
-      backend: onGpu ? llama.gpu as 'cuda' | 'vulkan' | 'metal' : 'cpu',
+      backend: backendName(onGpu, llama.gpu),
       ...(onGpu ? {
         cpuAlternative: async () => {
           const cpu = await assessFit({ estimate: estimateFor(0), pools: [ramPool], trainContextSize, requested: req.contextSize, maxAutoContextSize: req.maxContextSize, backend: 'cpu' });
@@ -412,7 +466,7 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
       trainContextSize,
       layerCount: insights.totalLayers,
       hasChatTemplate: typeof meta?.tokenizer?.chat_template === 'string',
-      backend: onGpu ? llama.gpu as 'cuda' | 'vulkan' | 'metal' : 'cpu',
+      backend: backendName(onGpu, llama.gpu),
       ...(fallback ? { gpuFallbackReason: fallback } : {}),
       gpuLayers,
       contextSize: fit.contextSize,

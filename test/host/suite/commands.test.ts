@@ -20,6 +20,7 @@ const EXPECTED = [
   'qedNano.openExample',
   'qedNano.showModelInfo',
   'qedNano.setServerApiKey',
+  'qedNano.enableCuda',
 ];
 
 interface ContributedCommand { command: string; title: string }

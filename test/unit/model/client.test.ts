@@ -310,9 +310,21 @@ describe('model/client + worker: scripted and random GGUF fixtures', function ()
     assert.notEqual(c.info, undefined);
   });
 
+  it("gpu 'cuda' where CUDA cannot run: Vulkan or the CPU, and the reason names CUDA (planBackends order)", async function () {
+    const { client: c } = client();
+    const info = await c.ensureLoaded(loadRequest(fx.scripted, { gpu: 'cuda' }));
+    console.log(`      cuda: ${info.gpuType}${info.gpuFallbackReason ? `; reason: ${info.gpuFallbackReason}` : ''}`);
+    if (info.gpuType === 'cuda') this.skip(); // a machine where CUDA works: nothing falls back
+    assert.ok(info.gpuType === 'vulkan' || info.gpuType === 'cpu', info.gpuType);
+    assert.match(info.gpuFallbackReason ?? '', /CUDA/);
+    const r = await c.generate(userRequest(PROMPT, 200));
+    assert.equal(r.text, EXPECTED_TEXT);
+  });
+
   it("gpu 'auto' on a machine without a usable GPU falls back to the CPU with a reason (or uses a GPU), never fails", async () => {
     const { client: c } = client();
     const info = await c.ensureLoaded(loadRequest(fx.scripted, { gpu: 'auto' }));
+    console.log(`      auto: ${info.gpuType}${info.gpuFallbackReason ? `; reason: ${info.gpuFallbackReason}` : ''}`);
     if (info.gpuType === 'cpu') {
       assert.ok(info.gpuFallbackReason && info.gpuFallbackReason.length > 10, 'a reason is given');
       assert.equal(info.layersOffloaded, 0);

@@ -40,6 +40,7 @@ export class TestHttpServer {
   readonly requests: ServedRequest[] = [];
   private readonly files = new Map<string, Buffer>();
   private readonly modes = new Map<string, ServeMode>();
+  private readonly json = new Map<string, unknown>();
   private readonly sockets = new Set<import('node:net').Socket>();
   private server: http.Server | undefined;
   private port = 0;
@@ -48,6 +49,11 @@ export class TestHttpServer {
   addFile(name: string, data: Buffer, mode: ServeMode = {}): void {
     this.files.set(name, data);
     this.modes.set(name, mode);
+  }
+
+  /** Answers GET `pathname` (exactly as requested, percent-encoding kept) with this JSON (an npm registry document). */
+  addJson(pathname: string, value: unknown): void {
+    this.json.set(pathname, value);
   }
 
   setMode(name: string, mode: ServeMode): void {
@@ -85,6 +91,11 @@ export class TestHttpServer {
       path: url.pathname, range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined, status: 0, start: 0, bytes: 0, dropped: false,
     };
     this.requests.push(record);
+    if (this.json.has(url.pathname)) {
+      record.status = 200;
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(this.json.get(url.pathname)));
+      return;
+    }
     const redirect = /^\/redirect\/(.+)$/.exec(url.pathname);
     if (redirect) {
       record.status = 302;

@@ -1,0 +1,94 @@
+// The .vsix check (scripts/check-vsix.mjs) on small hand-made packages: a right one passes, and each kind of wrong
+// content is named (another platform's binary, another architecture, another prebuilt package, CUDA, a wrong
+// TargetPlatform, a missing addon). The real packages are checked by `npm test`'s platforms step.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { checkVsix } from '../../../scripts/check-vsix.mjs';
+
+/** A zip with stored (uncompressed) entries. */
+function zip(files: Record<string, Buffer | string>): Buffer {
+  const locals: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const [name, content] of Object.entries(files)) {
+    const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
+    const n = Buffer.from(name);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22); local.writeUInt16LE(n.length, 26);
+    const cd = Buffer.alloc(46);
+    cd.writeUInt32LE(0x02014b50, 0); cd.writeUInt16LE(20, 4); cd.writeUInt16LE(20, 6); cd.writeUInt32LE(crc, 16);
+    cd.writeUInt32LE(data.length, 20); cd.writeUInt32LE(data.length, 24); cd.writeUInt16LE(n.length, 28); cd.writeUInt32LE(offset, 42);
+    locals.push(local, n, data);
+    central.push(cd, n);
+    offset += 30 + n.length + data.length;
+  }
+  const cdBuf = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(central.length / 2, 8); end.writeUInt16LE(central.length / 2, 10);
+  end.writeUInt32LE(cdBuf.length, 12); end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cdBuf, end]);
+}
+
+function elf(machine: number): Buffer {
+  const b = Buffer.alloc(64); b.writeUInt32BE(0x7f454c46, 0); b[4] = 2; b[5] = 1; b.writeUInt16LE(machine, 18); return b;
+}
+function pe(machine: number): Buffer {
+  const b = Buffer.alloc(256); b[0] = 0x4d; b[1] = 0x5a; b.writeUInt32LE(0x80, 0x3c); b.writeUInt32LE(0x4550, 0x80);
+  b.writeUInt16LE(machine, 0x84); b.writeUInt16LE(0x20b, 0x98); return b;
+}
+
+const AARCH64 = 183;
+const X86_64 = 62;
+const base = (target: string, addon: Buffer): Record<string, Buffer | string> => ({
+  'extension.vsixmanifest': `<PackageManifest><Metadata><Identity Id="qed-nano" TargetPlatform="${target}"/></Metadata></PackageManifest>`,
+  'extension/package.json': JSON.stringify({ main: './dist/extension.js' }),
+  'extension/dist/extension.js': '// bundle',
+  'extension/dist/worker.mjs': '// worker',
+  'extension/media/icon.png': 'png',
+  'extension/node_modules/node-llama-cpp/package.json': '{"version":"3.21.1"}',
+  'extension/node_modules/node-llama-cpp/dist/index.js': '',
+  'extension/node_modules/@node-llama-cpp/linux-arm64/package.json': '{"version":"3.21.1"}',
+  'extension/node_modules/@node-llama-cpp/linux-arm64/dist/index.js': '',
+  'extension/node_modules/@node-llama-cpp/linux-arm64/bins/linux-arm64/_nlcBuildMetadata.json': '{}',
+  'extension/node_modules/@node-llama-cpp/linux-arm64/bins/linux-arm64/llama-addon.node': addon,
+});
+
+describe('platforms: the .vsix check', () => {
+  let dir: string;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-vsix-')); });
+  after(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+  const check = (files: Record<string, Buffer | string>, target = 'linux-arm64') => {
+    const f = path.join(dir, `${Math.random().toString(36).slice(2)}.vsix`);
+    fs.writeFileSync(f, zip(files));
+    return checkVsix(f, target, '3.21.1');
+  };
+
+  it('a right linux-arm64 package passes, its native file read as ELF AArch64', () => {
+    const r = check(base('linux-arm64', elf(AARCH64)));
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.formats, ['ELF AArch64']);
+    assert.equal(r.manifestTarget, 'linux-arm64');
+  });
+
+  it('names each wrong thing', () => {
+    const wrongArch = check(base('linux-arm64', elf(X86_64)));
+    assert.ok(wrongArch.problems.some((p) => /llama-addon\.node: ELF x86-64, not ELF AArch64/.test(p)), wrongArch.problems.join('\n'));
+    const windowsBinary = check({ ...base('linux-arm64', elf(AARCH64)), 'extension/node_modules/x/prebuilt.dll': pe(0x8664) });
+    assert.ok(windowsBinary.problems.some((p) => /prebuilt\.dll: PE32\+ x86-64/.test(p)), windowsBinary.problems.join('\n'));
+    const otherPackage = check({ ...base('linux-arm64', elf(AARCH64)), 'extension/node_modules/@node-llama-cpp/linux-x64/package.json': '{}' });
+    assert.ok(otherPackage.problems.some((p) => /another platform's prebuilt package: @node-llama-cpp\/linux-x64$/.test(p)), otherPackage.problems.join('\n'));
+    const cuda = check({ ...base('linux-arm64', elf(AARCH64)), 'extension/node_modules/node-llama-cpp/bins/_linux-x64-cuda.moved.txt': 'moved' });
+    assert.ok(cuda.problems.some((p) => /^CUDA/.test(p)), cuda.problems.join('\n'));
+    const target = check(base('linux-x64', elf(AARCH64)));
+    assert.ok(target.problems.some((p) => /TargetPlatform is linux-x64, not linux-arm64/.test(p)), target.problems.join('\n'));
+    const notNative = check(base('linux-arm64', Buffer.from('not a binary')));
+    assert.ok(notNative.problems.some((p) => /named like a native file but no ELF\/Mach-O\/PE header/.test(p)), notNative.problems.join('\n'));
+    const missing = check(base('linux-arm64', elf(AARCH64)), 'darwin-arm64');
+    assert.ok(missing.problems.some((p) => /missing: .*mac-arm64-metal\/bins\/mac-arm64-metal\/llama-addon\.node/.test(p)), missing.problems.join('\n'));
+  });
+});
