@@ -16,6 +16,7 @@ const EXPECTED = [
   'qedNano.selectModel',
   'qedNano.downloadModel',
   'qedNano.cancelDownload',
+  'qedNano.setHuggingFaceToken',
   'qedNano.openExample',
   'qedNano.showModelInfo',
 ];
