@@ -30,7 +30,7 @@ export interface NetOptions {
 export function proxyConfig(env: NodeJS.ProcessEnv = process.env, setting: { proxy?: string; noProxy?: readonly string[] } = {}): ProxyConfig {
   const pick = (...names: string[]) => names.map(n => env[n]?.trim()).find(v => v !== undefined && v !== '');
   const explicit = setting.proxy?.trim() || undefined;
-  const noProxy = [...(setting.noProxy ?? []), pick('NO_PROXY', 'no_proxy') ?? ''].map(s => s.trim()).filter(Boolean).join(',');
+  const noProxy = [...(setting.noProxy ?? []), pick('NO_PROXY', 'no_proxy') ?? ''].flatMap(s => s.split(/[\s,]+/)).filter(Boolean).join(',');
   const cfg: ProxyConfig = {};
   const httpProxy = explicit ?? pick('HTTP_PROXY', 'http_proxy');
   const httpsProxy = explicit ?? pick('HTTPS_PROXY', 'https_proxy') ?? httpProxy;
