@@ -76,7 +76,7 @@ const ID = { re: /^[a-z0-9][a-z0-9._-]*$/, expected: 'an id of lowercase letters
 const FILE_NAME = { re: /^(?!\.)[^/\\:*?"<>|\0]+\.gguf$/i, expected: 'a plain file name ending in ".gguf" (no folders)' };
 const SHA256 = { re: /^[0-9a-f]{64}$/, expected: 'null or 64 lowercase hex digits (a SHA-256)' };
 const URI = {
-  re: /^(?:https?:\/\/[^\s]+|hf:[^\s/#]+\/[^\s/#]+(?:\/[^\s#]+\.gguf)?(?:#[^\s#]+)?)$/i,
+  re: /^(?:https?:\/\/[^\s]+|hf:[^\s/#:]+\/[^\s/#:]+(?:\/[^\s#]+\.gguf)?(?:#[^\s#]+)?)$/i,
   expected: 'an http(s):// URL, hf:<user>/<repo>[#revision] or hf:<user>/<repo>/<file>.gguf[#revision]',
 };
 const HF_REPO_ONLY = /^hf:[^/#]+\/[^/#]+(?:#.*)?$/i;
