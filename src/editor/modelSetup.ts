@@ -9,7 +9,7 @@ import { CatalogError, defaultEntry, entryForUri, loadCatalog, type CatalogEntry
 import { downloadModel, findPartialDownload, type DownloadOptions, type DownloadProgress, type DownloadResult } from '../model/download';
 import { ModelError } from '../model/errors';
 import { ggufQuantizations, hubEndpoint, listRepoFiles, parseHfUri, type HubQuantization } from '../model/hub';
-import { proxyConfig, type NetOptions } from '../model/net';
+import { extensionProxyConfig, type NetOptions } from '../model/net';
 import type { FitReport } from '../model/protocol';
 import type { ModelService } from './modelService';
 import { configuredModelPath, loadRequest } from './settings';
@@ -144,7 +144,8 @@ export class ModelSetup implements vscode.Disposable {
     const endpoint = vscode.workspace.getConfiguration('qedNano').get<string>('huggingFaceEndpoint')?.trim();
     const token = (await this.context.secrets.get(HF_TOKEN_SECRET))?.trim();
     const http = vscode.workspace.getConfiguration('http');
-    const net: NetOptions = { proxy: proxyConfig(process.env, { proxy: http.get<string>('proxy') ?? '', noProxy: http.get<string[]>('noProxy') ?? [] }) };
+    const proxy = extensionProxyConfig(http.get<string>('proxySupport'), { proxy: http.get<string>('proxy') ?? '', noProxy: http.get<string[]>('noProxy') ?? [] });
+    const net: NetOptions = proxy ? { proxy } : {};
     return { hfEndpoint: hubEndpoint(endpoint), ...(token ? { hfToken: token } : {}), net };
   }
 

@@ -40,6 +40,16 @@ export function proxyConfig(env: NodeJS.ProcessEnv = process.env, setting: { pro
   return cfg;
 }
 
+/**
+ * Inside VS Code: its extension host patches Node's http/https (http.proxySupport "override", "fallback" or "on") and
+ * then itself routes every request by http.proxy, http.noProxy and the environment, replacing any agent we pass.
+ * Proxying again on top of that would send the proxy's own address through the proxy. So our own proxying (which the
+ * command line always uses) applies in the extension only when the user turned VS Code's off.
+ */
+export function extensionProxyConfig(proxySupport: string | undefined, setting: { proxy?: string; noProxy?: readonly string[] }, env: NodeJS.ProcessEnv = process.env): ProxyConfig | undefined {
+  return proxySupport === 'off' ? proxyConfig(env, setting) : undefined;
+}
+
 /** The proxy URL to use for `target`, or undefined to connect directly. */
 export function proxyFor(target: URL, cfg: ProxyConfig | undefined): URL | undefined {
   if (!cfg) return undefined;

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { downloadModel, downloadPaths, type DownloadOptions } from '../../../src/model/download';
 import { ModelError } from '../../../src/model/errors';
 import { ggufQuantizations, hubEndpoint, listRepoFiles, nextLink, parseHfUri, pickHubFile, quantizationOf, type HubFile } from '../../../src/model/hub';
-import { proxyConfig, proxyFor } from '../../../src/model/net';
+import { extensionProxyConfig, proxyConfig, proxyFor } from '../../../src/model/net';
 import { writeScriptedModel } from '../../fixtures/gguf';
 import { rejectionOf } from './helpers';
 import { TestHub } from './hubServer';
@@ -260,6 +260,10 @@ describe('model/hub: downloads resolved through the Hugging Face Hub API', funct
       assert.equal(proxyFor(new URL('https://x/y'), proxyConfig({ HTTPS_PROXY: 'p:1', NO_PROXY: '*' })), undefined);
       assert.equal(proxyFor(new URL('https://x/y'), proxyConfig({ HTTPS_PROXY: 'p:1' }))?.href, 'http://p:1/');
       assert.deepEqual(proxyConfig({}), {});
+      // in VS Code, its own proxy support (on by default) already routes our requests: no second proxy on top
+      assert.equal(extensionProxyConfig('override', { proxy: 'http://vscode:1' }, env), undefined);
+      assert.equal(extensionProxyConfig(undefined, { proxy: 'http://vscode:1' }, env), undefined);
+      assert.deepEqual(extensionProxyConfig('off', { proxy: 'http://vscode:1', noProxy: ['h'] }, {}), { httpProxy: 'http://vscode:1', httpsProxy: 'http://vscode:1', noProxy: 'h' });
     });
 
     it('http: the listing, the resolve and the CDN transfer all go through the forward proxy', async () => {
