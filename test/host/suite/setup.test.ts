@@ -122,10 +122,15 @@ suite('getting the model (first run, download, resume)', () => {
     base = await server.start('127.0.0.2');
     hubServer = new HubServer(HUB_REPO, HUB_FILE, fs.readFileSync(expectedFixture().modelPath), HUB_TOKEN, base);
     await cfg().update('huggingFaceEndpoint', await hubServer.start(), vscode.ConfigurationTarget.Global);
-    await cfg().update('modelCatalog', [{
-      id: 'test-hub-q4_k_m', displayName: 'QED-Nano test · Q4_K_M', uri: `hf:${HUB_REPO}`, fileName: null, sizeBytes: null, sha256: null,
-      quantization: 'Q4_K_M', default: true, recommended: { contextSize: 4096, temperature: 0.7, topP: 0.95, topK: 20 }, notes: 'loopback Hub',
-    }], vscode.ConfigurationTarget.Global);
+    // candidate repositories in order: the default entry's repository does not exist, the next one offering the same
+    // quantization is tried
+    const recommended = { contextSize: 4096, temperature: 0.7, topP: 0.95, topK: 20 };
+    await cfg().update('modelCatalog', [
+      { id: 'test-missing-q4_k_m', displayName: 'QED-Nano missing · Q4_K_M', uri: 'hf:nobody/missing-GGUF', fileName: null, sizeBytes: null, sha256: null,
+        quantization: 'Q4_K_M', default: true, recommended, notes: 'a repository the Hub does not have' },
+      { id: 'test-hub-q4_k_m', displayName: 'QED-Nano test · Q4_K_M', uri: `hf:${HUB_REPO}`, fileName: null, sizeBytes: null, sha256: null,
+        quantization: 'Q4_K_M', recommended, notes: 'loopback Hub' },
+    ], vscode.ConfigurationTarget.Global);
     fs.rmSync(path.join(qed.download().dir, HUB_FILE), { force: true });
     fs.rmSync(path.join(qed.download().dir, FILE), { force: true });
     fs.rmSync(path.join(qed.download().dir, `${FILE}.partial`), { force: true });
@@ -174,8 +179,12 @@ suite('getting the model (first run, download, resume)', () => {
     assert.equal(cfg().get<string>('modelPath'), downloaded, 'qedNano.modelPath does not point at the downloaded file');
     assert.deepEqual(fs.readFileSync(downloaded), fs.readFileSync(expected.modelPath), 'the downloaded file differs from the served one');
     assert.equal(qed.download().result?.verifiedBy, 'sha256', 'the download was not verified against the listed SHA-256');
-    // the listing, then the resolve URL (both with the token), then the CDN (without it)
+    // the missing default candidate, then the other repositories offering Q4_K_M in catalog order (the built-in
+    // Mungert/QED-Nano-GGUF, absent from this Hub, then the user's), the resolve URL (all with the token), then the
+    // CDN (without it)
     assert.deepEqual(hubServer.requests.map(q => [q.path, q.status, q.authorization]), [
+      ['/api/models/nobody/missing-GGUF/tree/main', 404, `Bearer ${HUB_TOKEN}`],
+      ['/api/models/Mungert/QED-Nano-GGUF/tree/main', 404, `Bearer ${HUB_TOKEN}`],
       [`/api/models/${HUB_REPO}/tree/main`, 200, `Bearer ${HUB_TOKEN}`], [`/${HUB_REPO}/resolve/main/${HUB_FILE}`, 302, `Bearer ${HUB_TOKEN}`],
     ]);
     assert.equal(server.requests.length, 1);
