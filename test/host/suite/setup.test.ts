@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  activateByMarkdown, expectedFixture, note, notificationText, openWorkspaceFile, screenshot, until, webviewText, workbenchClick, type ProveResult, type QedApi,
+  activateByMarkdown, expectedFixture, note, notificationText, openWorkspaceFile, screenshot, until, webviewText, workbenchClick, workbenchText, type ProveResult, type QedApi,
 } from './helpers';
 
 interface DownloadApi extends QedApi {
@@ -83,6 +83,8 @@ class HubServer {
           { type: 'file', oid: '1'.repeat(40), size: 20, path: 'README.md' },
           { type: 'file', oid: '2'.repeat(40), size: this.body.length, path: this.file,
             lfs: { oid: createHash('sha256').update(this.body).digest('hex'), size: this.body.length, pointerSize: 134 } },
+          { type: 'file', oid: '3'.repeat(40), size: 4_280_000_000, path: 'QED-Nano-test.Q8_0.gguf',
+            lfs: { oid: '4'.repeat(64), size: 4_280_000_000, pointerSize: 135 } },
         ]);
         return;
       }
@@ -211,6 +213,19 @@ suite('getting the model (first run, download, resume)', () => {
     await notificationText('Set Hugging Face Token');
     await screenshot('download-gated');
     await vscode.commands.executeCommand('qedNano.setHuggingFaceToken', { token: HUB_TOKEN });
+  });
+
+  test('Download Model… offers what the repositories really hold: each quantization with its file and listed size', async function () {
+    this.timeout(60_000);
+    const picking = vscode.commands.executeCommand<string | undefined>('qedNano.downloadModel');
+    const list = await workbenchText('.quick-input-widget', { contains: 'QED-Nano-test.Q8_0.gguf', timeoutMs: 30_000 });
+    assert.match(list, /Q4_K_M · 572 kB · QED-Nano-test\.Q4_K_M\.gguf/);
+    assert.match(list, /Q8_0 · 4\.0 GB · QED-Nano-test\.Q8_0\.gguf/);
+    assert.match(list, /nobody\/missing-GGUF: cannot be listed/);
+    note(`Download Model… list: ${list.replace(/\s+/g, ' ').slice(0, 400)}`);
+    await screenshot('download-pick');
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    assert.equal(await picking, undefined);
   });
 
   test('Show Model Info reports the header and the memory fit of the downloaded model', async function () {
