@@ -314,6 +314,8 @@ export class ModelSetup implements vscode.Disposable {
       let reported = 0;
       return downloadModel({
         entry, dir: this.modelsDir, signal: controller.signal, ...transfer,
+        // remembered before the transfer, so an interrupted download of a listed file is offered for resuming after a reload
+        onResolved: r => this.rememberResolved(entry, r.fileName),
         onProgress: p => {
           this.lastProgress = p;
           const pct = p.totalBytes ? (p.receivedBytes / p.totalBytes) * 100 : 0;
@@ -326,8 +328,6 @@ export class ModelSetup implements vscode.Disposable {
       });
     });
     this.lastResult = result;
-    const fileName = path.basename(result.path);
-    await this.rememberResolved(entry, fileName);
     this.output.info(`Downloaded ${entry.uri}${result.hub ? ` (${result.hub.repo} ${result.hub.revision} ${result.hub.path})` : ''} to ${result.path}: ${result.sizeBytes} bytes, sha256 ${result.sha256}, verified by ${result.verifiedBy}; ` +
       `${result.transferredBytes} bytes transferred, ${result.resumedFromBytes} kept from before, ${result.attempts} connection(s), ${Date.now() - started} ms.`);
     await vscode.workspace.getConfiguration('qedNano').update('modelPath', result.path, vscode.ConfigurationTarget.Global);

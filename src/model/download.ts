@@ -75,6 +75,8 @@ export interface DownloadOptions {
   hfToken?: string;
   /** Proxy and extra certificates. */
   net?: NetOptions;
+  /** Called once the file is known (for hf: URIs, after the listing), before any byte is fetched. */
+  onResolved?: (r: { fileName: string; url: string; sizeBytes: number | null; sha256: string | null }) => void | Promise<void>;
   /** Free bytes on the disk holding dir (default: fs.statfs). */
   freeBytes?: (dir: string) => Promise<number>;
   /** Free space to leave on the disk after the download (default 64 MiB). */
@@ -185,6 +187,7 @@ export async function downloadModel(opts: DownloadOptions): Promise<DownloadResu
   if (!/^[^/\\]+$/.test(fileName) || fileName.startsWith('.')) {
     throw ModelError.uriResolution(opts.entry.uri, `the file name ${JSON.stringify(fileName)} is not a plain file name`);
   }
+  await opts.onResolved?.({ fileName, url: resolved.url, sizeBytes: resolved.entry.sizeBytes, sha256: resolved.entry.sha256 });
   await fsp.mkdir(dir, { recursive: true });
   const p = downloadPaths(dir, fileName);
   const result = await withLock(p.lock, p.final, () => new Download({ ...opts, entry: resolved.entry }, resolved.url, p).run());

@@ -145,7 +145,9 @@ describe('model/hub: downloads resolved through the Hugging Face Hub API', funct
   });
 
   it('hf:user/repo + Q4_K_M: lists the tree, picks the file, follows the 302 to a CDN on another host, verifies the listed size and LFS SHA-256', async () => {
-    const r = await downloadModel(opts(`hf:${REPO}`, { quantization: 'q4_k_m', hfToken: 'hf_public_token' }));
+    const resolved: unknown[] = [];
+    const r = await downloadModel(opts(`hf:${REPO}`, { quantization: 'q4_k_m', hfToken: 'hf_public_token', onResolved: x => { resolved.push({ ...x, cdnRequestsSoFar: hub.cdn.requests.length }); } }));
+    assert.deepEqual(resolved, [{ fileName: Q4, url: `${hub.origin}/${REPO}/resolve/main/${Q4}`, sizeBytes: model.length, sha256: sha256(model), cdnRequestsSoFar: 0 }]);
     assert.equal(r.verifiedBy, 'sha256');
     assert.equal(r.sha256, sha256(model));
     assert.equal(r.sizeBytes, model.length);
