@@ -138,6 +138,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   register('qedNano.previewMath', () => showMathPreview(context, output, project));
   register('qedNano.downloadModel', a => setup.download(a && typeof a === 'object' ? a as DownloadArgs : {}));
   register('qedNano.cancelDownload', () => setup.cancelDownload());
+  register('qedNano.setHuggingFaceToken', a => setup.setToken(a && typeof a === 'object' && typeof (a as { token?: unknown }).token === 'string' ? { token: (a as { token: string }).token } : {}));
   register('qedNano.selectModel', a => setup.select(a && typeof a === 'object' ? a as { browse?: boolean; file?: string } : {}));
   register('qedNano.openExample', async (a: unknown) => {
     // The walkthrough's "prove your first theorem": a copy of an example as an untitled document, never the

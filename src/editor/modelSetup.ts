@@ -6,13 +6,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CatalogError, defaultEntry, entryForUri, loadCatalog, type CatalogEntry } from '../model/catalog';
-import { downloadModel, findPartialDownload, type DownloadProgress, type DownloadResult } from '../model/download';
+import { downloadModel, findPartialDownload, type DownloadOptions, type DownloadProgress, type DownloadResult } from '../model/download';
 import { ModelError } from '../model/errors';
+import { ggufQuantizations, hubEndpoint, listRepoFiles, parseHfUri, type HubQuantization } from '../model/hub';
+import { extensionProxyConfig, type NetOptions } from '../model/net';
 import type { FitReport } from '../model/protocol';
 import type { ModelService } from './modelService';
 import { configuredModelPath, loadRequest } from './settings';
 
 const NOT_NOW_KEY = 'qedNano.firstRun.notNow';
+/** SecretStorage key of the Hugging Face token (never a setting, never logged). */
+export const HF_TOKEN_SECRET = 'qedNano.huggingFaceToken';
+/** globalState: which installed file a catalog entry resolved to through the Hub listing (entry key → file name). */
+const RESOLVED_FILES_KEY = 'qedNano.download.resolvedFiles';
+const SET_TOKEN = 'Set Hugging Face Token…';
 const GiB = 1024 ** 3;
 
 export function formatBytes(n: number | null): string {
@@ -42,6 +49,8 @@ export interface DownloadArgs {
   /** A catalog entry's id (default: qedNano.modelDownloadUri when set, else the catalog's default entry). */
   entryId?: string;
   uri?: string;
+  /** With an hf:<user>/<repo> uri: the quantization to pick from its listing. */
+  quantization?: string;
   /** false: no confirmation question (the caller already asked, or a test). */
   confirm?: boolean;
 }
@@ -85,8 +94,11 @@ export class ModelSetup implements vscode.Disposable {
   downloadEntry(args: DownloadArgs = {}): CatalogEntry | undefined {
     const uri = args.uri ?? (args.entryId ? undefined : vscode.workspace.getConfiguration('qedNano').get<string>('modelDownloadUri')?.trim());
     if (uri) {
-      try { return entryForUri(uri); } catch (error) {
-        void vscode.window.showErrorMessage(`QED-Nano: ${(error as Error).message} Set qedNano.modelDownloadUri to an hf:user/repo/file.gguf or https://… address of a .gguf file.`);
+      try {
+        const e = entryForUri(uri);
+        return args.quantization ? { ...e, quantization: args.quantization } : e;
+      } catch (error) {
+        void vscode.window.showErrorMessage(`QED-Nano: ${(error as Error).message} Set qedNano.modelDownloadUri to an hf:user/repo, hf:user/repo/file.gguf or https://… address of a .gguf file.`);
         return undefined;
       }
     }
@@ -127,6 +139,99 @@ export class ModelSetup implements vscode.Disposable {
     return undefined;
   }
 
+  /** What the downloader needs besides the entry: the Hub endpoint, the token (SecretStorage), the proxy. */
+  async transferOptions(): Promise<Pick<DownloadOptions, 'hfEndpoint' | 'hfToken' | 'net'>> {
+    const endpoint = vscode.workspace.getConfiguration('qedNano').get<string>('huggingFaceEndpoint')?.trim();
+    const token = (await this.context.secrets.get(HF_TOKEN_SECRET))?.trim();
+    const http = vscode.workspace.getConfiguration('http');
+    const proxy = extensionProxyConfig(http.get<string>('proxySupport'), { proxy: http.get<string>('proxy') ?? '', noProxy: http.get<string[]>('noProxy') ?? [] });
+    const net: NetOptions = proxy ? { proxy } : {};
+    return { hfEndpoint: hubEndpoint(endpoint), ...(token ? { hfToken: token } : {}), net };
+  }
+
+  /** "QED-Nano: Set Hugging Face Token…": stored in VS Code's SecretStorage; an empty answer removes it. */
+  async setToken(args: { token?: string } = {}): Promise<boolean> {
+    const token = args.token ?? await vscode.window.showInputBox({
+      title: 'QED-Nano: Hugging Face token', password: true, ignoreFocusOut: true,
+      prompt: 'A read token from huggingface.co/settings/tokens, for gated or private model repositories. Stored in VS Code\'s secret storage; sent only to the Hugging Face endpoint. Leave empty to remove it.',
+      validateInput: v => v.trim() === '' || /^\S+$/.test(v.trim()) ? undefined : 'A token has no spaces.',
+    });
+    if (token === undefined) return false;
+    if (token.trim() === '') {
+      await this.context.secrets.delete(HF_TOKEN_SECRET);
+      void vscode.window.showInformationMessage('QED-Nano: the Hugging Face token was removed.');
+    } else {
+      await this.context.secrets.store(HF_TOKEN_SECRET, token.trim());
+      void vscode.window.showInformationMessage('QED-Nano: the Hugging Face token is stored in VS Code\'s secret storage.');
+    }
+    return true;
+  }
+
+  /** The quantizations a Hub repository holds, listed now (what Download Model… offers). */
+  async listQuantizations(uri: string): Promise<HubQuantization[]> {
+    const ref = parseHfUri(uri);
+    if (!ref) throw ModelError.uriResolution(uri, 'it is not an hf:<user>/<repo> URI');
+    const t = await this.transferOptions();
+    const files = await listRepoFiles({ repo: ref.repo, revision: ref.revision }, {
+      ...(t.hfEndpoint ? { endpoint: t.hfEndpoint } : {}), ...(t.hfToken ? { token: t.hfToken } : {}), ...(t.net ? { net: t.net } : {}),
+    });
+    return ggufQuantizations(files);
+  }
+
+  /**
+   * The Download Model… quick pick: for each Hub repository of the catalog (in catalog order), what it really holds
+   * (quantization, file, size), listed now; the catalog's other entries (https URLs, named files) as they are.
+   */
+  private async pickFromCatalog(catalog: CatalogEntry[], only?: CatalogEntry): Promise<CatalogEntry | undefined> {
+    type Item = vscode.QuickPickItem & { entry?: CatalogEntry };
+    const items: Item[] = [];
+    const repos = new Map<string, CatalogEntry[]>();
+    for (const e of only ? [only] : catalog) {
+      const ref = parseHfUri(e.uri);
+      if (ref && ref.file === undefined) {
+        const key = `hf:${ref.repo}${ref.revision === 'main' ? '' : `#${ref.revision}`}`;
+        const list = repos.get(key) ?? [];
+        if (list.length === 0) repos.set(key, list);
+        list.push(e);
+      } else {
+        items.push({ label: e.displayName, description: `${e.quantization} · ${formatBytes(e.sizeBytes)}`, detail: e.notes, entry: e });
+      }
+    }
+    const listed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'QED-Nano: listing the model repositories…' },
+      () => Promise.all([...repos.entries()].map(async ([uri, entries]) => {
+        try { return { uri, entries, quants: await this.listQuantizations(uri) }; } catch (error) { return { uri, entries, error: ModelError.from(error) }; }
+      })));
+    const repoItems: Item[] = [];
+    for (const r of listed) {
+      const ref = parseHfUri(r.uri)!;
+      repoItems.push({ label: ref.repo, kind: vscode.QuickPickItemKind.Separator });
+      if ('error' in r && r.error) {
+        this.output.warn(`Listing ${r.uri}: ${r.error.message}`);
+        repoItems.push({ label: `$(warning) ${ref.repo}: cannot be listed`, detail: r.error.message });
+        continue;
+      }
+      const quants = r.quants ?? [];
+      if (quants.length === 0) repoItems.push({ label: `$(warning) ${ref.repo} holds no GGUF file` });
+      // the catalog's quantizations first (in its order), then whatever else the repository holds
+      const rank = (q: HubQuantization) => { const i = r.entries.findIndex(e => e.quantization.toUpperCase() === q.quantization); return i < 0 ? r.entries.length : i; };
+      for (const q of [...quants].sort((a, b) => rank(a) - rank(b))) {
+        const known = r.entries.find(e => e.quantization.toUpperCase() === q.quantization);
+        const base = known ?? r.entries[0]!;
+        const fileUri = `hf:${ref.repo}/${q.path}${ref.revision === 'main' ? '' : `#${ref.revision}`}`;
+        repoItems.push({
+          label: known ? known.displayName : `${ref.repo.split('/')[1]} · ${q.quantization}`,
+          description: `${q.quantization} · ${formatBytes(q.sizeBytes)} · ${q.path}${q.parts.length > 0 ? ` · split into ${q.parts.length} files` : ''}`,
+          ...(known ? { detail: known.notes } : {}),
+          entry: { ...base, id: known?.id ?? `${base.id}-${q.quantization.toLowerCase()}`, displayName: known?.displayName ?? `${ref.repo} · ${q.quantization}`,
+            uri: fileUri, fileName: null, quantization: q.quantization, sizeBytes: q.sizeBytes, sha256: null },
+        });
+      }
+    }
+    const picked = await vscode.window.showQuickPick([...repoItems, ...(items.length > 0 ? [{ label: 'other sources', kind: vscode.QuickPickItemKind.Separator } as Item] : []), ...items],
+      { title: 'QED-Nano: download a model', placeHolder: `Sizes as the repositories list them; stored in ${this.modelsDir}` });
+    return picked?.entry;
+  }
+
   /** "QED-Nano: Download Model…": downloads (or resumes) a model, verifies it, and points qedNano.modelPath at it. */
   async download(args: DownloadArgs = {}): Promise<string | undefined> {
     if (this.downloading) {
@@ -134,20 +239,21 @@ export class ModelSetup implements vscode.Disposable {
       return undefined;
     }
     let entry = args.entryId || args.uri ? this.downloadEntry(args) : undefined;
+    const catalog = this.catalog();
     if (!entry) {
-      const catalog = this.catalog();
       if (!catalog) return undefined;
       const custom = vscode.workspace.getConfiguration('qedNano').get<string>('modelDownloadUri')?.trim();
       if (custom) entry = this.downloadEntry({ uri: custom });
-      else {
-        const picked = await vscode.window.showQuickPick(catalog.map(e => ({
-          label: e.displayName, description: `${e.quantization} · ${formatBytes(e.sizeBytes)}`, detail: e.notes, entry: e,
-        })), { title: 'QED-Nano: download a model', placeHolder: `Stored in ${this.modelsDir}` });
-        entry = picked?.entry;
-      }
+      else entry = await this.pickFromCatalog(catalog);
       if (!entry) return undefined;
     }
-    const partial = await findPartialDownload(this.modelsDir, entry.fileName).catch(() => undefined);
+    // a repository without a quantization to pick (qedNano.modelDownloadUri = hf:user/repo): list it and let the user choose
+    if (entry.quantization === 'any' && parseHfUri(entry.uri)?.file === undefined) {
+      entry = await this.pickFromCatalog([], entry);
+      if (!entry) return undefined;
+    }
+    const known = entry.fileName ?? this.resolvedFileName(entry);
+    const partial = known ? await findPartialDownload(this.modelsDir, known).catch(() => undefined) : undefined;
     if (args.confirm !== false) {
       const what = partial
         ? `Resume downloading ${entry.displayName} (${formatBytes(partial.bytes)} of ${formatBytes(partial.totalBytes ?? entry.sizeBytes)} already here)?`
@@ -155,50 +261,32 @@ export class ModelSetup implements vscode.Disposable {
       const go = partial ? 'Resume Download' : 'Download';
       if (await vscode.window.showInformationMessage(what, go) !== go) return undefined;
     }
+    // Candidate repositories in catalog order: when the entry's repository is missing or lacks the quantization, the
+    // catalog's other repositories offering the same quantization are tried before giving up.
+    const candidates = [entry, ...this.alternatives(entry, catalog ?? [])];
     const controller = new AbortController();
     this.downloading = controller;
     void vscode.commands.executeCommand('setContext', 'qedNano.downloading', true);
     this.lastProgress = undefined;
     const started = Date.now();
+    const skipped: string[] = [];
     try {
-      const result = await vscode.window.withProgress({
-        location: vscode.ProgressLocation.Notification, title: `QED-Nano: downloading ${entry.displayName}`, cancellable: true,
-      }, async (progress, token) => {
-        token.onCancellationRequested(() => controller.abort());
-        let reported = 0;
-        return downloadModel({
-          entry, dir: this.modelsDir, signal: controller.signal,
-          onProgress: p => {
-            this.lastProgress = p;
-            const pct = p.totalBytes ? (p.receivedBytes / p.totalBytes) * 100 : 0;
-            progress.report({ message: progressText(p), ...(p.phase === 'downloading' && pct > reported ? { increment: pct - reported } : {}) });
-            if (p.phase === 'downloading') reported = Math.max(reported, pct);
-            this.status.text = `$(cloud-download) QED-Nano ${progressText(p).split(' · ')[0]}`;
-            this.status.tooltip = `Downloading ${entry!.displayName}: ${progressText(p)}. Click to cancel (the download resumes where it stopped).`;
-            this.status.show();
-          },
-        });
-      });
-      this.lastResult = result;
-      this.output.info(`Downloaded ${entry.fileName} to ${result.path}: ${result.sizeBytes} bytes, sha256 ${result.sha256}, verified by ${result.verifiedBy}; ` +
-        `${result.transferredBytes} bytes transferred, ${result.resumedFromBytes} kept from before, ${result.attempts} connection(s), ${Date.now() - started} ms.`);
-      await vscode.workspace.getConfiguration('qedNano').update('modelPath', result.path, vscode.ConfigurationTarget.Global);
-      void vscode.window.showInformationMessage(`QED-Nano: ${entry.displayName} is ready (${result.alreadyPresent ? 'already downloaded' : `verified by ${result.verifiedBy === 'sha256' ? 'its SHA-256 checksum' : 'its size and GGUF header'}`}).`);
-      return result.path;
-    } catch (error) {
-      const e = error instanceof ModelError ? error : ModelError.from(error);
-      if (e.code === 'aborted') {
-        const kept = await findPartialDownload(this.modelsDir, entry.fileName).catch(() => undefined);
-        void vscode.window.showInformationMessage(`QED-Nano: download paused${kept ? ` with ${formatBytes(kept.bytes)} kept` : ''}. Download again to resume where it stopped.`, 'Resume')
-          .then(c => { if (c) void this.download({ ...this.argsFor(entry!), confirm: false }); });
-      } else {
-        this.output.error(`Download of ${entry.uri} failed: ${e.code}: ${e.message}`);
-        void vscode.window.showErrorMessage(`QED-Nano: ${e.message}`, 'Try Again', 'Open Settings').then(c => {
-          if (c === 'Try Again') void this.download({ ...this.argsFor(entry!), confirm: false });
-          if (c === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'qedNano.modelDownloadUri');
-        });
+      const transfer = await this.transferOptions();
+      for (let i = 0; ; i++) {
+        const candidate = candidates[i]!;
+        try {
+          return await this.downloadOne(candidate, transfer, controller, started);
+        } catch (error) {
+          const e = error instanceof ModelError ? error : ModelError.from(error);
+          if ((e.code === 'repoNotFound' || e.code === 'quantizationMissing') && i + 1 < candidates.length) {
+            this.output.warn(`${candidate.uri}: ${e.message} Trying ${candidates[i + 1]!.uri}.`);
+            skipped.push(e.message);
+            continue;
+          }
+          this.report(e, candidate, skipped);
+          return undefined;
+        }
       }
-      return undefined;
     } finally {
       this.downloading = undefined;
       void vscode.commands.executeCommand('setContext', 'qedNano.downloading', false);
@@ -206,9 +294,85 @@ export class ModelSetup implements vscode.Disposable {
     }
   }
 
+  private alternatives(entry: CatalogEntry, catalog: CatalogEntry[]): CatalogEntry[] {
+    const ref = parseHfUri(entry.uri);
+    if (!ref || ref.file !== undefined) return [];
+    const seen = new Set([ref.repo.toLowerCase()]);
+    return catalog.filter(e => {
+      const r = parseHfUri(e.uri);
+      if (!r || r.file !== undefined || e.quantization.toUpperCase() !== entry.quantization.toUpperCase() || seen.has(r.repo.toLowerCase())) return false;
+      seen.add(r.repo.toLowerCase());
+      return true;
+    });
+  }
+
+  private async downloadOne(entry: CatalogEntry, transfer: Pick<DownloadOptions, 'hfEndpoint' | 'hfToken' | 'net'>, controller: AbortController, started: number): Promise<string> {
+    const result = await vscode.window.withProgress({
+      location: vscode.ProgressLocation.Notification, title: `QED-Nano: downloading ${entry.displayName}`, cancellable: true,
+    }, async (progress, token) => {
+      token.onCancellationRequested(() => controller.abort());
+      let reported = 0;
+      return downloadModel({
+        entry, dir: this.modelsDir, signal: controller.signal, ...transfer,
+        // remembered before the transfer, so an interrupted download of a listed file is offered for resuming after a reload
+        onResolved: r => this.rememberResolved(entry, r.fileName),
+        onProgress: p => {
+          this.lastProgress = p;
+          const pct = p.totalBytes ? (p.receivedBytes / p.totalBytes) * 100 : 0;
+          progress.report({ message: progressText(p), ...(p.phase === 'downloading' && pct > reported ? { increment: pct - reported } : {}) });
+          if (p.phase === 'downloading') reported = Math.max(reported, pct);
+          this.status.text = `$(cloud-download) QED-Nano ${progressText(p).split(' · ')[0]}`;
+          this.status.tooltip = `Downloading ${entry.displayName}: ${progressText(p)}. Click to cancel (the download resumes where it stopped).`;
+          this.status.show();
+        },
+      });
+    });
+    this.lastResult = result;
+    this.output.info(`Downloaded ${entry.uri}${result.hub ? ` (${result.hub.repo} ${result.hub.revision} ${result.hub.path})` : ''} to ${result.path}: ${result.sizeBytes} bytes, sha256 ${result.sha256}, verified by ${result.verifiedBy}; ` +
+      `${result.transferredBytes} bytes transferred, ${result.resumedFromBytes} kept from before, ${result.attempts} connection(s), ${Date.now() - started} ms.`);
+    await vscode.workspace.getConfiguration('qedNano').update('modelPath', result.path, vscode.ConfigurationTarget.Global);
+    void vscode.window.showInformationMessage(`QED-Nano: ${entry.displayName} is ready (${result.alreadyPresent ? 'already downloaded' : `verified by ${result.verifiedBy === 'sha256' ? `its SHA-256 checksum${result.hub ? ` as ${result.hub.repo} lists it` : ''}` : 'its size and GGUF header'}`}).`);
+    return result.path;
+  }
+
+  /** Tells the user what failed and offers what helps: the token for gated/private repositories, retry, settings. */
+  private report(e: ModelError, entry: CatalogEntry, skipped: string[]): void {
+    if (e.code === 'aborted') {
+      const known = entry.fileName ?? this.resolvedFileName(entry);
+      void (known ? findPartialDownload(this.modelsDir, known).catch(() => undefined) : Promise.resolve(undefined)).then(kept =>
+        vscode.window.showInformationMessage(`QED-Nano: download paused${kept ? ` with ${formatBytes(kept.bytes)} kept` : ''}. Download again to resume where it stopped.`, 'Resume'))
+        .then(c => { if (c) void this.download({ ...this.argsFor(entry), confirm: false }); });
+      return;
+    }
+    this.output.error(`Download of ${entry.uri} failed: ${e.code}: ${e.message}`);
+    const before = skipped.length > 0 ? ` (Before that: ${skipped.join(' ')})` : '';
+    const buttons = e.code === 'hubAuth' || e.code === 'repoNotFound' ? [SET_TOKEN, 'Try Again'] : ['Try Again', 'Open Settings'];
+    void vscode.window.showErrorMessage(`QED-Nano: ${e.message}${before}`, ...buttons).then(async c => {
+      if (c === SET_TOKEN) { if (await this.setToken()) void this.download({ ...this.argsFor(entry), confirm: false }); }
+      if (c === 'Try Again') void this.download({ ...this.argsFor(entry), confirm: false });
+      if (c === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'qedNano.modelDownloadUri');
+    });
+  }
+
+  private resolvedKey(entry: CatalogEntry): string {
+    return `${entry.uri}|${entry.quantization.toUpperCase()}`;
+  }
+
+  /** The installed file an entry without a fileName resolved to last time (for resume offers and the ✓ in Select Model). */
+  resolvedFileName(entry: CatalogEntry): string | undefined {
+    return this.context.globalState.get<Record<string, string>>(RESOLVED_FILES_KEY)?.[this.resolvedKey(entry)];
+  }
+
+  private async rememberResolved(entry: CatalogEntry, fileName: string): Promise<void> {
+    const all = { ...this.context.globalState.get<Record<string, string>>(RESOLVED_FILES_KEY) ?? {} };
+    all[this.resolvedKey(entry)] = fileName;
+    await this.context.globalState.update(RESOLVED_FILES_KEY, all);
+  }
+
   /** How to ask for this entry again: by catalog id (keeps its size and checksum), or by URI for a custom one. */
   private argsFor(entry: CatalogEntry): DownloadArgs {
-    return entry.id.startsWith('custom-') ? { uri: entry.uri } : { entryId: entry.id };
+    return entry.id.startsWith('custom-') || (this.catalog() ?? []).every(e => e.id !== entry.id || e.uri !== entry.uri)
+      ? { uri: entry.uri, quantization: entry.quantization } : { entryId: entry.id };
   }
 
   cancelDownload(): boolean {
@@ -224,7 +388,9 @@ export class ModelSetup implements vscode.Disposable {
     const entries = [...(catalog ?? [])];
     if (custom) { try { entries.push(entryForUri(custom)); } catch { /* reported when used */ } }
     for (const e of entries) {
-      const partial = await findPartialDownload(this.modelsDir, e.fileName).catch(() => undefined);
+      const known = e.fileName ?? this.resolvedFileName(e);
+      if (!known) continue;
+      const partial = await findPartialDownload(this.modelsDir, known).catch(() => undefined);
       if (!partial || this.downloading) continue;
       const choice = await vscode.window.showInformationMessage(
         `QED-Nano: the download of ${e.displayName} was interrupted (${formatBytes(partial.bytes)} of ${formatBytes(partial.totalBytes ?? e.sizeBytes)}).`, 'Resume Download', 'Not Now');
@@ -242,8 +408,9 @@ export class ModelSetup implements vscode.Disposable {
       const downloaded = new Set(fs.existsSync(this.modelsDir) ? fs.readdirSync(this.modelsDir).filter(f => f.endsWith('.gguf')) : []);
       type Item = vscode.QuickPickItem & { run: () => Promise<string | undefined> };
       const items: Item[] = catalog.map(e => {
-        const file = path.join(this.modelsDir, e.fileName);
-        const have = downloaded.has(e.fileName);
+        const name = e.fileName ?? this.resolvedFileName(e);
+        const file = name ? path.join(this.modelsDir, name) : '';
+        const have = name !== undefined && downloaded.has(name);
         return {
           label: `${have ? '$(check)' : '$(cloud-download)'} ${e.displayName}`,
           description: `${e.quantization} · ${formatBytes(e.sizeBytes)}${have ? ' · downloaded' : ''}${current === file ? ' · in use' : ''}`,
@@ -252,7 +419,7 @@ export class ModelSetup implements vscode.Disposable {
         };
       });
       for (const f of downloaded) {
-        if (catalog.some(e => e.fileName === f)) continue;
+        if (catalog.some(e => (e.fileName ?? this.resolvedFileName(e)) === f)) continue;
         const file = path.join(this.modelsDir, f);
         items.push({ label: `$(file) ${f}`, description: `downloaded${current === file ? ' · in use' : ''}`, run: () => this.useModelFile(file) });
       }

@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import builtinJson from '../../models/catalog.json';
 import { describeJsonValue, FieldChecker, parseJsonText } from './jsonFields';
 
-export const CATALOG_SCHEMA = 'qed-nano-catalog/1';
+export const CATALOG_SCHEMA = 'qed-nano-catalog/2';
+/** Still read: version 1 is version 2 without repository-only URIs (every entry named its file). */
+const CATALOG_SCHEMA_V1 = 'qed-nano-catalog/1';
 
 export interface RecommendedSettings {
   contextSize: number;
@@ -18,10 +20,13 @@ export interface CatalogEntry {
   /** Stable key: settings and merges refer to an entry by it. Lowercase letters, digits, '.', '_' and '-'. */
   id: string;
   displayName: string;
-  /** hf:<user>/<repo>/<path>.gguf[#branch], or an http(s):// URL of the .gguf file. */
+  /**
+   * hf:<user>/<repo>[#revision]: the repository's file of `quantization`, found in its Hub listing at download time;
+   * hf:<user>/<repo>/<path>.gguf[#revision]: that file (still checked against the listing); or an http(s):// URL.
+   */
   uri: string;
-  /** Name of the installed file in the download directory; a plain file name ending in .gguf. */
-  fileName: string;
+  /** Name of the installed file in the download directory (a plain name ending in .gguf); null: the Hub file's own name. */
+  fileName: string | null;
   /**
    * Exact when sha256 is set (then it is verified); otherwise an estimate for display and the disk-space check (the
    * server's length is what the download checks). null = unknown (custom URIs).
@@ -29,7 +34,7 @@ export interface CatalogEntry {
   sizeBytes: number | null;
   /** Lowercase hex SHA-256 of the whole file, or null when not known (then only size and GGUF magic are checked). */
   sha256: string | null;
-  /** The GGUF file type, e.g. "Q4_K_M"; for display. */
+  /** The GGUF file type, e.g. "Q4_K_M": for an hf:<user>/<repo> URI, the file picked from the listing by its name. */
   quantization: string;
   recommended: RecommendedSettings;
   /** The entry offered first; exactly one entry of a merged catalog is the default. */
@@ -71,9 +76,10 @@ const ID = { re: /^[a-z0-9][a-z0-9._-]*$/, expected: 'an id of lowercase letters
 const FILE_NAME = { re: /^(?!\.)[^/\\:*?"<>|\0]+\.gguf$/i, expected: 'a plain file name ending in ".gguf" (no folders)' };
 const SHA256 = { re: /^[0-9a-f]{64}$/, expected: 'null or 64 lowercase hex digits (a SHA-256)' };
 const URI = {
-  re: /^(?:https?:\/\/[^\s]+|hf:[^\s/]+\/[^\s/]+\/[^\s#]+\.gguf(?:#[^\s]+)?)$/i,
-  expected: 'an http(s):// URL or hf:<user>/<repo>/<file>.gguf[#branch]',
+  re: /^(?:https?:\/\/[^\s]+|hf:[^\s/#:]+\/[^\s/#:]+(?:\/[^\s#]+\.gguf)?(?:#[^\s#]+)?)$/i,
+  expected: 'an http(s):// URL, hf:<user>/<repo>[#revision] or hf:<user>/<repo>/<file>.gguf[#revision]',
 };
+const HF_REPO_ONLY = /^hf:[^/#]+\/[^/#]+(?:#.*)?$/i;
 const ENTRY_KEYS = ['id', 'displayName', 'uri', 'fileName', 'sizeBytes', 'sha256', 'quantization', 'recommended', 'default', 'notes'];
 
 /** Validates one entry; field names in errors are e.g. `models[2].recommended.topP`. */
@@ -93,7 +99,7 @@ export function validateEntry(raw: unknown, field: string, source: string): Cata
     id: v.str(o, 'id', field, ID),
     displayName: v.str(o, 'displayName', field),
     uri: v.str(o, 'uri', field, URI),
-    fileName: v.str(o, 'fileName', field, FILE_NAME),
+    fileName: o.fileName === null || (o.fileName === undefined && typeof o.uri === 'string' && HF_REPO_ONLY.test(o.uri)) ? null : v.str(o, 'fileName', field, FILE_NAME),
     sizeBytes: o.sizeBytes === null ? null : v.num(o, 'sizeBytes', field, { int: true, min: 1 }),
     sha256: sha as string | null,
     quantization: v.str(o, 'quantization', field),
@@ -119,13 +125,16 @@ export function validateCatalog(raw: unknown, source: string): CatalogEntry[] {
     list = raw;
   } else {
     const o = v.obj(raw, '(root)');
-    if (o.schema !== CATALOG_SCHEMA) {
-      throw new CatalogError('schema', `${source}: field "schema" must be ${JSON.stringify(CATALOG_SCHEMA)}, but it is ${o.schema === undefined ? 'missing' : describeJsonValue(o.schema)}.`);
+    if (o.schema !== CATALOG_SCHEMA && o.schema !== CATALOG_SCHEMA_V1) {
+      throw new CatalogError('schema', `${source}: field "schema" must be ${JSON.stringify(CATALOG_SCHEMA)} (or the older ${JSON.stringify(CATALOG_SCHEMA_V1)}), but it is ${o.schema === undefined ? 'missing' : describeJsonValue(o.schema)}.`);
     }
     list = o.models;
     if (!Array.isArray(list)) v.fail('models', 'an array', list);
   }
   const entries = (list as unknown[]).map((e, i) => validateEntry(e, `models[${i}]`, source));
+  if (!Array.isArray(raw) && (raw as Obj).schema === CATALOG_SCHEMA_V1) {
+    entries.forEach((e, i) => { if (e.fileName === null) v.fail(`models[${i}].fileName`, `a file name (${CATALOG_SCHEMA_V1} entries name their file)`, null); });
+  }
   checkUnique(entries, source);
   const defaults = entries.filter(e => e.default);
   if (defaults.length > 1) {
@@ -142,6 +151,7 @@ function checkUnique(entries: CatalogEntry[], source: string): void {
     if (prev !== undefined) throw new CatalogError(`models[${i}].id`, `${source}: field "models[${i}].id" repeats the id ${JSON.stringify(e.id)} of models[${prev}].`);
     ids.set(e.id, i);
     // case-insensitive: two entries must never share one file on Windows or macOS
+    if (e.fileName === null) return; // named by the Hub's listing at download time
     const other = files.get(e.fileName.toLowerCase());
     if (other !== undefined) {
       throw new CatalogError(`models[${i}].fileName`, `${source}: entries ${JSON.stringify(other)} and ${JSON.stringify(e.id)} have the same fileName ${JSON.stringify(e.fileName)}.`);
@@ -220,6 +230,15 @@ export function defaultEntry(catalog: CatalogEntry[]): CatalogEntry {
 export function entryForUri(uri: string, fallback: RecommendedSettings = builtinCatalog()[0]!.recommended): CatalogEntry {
   const trimmed = uri.trim();
   if (!URI.re.test(trimmed)) throw new CatalogError('uri', `The download URI ${JSON.stringify(trimmed)} must be ${URI.expected}.`);
+  if (HF_REPO_ONLY.test(trimmed)) {
+    // a repository: its files are listed at download time and the user picks one
+    const repo = trimmed.slice(3).split('#')[0]!;
+    return {
+      id: `custom-${repo.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}`, displayName: repo, uri: trimmed, fileName: null, sizeBytes: null, sha256: null,
+      quantization: 'any', recommended: { ...fallback },
+      notes: 'Custom repository (qedNano.modelDownloadUri): its GGUF files are listed from the Hugging Face Hub to choose from.',
+    };
+  }
   const pathPart = trimmed.startsWith('hf:') ? trimmed.slice(3).split('#')[0]! : new URL(trimmed).pathname;
   const last = decodeURIComponent(pathPart.split('/').pop() ?? '');
   if (!FILE_NAME.re.test(last)) {
@@ -234,6 +253,8 @@ export function entryForUri(uri: string, fallback: RecommendedSettings = builtin
     sha256: null,
     quantization: /(?:^|[-_.])((?:I?Q\d[A-Z0-9_]*)|F16|BF16|F32)\.gguf$/i.exec(last)?.[1]?.toUpperCase() ?? 'unknown',
     recommended: { ...fallback },
-    notes: 'Custom download URI (qedNano.modelDownloadUri): size and checksum not known in advance.',
+    notes: trimmed.startsWith('hf:')
+      ? 'Custom download URI (qedNano.modelDownloadUri): size and SHA-256 come from the Hugging Face Hub listing.'
+      : 'Custom download URI (qedNano.modelDownloadUri): size and checksum not known in advance.',
   };
 }

@@ -19,13 +19,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { CatalogEntry } from './catalog';
 import { ModelError, fmtBytes } from './errors';
+import { authHeaders, DEFAULT_HF_ENDPOINT, hubEndpoint, listRepoFiles, parseHfUri, pickHubFile, resolveUrl } from './hub';
+import { get, type NetOptions } from './net';
 
-export const HF_ENDPOINT = 'https://huggingface.co';
+export const HF_ENDPOINT = DEFAULT_HF_ENDPOINT;
 
 export type DownloadPhase = 'connecting' | 'downloading' | 'verifying';
 
@@ -48,8 +49,12 @@ export interface DownloadProgress {
 }
 
 export interface DownloadOptions {
-  /** What to download (a catalog entry, or entryForUri(...) for a custom URI). */
-  entry: Pick<CatalogEntry, 'uri' | 'fileName' | 'sizeBytes' | 'sha256'>;
+  /**
+   * What to download (a catalog entry, or entryForUri(...) for a custom URI). An hf: URI is resolved through the Hub's
+   * file listing: hf:user/repo picks the file of `quantization`, hf:user/repo/file names it; either way the listed
+   * size and SHA-256 are what the bytes are verified against. fileName null: the listed file's own name.
+   */
+  entry: Pick<CatalogEntry, 'uri' | 'fileName' | 'sizeBytes' | 'sha256'> & { quantization?: string };
   /** The directory the model is installed into (the extension's global storage); created if missing. */
   dir: string;
   signal?: AbortSignal;
@@ -64,8 +69,14 @@ export interface DownloadOptions {
   stallTimeoutMs?: number;
   /** Least time between two 'downloading' progress events (default 200 ms; 0 = every chunk). */
   progressIntervalMs?: number;
-  /** Where hf: URIs point (default https://huggingface.co); tests point it at a local server. */
+  /** Where hf: URIs point (default: HF_ENDPOINT from the environment, else https://huggingface.co); tests point it at a local server. */
   hfEndpoint?: string;
+  /** A Hugging Face token for gated or private repositories: sent only to the endpoint's host. */
+  hfToken?: string;
+  /** Proxy and extra certificates. */
+  net?: NetOptions;
+  /** Called once the file is known (for hf: URIs, after the listing), before any byte is fetched. */
+  onResolved?: (r: { fileName: string; url: string; sizeBytes: number | null; sha256: string | null }) => void | Promise<void>;
   /** Free bytes on the disk holding dir (default: fs.statfs). */
   freeBytes?: (dir: string) => Promise<number>;
   /** Free space to leave on the disk after the download (default 64 MiB). */
@@ -107,6 +118,8 @@ export interface DownloadResult {
   restartedFromZero: boolean;
   /** The URL the file came from, after resolving hf: (before redirects). */
   url: string;
+  /** For an hf: URI: the repository, revision and path the Hub listing resolved it to. */
+  hub?: { repo: string; revision: string; path: string };
 }
 
 export interface PartialDownload {
@@ -131,7 +144,8 @@ export function downloadPaths(dir: string, fileName: string): { final: string; p
 }
 
 /** hf:<user>/<repo>/<path/to/file.gguf>[#branch] → <endpoint>/<user>/<repo>/resolve/<branch>/<path>; http(s) URLs as they are. */
-export function resolveDownloadUrl(uri: string, hfEndpoint = HF_ENDPOINT): string {
+export function resolveDownloadUrl(uri: string, hfEndpointOption?: string): string {
+  const hfEndpoint = hubEndpoint(hfEndpointOption);
   const u = uri.trim();
   if (/^https?:\/\//i.test(u)) {
     try {
@@ -182,14 +196,44 @@ export async function discardPartialDownload(dir: string, fileName: string): Pro
  * 'uriResolution', 'busy' (another download of this file is running).
  */
 export async function downloadModel(opts: DownloadOptions): Promise<DownloadResult> {
-  const { entry, dir } = opts;
-  if (!/^[^/\\]+$/.test(entry.fileName) || entry.fileName.startsWith('.')) {
-    throw ModelError.uriResolution(entry.uri, `the file name ${JSON.stringify(entry.fileName)} is not a plain file name`);
+  const { dir } = opts;
+  const resolved = await resolveEntry(opts);
+  const fileName = resolved.entry.fileName;
+  if (!/^[^/\\]+$/.test(fileName) || fileName.startsWith('.')) {
+    throw ModelError.uriResolution(opts.entry.uri, `the file name ${JSON.stringify(fileName)} is not a plain file name`);
   }
-  const url = resolveDownloadUrl(entry.uri, opts.hfEndpoint);
+  await opts.onResolved?.({ fileName, url: resolved.url, sizeBytes: resolved.entry.sizeBytes, sha256: resolved.entry.sha256 });
   await fsp.mkdir(dir, { recursive: true });
-  const p = downloadPaths(dir, entry.fileName);
-  return withLock(p.lock, p.final, () => new Download(opts, url, p).run());
+  const p = downloadPaths(dir, fileName);
+  const result = await withLock(p.lock, p.final, () => new Download({ ...opts, entry: resolved.entry }, resolved.url, p).run());
+  return resolved.hub ? { ...result, hub: resolved.hub } : result;
+}
+
+type ResolvedEntry = Pick<CatalogEntry, 'uri' | 'sizeBytes' | 'sha256'> & { fileName: string };
+
+/**
+ * hf: URIs through the Hub's listing (the file, its size and SHA-256 as the Hub states them); http(s) URLs as they
+ * are. A checksum the catalog pins must agree with the listing's: if the Hub now holds other bytes, nothing is fetched.
+ */
+export async function resolveEntry(opts: DownloadOptions): Promise<{ entry: ResolvedEntry; url: string; hub?: { repo: string; revision: string; path: string } }> {
+  const { entry } = opts;
+  const ref = parseHfUri(entry.uri);
+  if (!ref) {
+    const url = resolveDownloadUrl(entry.uri, opts.hfEndpoint);
+    const fileName = entry.fileName ?? decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+    return { entry: { ...entry, fileName }, url };
+  }
+  const endpoint = hubEndpoint(opts.hfEndpoint);
+  const files = await listRepoFiles(ref, { endpoint, ...(opts.hfToken ? { token: opts.hfToken } : {}), ...(opts.net ? { net: opts.net } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  const file = pickHubFile(ref, files, entry.quantization);
+  if (entry.sha256 !== null && file.sha256 !== null && entry.sha256 !== file.sha256) {
+    throw ModelError.checksumMismatch(entry.fileName ?? file.path, `the catalog pins SHA-256 ${entry.sha256}, but ${ref.repo} lists ${file.sha256} for ${file.path}`, false);
+  }
+  return {
+    entry: { uri: entry.uri, fileName: entry.fileName ?? file.path.split('/').pop()!, sizeBytes: file.size, sha256: file.sha256 ?? entry.sha256 },
+    url: resolveUrl(endpoint, ref.repo, ref.revision, file.path),
+    hub: { repo: ref.repo, revision: ref.revision, path: file.path },
+  };
 }
 
 // ---------------------------------------------------------------- implementation
@@ -208,7 +252,7 @@ class Download {
   private readonly kind: DownloadKind;
   private samples: { t: number; bytes: number }[] = [];
 
-  constructor(private readonly opts: DownloadOptions, private readonly url: string, private readonly p: ReturnType<typeof downloadPaths>) {
+  constructor(private readonly opts: DownloadOptions & { entry: ResolvedEntry }, private readonly url: string, private readonly p: ReturnType<typeof downloadPaths>) {
     this.retries = opts.retries ?? 5;
     this.progressIntervalMs = opts.progressIntervalMs ?? 200;
     this.kind = opts.kind ?? GGUF_FILE;
@@ -287,7 +331,8 @@ class Download {
   private async transfer(have: number, prev: ResumeState | null): Promise<{ have: number; state: ResumeState; complete: boolean }> {
     const { entry } = this.opts;
     this.emit('connecting', have, prev?.totalBytes ?? null, true);
-    const headers: Record<string, string> = { 'User-Agent': 'qed-nano-vscode', 'Accept-Encoding': 'identity', ...this.opts.headers };
+    const headers: Record<string, string> = { 'User-Agent': 'qed-nano-vscode', 'Accept-Encoding': 'identity', ...this.opts.headers,
+      ...authHeaders(this.url, hubEndpoint(this.opts.hfEndpoint), this.opts.hfToken) };
     if (have > 0) {
       headers.Range = `bytes=${have}-`;
       // the server must answer 200 (the whole file) rather than a range of a file that changed since
@@ -418,11 +463,10 @@ class Download {
       const go = (target: string, hdrs: Record<string, string>, hops: number) => {
         let u: URL;
         try { u = new URL(target); } catch { reject(new TransferError(`the server redirected to an invalid URL ${target}`, false)); return; }
-        const mod = u.protocol === 'https:' ? https : u.protocol === 'http:' ? http : undefined;
-        if (!mod) { cleanup(); reject(new TransferError(`the server redirected to an unsupported URL ${u.href}`, false)); return; }
+        if (u.protocol !== 'https:' && u.protocol !== 'http:') { cleanup(); reject(new TransferError(`the server redirected to an unsupported URL ${u.href}`, false)); return; }
         armStall();
-        // the default agent on purpose: VS Code's extension host patches it to honour the user's proxy settings
-        const req = mod.get(u, { headers: hdrs });
+        let req: http.ClientRequest;
+        try { req = get(u, hdrs, this.opts.net); } catch (err) { cleanup(); reject(new TransferError((err as Error).message, false)); return; }
         current = req;
         req.on('response', res => {
           armStall();

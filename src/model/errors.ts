@@ -6,6 +6,7 @@ const CODES: readonly ModelErrorCode[] = [
   'modelMissing', 'notGguf', 'corruptModel', 'binaryMissing', 'outOfMemory', 'contextOverflow',
   'workerCrashed', 'notLoaded', 'aborted', 'busy', 'internal', 'downloadFailed', 'checksumMismatch', 'diskFull', 'uriResolution',
   'serverUnreachable', 'serverAuth', 'serverModelNotFound', 'serverBusy', 'serverError', 'serverStalled', 'serverProtocol',
+  'repoNotFound', 'quantizationMissing', 'hubAuth',
 ];
 
 export function isModelErrorCode(value: unknown): value is ModelErrorCode {
@@ -128,6 +129,27 @@ export class ModelError extends Error {
   static uriResolution(uri: string, why: string): ModelError {
     return new ModelError('uriResolution',
       `Cannot download from "${uri}": ${why}. Use an https:// URL of a .gguf file, or hf:<user>/<repo>/<file>.gguf (optionally #<branch>).`);
+  }
+
+  /** The Hub has no such repository (or revision), or it is private and no token that may read it was sent. */
+  static repoNotFound(repo: string, revision: string, withToken: boolean): ModelError {
+    return new ModelError('repoNotFound',
+      `The Hugging Face repository ${repo} (revision ${revision}) was not found. Check its name in the model catalog or qedNano.modelDownloadUri` +
+      (withToken ? '; your Hugging Face token may also lack access to it.' : '; if it is private, set a token with "QED-Nano: Set Hugging Face Token…".'));
+  }
+
+  /** The repository is gated or private: a token is needed (or the one sent was refused). */
+  static hubAuth(repo: string, status: number, withToken: boolean): ModelError {
+    return new ModelError('hubAuth', withToken
+      ? `The Hugging Face repository ${repo} refused your token (HTTP ${status}). Accept the repository's conditions on its page, or set another token with "QED-Nano: Set Hugging Face Token…".`
+      : `The Hugging Face repository ${repo} is gated or private (HTTP ${status}). Accept its conditions on its page, then set a token with "QED-Nano: Set Hugging Face Token…".`);
+  }
+
+  /** The repository holds no GGUF file of the requested quantization; `available` lists what it does hold. */
+  static quantizationMissing(repo: string, quantization: string, available: readonly string[]): ModelError {
+    return new ModelError('quantizationMissing',
+      `The Hugging Face repository ${repo} has no ${quantization} GGUF file. ` +
+      (available.length > 0 ? `It holds: ${available.join(', ')}. Choose one of those with "QED-Nano: Download Model…".` : 'It holds no .gguf file at all: choose another repository.'));
   }
 
   static downloadInProgress(file: string): ModelError {

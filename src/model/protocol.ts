@@ -160,6 +160,9 @@ export interface FitReport {
 /** The error kinds a user can act on; see errors.ts for the messages. */
 export type ModelErrorCode =
   | 'modelMissing'
+  | 'repoNotFound'
+  | 'quantizationMissing'
+  | 'hubAuth'
   | 'notGguf'
   | 'corruptModel'
   | 'binaryMissing'

@@ -17,6 +17,7 @@ const EXPECTED = [
   'qedNano.selectModel',
   'qedNano.downloadModel',
   'qedNano.cancelDownload',
+  'qedNano.setHuggingFaceToken',
   'qedNano.openExample',
   'qedNano.showModelInfo',
   'qedNano.setServerApiKey',

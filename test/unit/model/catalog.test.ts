@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import {
   CatalogError, builtinCatalog, defaultEntry, entryForUri, loadCatalog, mergeCatalogs, parseCatalog, validateCatalog, type CatalogEntry,
 } from '../../../src/model/catalog';
-import { resolveDownloadUrl } from '../../../src/model/download';
+import { parseHfUri } from '../../../src/model/hub';
 
 const good = (): Record<string, unknown> => ({
   id: 'mine-q5', displayName: 'Mine Q5', uri: 'https://example.org/m/mine-Q5_K_M.gguf', fileName: 'mine-Q5_K_M.gguf',
@@ -20,21 +20,27 @@ function errorOf(f: () => unknown): CatalogError {
 }
 
 describe('model/catalog', () => {
-  it('the built-in catalog is valid: QED-Nano Q4_K_M is the default, Q6_K and Q8_0 the alternatives, every URI resolves', () => {
+  it('the built-in catalog is valid: QED-Nano Q4_K_M is the default, Q6_K and Q8_0 the alternatives, all from Mungert/QED-Nano-GGUF by its listing', () => {
     const c = builtinCatalog();
     assert.deepEqual(c.map(e => e.quantization), ['Q4_K_M', 'Q6_K', 'Q8_0']);
     const d = defaultEntry(c);
     assert.equal(d.id, 'qed-nano-q4_k_m');
     assert.ok(d.sizeBytes! > 2e9 && d.sizeBytes! < 3e9);
-    assert.deepEqual(d.recommended, { contextSize: 16384, temperature: 0.7, topP: 0.95, topK: 20 });
-    for (const e of c) assert.match(resolveDownloadUrl(e.uri), /^https:\/\/huggingface\.co\/[^/]+\/[^/]+\/resolve\/main\/.+\.gguf$/);
+    assert.deepEqual(d.recommended, { contextSize: 58880, temperature: 0.6, topP: 0.95, topK: 20 });
+    // no guessed file names: each entry names the repository, and the file is picked from its Hub listing at download time
+    for (const e of c) {
+      assert.equal(e.uri, 'hf:Mungert/QED-Nano-GGUF');
+      assert.deepEqual(parseHfUri(e.uri), { repo: 'Mungert/QED-Nano-GGUF', revision: 'main' });
+      assert.equal(e.fileName, null);
+      assert.equal(e.sha256, null, 'a pinned hash would have to be checked against the real listing');
+    }
     c[0]!.recommended.topK = 99; // a copy: callers cannot change the cached built-in list
     assert.equal(builtinCatalog()[0]!.recommended.topK, 20);
   });
 
   it('validation errors name the field and say what it must be', () => {
     const cases: [(e: Record<string, unknown>) => void, string, RegExp][] = [
-      [e => { delete e.uri; }, 'models[0].uri', /must be an http\(s\):\/\/ URL or hf:.* but it is missing/],
+      [e => { delete e.uri; }, 'models[0].uri', /must be an http\(s\):\/\/ URL, hf:.* but it is missing/],
       [e => { e.uri = 'hf:user/repo:Q4_K_M'; }, 'models[0].uri', /hf:<user>\/<repo>\/<file>\.gguf/],
       [e => { e.fileName = '../evil.gguf'; }, 'models[0].fileName', /plain file name ending in "\.gguf"/],
       [e => { e.fileName = 'model.bin'; }, 'models[0].fileName', /the string "model\.bin"/],
@@ -79,7 +85,7 @@ describe('model/catalog', () => {
     // without a user default the built-in default stays
     assert.equal(defaultEntry(mergeCatalogs(base, [{ ...mine, default: undefined } as CatalogEntry])).id, 'qed-nano-q4_k_m');
     // a user entry may not take a built-in entry's file name under another id
-    const clash = errorOf(() => mergeCatalogs(base, [{ ...mine, fileName: 'QED-Nano-Q8_0.gguf' }]));
+    const clash = errorOf(() => mergeCatalogs(base, [{ ...base[2]!, fileName: 'QED-Nano-Q8_0.gguf', uri: 'https://x.example/q8.gguf' }, { ...mine, fileName: 'qed-nano-q8_0.gguf' }]));
     assert.match(clash.message, /same fileName/);
   });
 
@@ -111,6 +117,24 @@ describe('model/catalog', () => {
     assert.equal(e.sizeBytes, null);
     assert.equal(entryForUri('hf:me/repo/sub/x-q8_0.gguf#dev').fileName, 'x-q8_0.gguf');
     assert.match(errorOf(() => entryForUri('https://example.org/download?id=3')).message, /must end in a file name ending in "\.gguf"/);
-    assert.match(errorOf(() => entryForUri('hf:me/repo:Q4_K_M')).message, /must be an http\(s\):\/\/ URL or hf:/);
+    assert.match(errorOf(() => entryForUri('hf:me/repo:Q4_K_M')).message, /must be an http\(s\):\/\/ URL, hf:/);
+    // a repository alone: listed at download time, the user picks a quantization
+    const repo = entryForUri('hf:me/QED-Nano-mine#dev');
+    assert.equal(repo.fileName, null);
+    assert.equal(repo.quantization, 'any');
+    assert.equal(repo.uri, 'hf:me/QED-Nano-mine#dev');
+  });
+
+  it('catalog format 2 allows repository-only hf: URIs (fileName null or absent); format 1 is still read, with named files only', () => {
+    const repoOnly = { ...good(), uri: 'hf:me/QED-Nano-GGUF', fileName: null };
+    const v2 = validateCatalog({ schema: 'qed-nano-catalog/2', models: [repoOnly, { ...good(), id: 'b', uri: 'hf:me/other', fileName: undefined }] }, 'x');
+    assert.deepEqual(v2.map(e => e.fileName), [null, null], 'two repository-only entries do not clash on a file name');
+    assert.equal(validateCatalog({ schema: 'qed-nano-catalog/1', models: [good()] }, 'x')[0]!.fileName, 'mine-Q5_K_M.gguf');
+    const old = errorOf(() => validateCatalog({ schema: 'qed-nano-catalog/1', models: [repoOnly] }, 'x'));
+    assert.equal(old.field, 'models[0].fileName');
+    assert.match(old.message, /qed-nano-catalog\/1 entries name their file/);
+    assert.match(errorOf(() => validateCatalog({ schema: 'qed-nano-catalog/3', models: [] }, 'x')).message, /must be "qed-nano-catalog\/2" \(or the older "qed-nano-catalog\/1"\)/);
+    // a named file still needs its fileName
+    assert.equal(errorOf(() => validateCatalog([{ ...good(), fileName: undefined }], 'x')).field, 'models[0].fileName');
   });
 });

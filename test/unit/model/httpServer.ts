@@ -34,6 +34,8 @@ export interface ServedRequest {
   /** Body bytes handed to the socket. */
   bytes: number;
   dropped: boolean;
+  /** The Authorization header the request carried (a CDN must never see the Hub token). */
+  authorization: string | undefined;
 }
 
 export class TestHttpServer {
@@ -44,6 +46,7 @@ export class TestHttpServer {
   private readonly sockets = new Set<import('node:net').Socket>();
   private server: http.Server | undefined;
   private port = 0;
+  private host = '127.0.0.1';
 
   /** Serves `data` at `/files/<name>` and at `/<user>/<repo>/resolve/<branch>/<name>` (Hugging Face's layout). */
   addFile(name: string, data: Buffer, mode: ServeMode = {}): void {
@@ -61,11 +64,11 @@ export class TestHttpServer {
   }
 
   url(name: string): string {
-    return `http://127.0.0.1:${this.port}/files/${name}`;
+    return `http://${this.host}:${this.port}/files/${name}`;
   }
 
   get origin(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
   /** Body bytes served for `name` over all requests so far. */
@@ -73,10 +76,12 @@ export class TestHttpServer {
     return this.requests.filter(r => name === undefined || r.path.endsWith(`/${name}`)).reduce((a, r) => a + r.bytes, 0);
   }
 
-  async start(): Promise<void> {
+  /** Listens on `host` (another loopback address, e.g. 127.0.0.2, plays a CDN host distinct from the Hub's). */
+  async start(host = '127.0.0.1'): Promise<void> {
+    this.host = host;
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.on('connection', s => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
-    await new Promise<void>(resolve => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>(resolve => this.server!.listen(0, host, resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
 
@@ -89,6 +94,7 @@ export class TestHttpServer {
     const url = new URL(req.url ?? '/', 'http://x');
     const record: ServedRequest = {
       path: url.pathname, range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined, status: 0, start: 0, bytes: 0, dropped: false,
+      authorization: req.headers.authorization,
     };
     this.requests.push(record);
     if (this.json.has(url.pathname)) {
