@@ -3,6 +3,7 @@
 // The download itself (resume, verification, disk check) is src/model/download.ts; this is what the user sees of it:
 // a cancellable progress notification with percent, MB/s and ETA, a status bar item, and messages that say what next.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CatalogError, defaultEntry, entryForUri, loadCatalog, type CatalogEntry } from '../model/catalog';
@@ -12,7 +13,9 @@ import { ggufQuantizations, hubEndpoint, listRepoFiles, parseHfUri, type HubQuan
 import { extensionProxyConfig, type NetOptions } from '../model/net';
 import type { FitReport } from '../model/protocol';
 import type { ModelService } from './modelService';
-import { configuredModelPath, loadRequest } from './settings';
+import { autoCycleBudget, TRAINED_TOKENS_PER_STEP } from '../prover/budget';
+import { contextThatWouldFit } from '../model/fit';
+import { AUTO_CONTEXT_CAP, configuredModelPath, loadRequest } from './settings';
 
 const NOT_NOW_KEY = 'qedNano.firstRun.notNow';
 /** SecretStorage key of the Hugging Face token (never a setting, never logged). */
@@ -53,6 +56,21 @@ export interface DownloadArgs {
   quantization?: string;
   /** false: no confirmation question (the caller already asked, or a test). */
   confirm?: boolean;
+}
+
+/** QED-Nano Q4_K_M's size, for the estimate below when the catalog does not know an entry's size before listing. */
+const TYPICAL_MODEL_BYTES = 2.5e9;
+
+/**
+ * Said before the download (the fit check on the real file replaces it): how long a reasoning cycle can think with the
+ * memory free now, the automatic per-cycle budget (src/prover/budget.ts) at the context that memory would hold.
+ */
+export function budgetBeforeDownload(modelBytes: number | null, freeBytes = os.freemem()): string {
+  const context = Math.min(AUTO_CONTEXT_CAP, contextThatWouldFit(freeBytes, modelBytes ?? TYPICAL_MODEL_BYTES));
+  if (context < 4096) return ` Only ${formatBytes(freeBytes)} of memory is free now: close other programs before proving.`;
+  const tokens = autoCycleBudget(context).maxTokensPerSolve;
+  return ` With the ${formatBytes(freeBytes)} of memory free now, each reasoning cycle can think for up to ${tokens.toLocaleString('en-US')} tokens` +
+    `${tokens >= TRAINED_TOKENS_PER_STEP ? ', as much as QED-Nano was trained to use.' : ` (QED-Nano was trained to use up to ${TRAINED_TOKENS_PER_STEP.toLocaleString('en-US')}).`}`;
 }
 
 export class ModelSetup implements vscode.Disposable {
@@ -130,7 +148,8 @@ export class ModelSetup implements vscode.Disposable {
     const NOT_NOW = 'Not Now';
     const what = entry ? `${entry.displayName.replace(/\s*\(recommended\)/, '')}${entry.sizeBytes !== null ? `, ${formatBytes(entry.sizeBytes)}` : ''}` : 'the model';
     const choice = await vscode.window.showInformationMessage(
-      `QED-Nano needs its model on this machine. Download ${what} (stored in ${this.modelsDir}), or choose a GGUF file you already have.`,
+      `QED-Nano needs its model on this machine. Download ${what} (stored in ${this.modelsDir}), or choose a GGUF file you already have.` +
+        budgetBeforeDownload(entry?.sizeBytes ?? null),
       ...[download, CHOOSE, SETTINGS, NOT_NOW].filter((x): x is string => x !== undefined));
     if (choice === NOT_NOW) { await this.context.globalState.update(NOT_NOW_KEY, true); return undefined; }
     if (choice === CHOOSE) return vscode.commands.executeCommand<string | undefined>('qedNano.selectModel', { browse: true });

@@ -159,7 +159,9 @@ suite('getting the model (first run, download, resume)', () => {
     const editor = await openWorkspaceFile('first-run.md', doc, 'n^2 - n');
     // "Not now" is remembered: the next command only says there is no model, with one way back to the offer.
     const declined = vscode.commands.executeCommand<ProveResult | undefined>('qedNano.proveTheorem');
-    await notificationText('QED-Nano needs its model', 20_000);
+    const offer = await notificationText('QED-Nano needs its model', 20_000);
+    // The offer says what a reasoning cycle can use on this machine before anything is downloaded.
+    assert.match(offer, /each reasoning cycle can think for up to [\d,]+ tokens|close other programs before proving/, offer);
     await screenshot('firstrun-offer');
     await workbenchClick('Not Now');
     assert.equal((await declined)?.status, 'failed');
