@@ -162,8 +162,10 @@ suite('reasoning cache view (real extension host, webview DOM through the browse
     const runId = qed.reasoningCache().shownRunId!;
     await webviewText('body[data-status="proved"]', { view: VIEW, timeoutMs: 20_000 });
 
+    // Listen before clicking: the scripted model can finish the cycle before the click's round trip returns.
+    const extended = nextProverEvent(qed, e => e.type === 'runDone', 120_000);
     await webviewClick('button[data-action="extend"]', { view: VIEW });
-    await nextProverEvent(qed, e => e.type === 'runDone', 120_000);
+    await extended;
     await until('4 cycles in the store', () => qed.reasoningCache().runs.find(x => x.id === runId)?.cycles === 4, 20_000);
     await webviewText('section.cycle[data-cycle="4"] .cycle-proof', { view: VIEW, timeoutMs: 20_000 });
 
@@ -173,8 +175,9 @@ suite('reasoning cache view (real extension host, webview DOM through the browse
     try {
       await webviewClick('button[data-action="editSummary"]', { view: VIEW });
       await webviewFill('textarea#summary-editor', edited, { view: VIEW });
+      const continued = nextProverEvent(qed, e => e.type === 'runDone', 120_000);
       await webviewClick('button[data-action="continueWithSummary"]', { view: VIEW });
-      await nextProverEvent(qed, e => e.type === 'runDone', 120_000);
+      await continued;
     } finally { sub.dispose(); }
     const solve5 = prompts.find(p => p.cycle === 5 && p.phase === 'solve');
     assert.ok(solve5, `no solve prompt for cycle 5 (saw ${prompts.map(p => `${p.cycle}/${p.phase}`).join(', ')})`);
