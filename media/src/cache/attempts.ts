@@ -5,7 +5,7 @@
 import type { Attempt, RunRecord } from '../../../src/prover/record';
 import { renderMarkdownMath } from '../../../src/render/markdownHtml';
 import type { OpenState } from './cycle';
-import { button, el } from './dom';
+import { el, proofActionButtons } from './dom';
 import { renderWhenNear } from './lazy';
 import { PlainText } from './stream';
 
@@ -55,11 +55,7 @@ function attemptCard(run: RunRecord, a: Attempt, openState: OpenState, section: 
     card.append(body);
     const actions = el('div', 'actions proof-actions');
     const n = String(a.index);
-    actions.append(
-      button('Insert this proof', { 'data-action': 'insert', 'data-attempt': n, 'aria-label': `Insert the proof of attempt ${n} into the document` }),
-      button('Copy Markdown', { 'data-action': 'copyMarkdown', 'data-attempt': n, 'aria-label': `Copy the proof of attempt ${n} as Markdown` }, 'secondary'),
-      button('Copy LaTeX', { 'data-action': 'copyLatex', 'data-attempt': n, 'aria-label': `Copy the proof of attempt ${n} as LaTeX` }, 'secondary'),
-    );
+    actions.append(...proofActionButtons('attempt', n));
     card.append(actions);
   }
   for (const v of a.verifications) {

@@ -4,7 +4,7 @@
 import type { LiveStep } from '../../../src/webview/cacheProtocol';
 import type { RunCycle, RunRecord } from '../../../src/prover/record';
 import { renderMarkdownMath } from '../../../src/render/markdownHtml';
-import { button, el, fmtDuration, fmtTokens, setText } from './dom';
+import { el, fmtDuration, fmtTokens, proofActionButtons, setText } from './dom';
 import { renderWhenNear } from './lazy';
 import { PlainText, StreamedMarkdown } from './stream';
 
@@ -190,11 +190,7 @@ export class CycleView {
       renderWhenNear(this.section, body, () => renderInto(body, proof), proof.length);
       const actions = el('div', 'actions proof-actions');
       const c = String(this.index);
-      actions.append(
-        button('Insert this proof', { 'data-action': 'insert', 'data-cycle': c, 'aria-label': `Insert the proof of cycle ${c} into the document` }),
-        button('Copy Markdown', { 'data-action': 'copyMarkdown', 'data-cycle': c, 'aria-label': `Copy the proof of cycle ${c} as Markdown` }, 'secondary'),
-        button('Copy LaTeX', { 'data-action': 'copyLatex', 'data-cycle': c, 'aria-label': `Copy the proof of cycle ${c} as LaTeX` }, 'secondary'),
-      );
+      actions.append(...proofActionButtons('cycle', c));
       box.append(body, actions);
     }
     this.proofSlot.replaceChildren(box);

@@ -15,6 +15,16 @@ export function button(label: string, attrs: Record<string, string>, cls?: strin
   return b;
 }
 
+/** Insert / Copy Markdown / Copy LaTeX for one proof: a cycle's or an attempt's (`data-cycle` or `data-attempt`). */
+export function proofActionButtons(of: 'cycle' | 'attempt', n: string): HTMLButtonElement[] {
+  const key = `data-${of}`;
+  return [
+    button('Insert this proof', { 'data-action': 'insert', [key]: n, 'aria-label': `Insert the proof of ${of} ${n} into the document` }),
+    button('Copy Markdown', { 'data-action': 'copyMarkdown', [key]: n, 'aria-label': `Copy the proof of ${of} ${n} as Markdown` }, 'secondary'),
+    button('Copy LaTeX', { 'data-action': 'copyLatex', [key]: n, 'aria-label': `Copy the proof of ${of} ${n} as LaTeX` }, 'secondary'),
+  ];
+}
+
 /** Sets text only when it differs: an unchanged aria-live region must not be re-announced, and an unchanged node
  * costs no style or layout work. */
 export function setText(e: Element, text: string): void {

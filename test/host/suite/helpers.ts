@@ -61,6 +61,18 @@ export function nextProverEvent(api: QedApi, match: (e: { type: string; cycle?: 
   });
 }
 
+/** Opens the harness workspace's theorem.md in column one with the cursor in its "is even" theorem. */
+export async function openTheoremMd(): Promise<vscode.TextEditor> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the harness opens a workspace folder');
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'theorem.md'));
+  const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+  const line = doc.getText().split('\n').findIndex(l => l.includes('is even'));
+  assert.ok(line >= 0, 'theorem.md holds the statement');
+  editor.selection = new vscode.Selection(line, 4, line, 4);
+  return editor;
+}
+
 /** Writes `name` into the workspace folder with `content`, opens it in column one, and puts the cursor at `cursorAt` (a substring). */
 export async function openWorkspaceFile(name: string, content: string, cursorAt?: string): Promise<vscode.TextEditor> {
   const folder = vscode.workspace.workspaceFolders?.[0];

@@ -5,20 +5,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activateByMarkdown, expectedFixture, note, screenshot, type ProveResult } from './helpers';
+import { activateByMarkdown, expectedFixture, note, openTheoremMd as openTheorem, screenshot, type ProveResult } from './helpers';
 
 interface ClientLike { workerPid: number | undefined; state: string }
 
-async function openTheorem(): Promise<vscode.TextEditor> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(folder, 'the harness opens a workspace folder');
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'theorem.md'));
-  const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
-  const line = doc.getText().split('\n').findIndex(l => l.includes('is even'));
-  assert.ok(line >= 0, 'theorem.md holds the statement');
-  editor.selection = new vscode.Selection(line, 4, line, 4);
-  return editor;
-}
 
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   for (let t = 0; t < ms && !ok(); t += 50) await new Promise(r => setTimeout(r, 50));

@@ -6,18 +6,8 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { DONE, FakeOpenAiServer, chunk, usageEvent } from '../../unit/server/fakeServer';
-import { activateByMarkdown, nextProverEvent, until, type ProveResult } from './helpers';
+import { activateByMarkdown, nextProverEvent, openTheoremMd as openTheorem, until, type ProveResult } from './helpers';
 
-async function openTheorem(): Promise<vscode.TextEditor> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(folder, 'the harness opens a workspace folder');
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'theorem.md'));
-  const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
-  const line = doc.getText().split('\n').findIndex(l => l.includes('is even'));
-  assert.ok(line >= 0, 'theorem.md holds the statement');
-  editor.selection = new vscode.Selection(line, 4, line, 4);
-  return editor;
-}
 
 const PROOF = '**Proof.** The server says $n^2 - n = n(n-1)$ is a product of consecutive integers, hence even. ∎';
 
