@@ -63,7 +63,7 @@ if (installed && !vsix) {
 }
 
 if (built) {
-  suiteRun('host-dev', ['--env', 'QED_HOST_SUITES=activation,commands,generate,prove,server,draft,refine,setup,cache,harness,preview,projects']);
+  suiteRun('host-dev', ['--env', 'QED_HOST_SUITES=activation,commands,generate,prove,server,check,draft,refine,setup,cache,harness,preview,projects']);
   if (installed && vsix && existsSync(vsix)) {
     suiteRun('host-installed', ['--installed-vsix', vsix, '--env', 'QED_HOST_SUITES=activation,commands,installed,prove,cache']);
   }
