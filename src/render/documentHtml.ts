@@ -4,6 +4,7 @@
 import type { LatexDeclarations } from '../documents/latex';
 import type { DocumentLanguage, MacroDefinition } from '../documents/model';
 import { katexMacros, renderLatexDocument, type HtmlBlock } from './latexHtml';
+import { IncrementalMarkdown, type IncrementalStats } from './incrementalMarkdown';
 import { escapeHtml, FormulaCache, renderMarkdownMath, type RenderError } from './markdownHtml';
 
 export { FormulaCache } from './markdownHtml';
@@ -72,6 +73,27 @@ export function renderDocumentHtml(text: string, language: DocumentLanguage, cac
   const macros = project?.macros.length ? katexMacros(project.macros) : undefined;
   const r = renderMarkdownMath(mystFencesAsColons(blankFrontMatter(text)), { lineNumbers: true, theorems: true, ...(cache ? { cache } : {}), ...(macros ? { macros } : {}) });
   return { blocks: r.blocks ?? [{ line: 0, html: r.html }], errors: r.errors, unsupported: [], ms: performance.now() - t0 };
+}
+
+/**
+ * One document's renders as a preview makes them, one after another: the same HTML as renderDocumentHtml, with
+ * what the previous renders computed kept (formulas; for Markdown, each top-level block: ./incrementalMarkdown), so
+ * an edit costs about what it changed. One instance per document shown.
+ */
+export class DocumentRenderer {
+  readonly cache = new FormulaCache();
+  private readonly markdown = new IncrementalMarkdown(this.cache);
+
+  /** What the last Markdown render did (segments re-rendered, outline taken or not). */
+  get markdownStats(): IncrementalStats { return this.markdown.stats; }
+
+  render(text: string, language: DocumentLanguage, project?: { declarations?: LatexDeclarations; macros: MacroDefinition[] }): DocumentHtml {
+    if (language === 'latex') return renderDocumentHtml(text, language, this.cache, project);
+    const t0 = performance.now();
+    const macros = project?.macros.length ? katexMacros(project.macros) : undefined;
+    const r = this.markdown.render(mystFencesAsColons(blankFrontMatter(text)), macros);
+    return { blocks: r.blocks, errors: r.errors, unsupported: [], ms: performance.now() - t0 };
+  }
 }
 
 /** What a preview shows for a document it cannot render at all (never expected: the renderers do not throw). */
