@@ -4,6 +4,7 @@
 import type { LatexDeclarations } from '../documents/latex';
 import type { DocumentLanguage, MacroDefinition } from '../documents/model';
 import { katexMacros, renderLatexDocument, type HtmlBlock } from './latexHtml';
+import { IncrementalLatex } from './incrementalLatex';
 import { IncrementalMarkdown, type IncrementalStats } from './incrementalMarkdown';
 import { escapeHtml, FormulaCache, renderMarkdownMath, type RenderError } from './markdownHtml';
 
@@ -77,19 +78,23 @@ export function renderDocumentHtml(text: string, language: DocumentLanguage, cac
 
 /**
  * One document's renders as a preview makes them, one after another: the same HTML as renderDocumentHtml, with
- * what the previous renders computed kept (formulas; for Markdown, each top-level block: ./incrementalMarkdown), so
+ * what the previous renders computed kept (formulas, and each top-level block: ./incrementalLatex, ./incrementalMarkdown), so
  * an edit costs about what it changed. One instance per document shown.
  */
 export class DocumentRenderer {
   readonly cache = new FormulaCache();
   private readonly markdown = new IncrementalMarkdown(this.cache);
+  private readonly latex = new IncrementalLatex(this.cache);
 
-  /** What the last Markdown render did (segments re-rendered, outline taken or not). */
-  get markdownStats(): IncrementalStats { return this.markdown.stats; }
+  /** What the last render of `language` did (segments re-rendered, outline taken or not): for tests that count work. */
+  stats(language: DocumentLanguage): IncrementalStats { return language === 'latex' ? this.latex.stats : this.markdown.stats; }
 
   render(text: string, language: DocumentLanguage, project?: { declarations?: LatexDeclarations; macros: MacroDefinition[] }): DocumentHtml {
-    if (language === 'latex') return renderDocumentHtml(text, language, this.cache, project);
     const t0 = performance.now();
+    if (language === 'latex') {
+      const r = this.latex.render(text, project);
+      return { blocks: r.blocks, errors: r.errors, unsupported: r.unsupported, ms: performance.now() - t0 };
+    }
     const macros = project?.macros.length ? katexMacros(project.macros) : undefined;
     const r = this.markdown.render(mystFencesAsColons(blankFrontMatter(text)), macros);
     return { blocks: r.blocks, errors: r.errors, unsupported: [], ms: performance.now() - t0 };

@@ -55,7 +55,7 @@ function checkEdits(name: string, text: string, edits: number, seed: number): { 
       assert.equal(b.html, full.blocks[i]!.html, `${where}: HTML of block ${i}`);
     });
     assert.deepEqual(inc.errors, full.errors, `${where}: errors`);
-    const st = renderer.markdownStats;
+    const st = renderer.stats('markdown');
     if (k > 0 && !st.outline) fast++;
     rendered += st.segmentsRendered;
     segments = Math.max(segments, st.segments);
@@ -113,12 +113,12 @@ describe('render/incrementalMarkdown: the preview re-renders only what an edit c
       const text = bigMarkdown(lines);
       const renderer = new DocumentRenderer();
       renderer.render(text, 'markdown');
-      const segments = renderer.markdownStats.segments;
+      const segments = renderer.stats('markdown').segments;
       // A character typed into a formula in the middle (what bench/preview-render does).
       const mid = text.indexOf('$', Math.floor(text.length / 2)) + 1;
       const inMath = `${text.slice(0, mid)}x${text.slice(mid)}`;
       renderer.render(inMath, 'markdown');
-      const math = renderer.markdownStats;
+      const math = renderer.stats('markdown');
       assert.equal(math.outline, false, `${lines} lines: a keystroke in a formula took the whole outline`);
       // A character typed into prose in the middle: after the first letter of a plain line.
       const lineStarts = [...inMath.matchAll(/\n(?=[A-Za-z][^\n]*\n)/g)].map(m => m.index + 1).filter(i => i > inMath.length / 2);
@@ -126,12 +126,12 @@ describe('render/incrementalMarkdown: the preview re-renders only what an edit c
       assert.ok(at, 'a plain line in the second half');
       const inProse = `${inMath.slice(0, at + 1)}e${inMath.slice(at + 1)}`;
       renderer.render(inProse, 'markdown');
-      const prose = renderer.markdownStats;
+      const prose = renderer.stats('markdown');
       assert.equal(prose.outline, false, `${lines} lines: a keystroke in prose took the whole outline`);
       // Enter pressed in the middle: the lines below move (their blocks are shifted, not re-rendered).
       const inNewline = `${inProse.slice(0, at)}\n${inProse.slice(at)}`;
       renderer.render(inNewline, 'markdown');
-      const newline = renderer.markdownStats;
+      const newline = renderer.stats('markdown');
       // Each result is still the whole render's.
       assert.deepEqual(renderer.render(inNewline, 'markdown').blocks, renderDocumentHtml(inNewline, 'markdown').blocks);
       counts[lines] = { math: math.segmentsRendered, prose: prose.segmentsRendered, newline: newline.segmentsRendered, segments };
