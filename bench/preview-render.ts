@@ -2,7 +2,8 @@
 // of 100, 1,000 and 5,000 lines built from the fixtures and examples repeated (many theorems, proofs and formulas):
 //   cold   a first render (empty formula cache: every formula goes through KaTeX);
 //   edit   the re-render after typing one character in the middle (warm cache: only the changed formula, if any,
-//          goes through KaTeX) — what the preview does on every debounced keystroke (median, and the best run);
+//          goes through KaTeX) — what the preview does on every debounced keystroke (median of EDITS edits per
+//          repeat, each a new letter and followed by its undo; and the best one);
 //   same   the re-render of an unchanged document (warm cache).
 // Each through the renderer the preview uses (DocumentRenderer, one per document: formulas kept, and Markdown blocks
 // an edit did not change); `--whole` measures renderDocumentHtml with a formula cache instead (the render before
@@ -73,12 +74,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Typing one character into a formula in the middle of the document. */
+/** Typing one character into a formula in the middle of the document (a different letter for each k < 26: a formula
+ *  the caches have not seen). */
 function edited(text: string, k: number): string {
   const mid = text.indexOf('$', Math.floor(text.length / 2));
   const at = mid < 0 ? Math.floor(text.length / 2) : mid + 1;
-  return `${text.slice(0, at)}${'xyz'[k % 3]}${text.slice(at)}`;
+  return `${text.slice(0, at)}${'abcdefghijklmnopqrstuvwxyz'[k % 26]}${text.slice(at)}`;
 }
+
+/** Edits timed per repeat (each followed by an untimed undo): a keystroke takes about a millisecond, so one sample
+ *  per repeat would be mostly timer and scheduler noise on a loaded machine. */
+const EDITS = 12;
 
 interface Row { language: DocumentLanguage; lines: number; chars: number; formulas: number; coldMs: number; editMs: number; editMinMs: number; unchangedMs: number }
 
@@ -89,19 +95,16 @@ function measure(language: DocumentLanguage, lines: number): Row {
   const same: number[] = [];
   let formulas = 0;
   for (let r = 0; r < repeats; r++) {
-    if (whole) {
-      const cache = new FormulaCache();
-      cold.push(renderDocumentHtml(text, language, cache).ms);
-      edit.push(renderDocumentHtml(edited(text, r), language, cache).ms);
-      same.push(renderDocumentHtml(text, language, cache).ms);
-      formulas = cache.size;
-    } else {
-      const renderer = new DocumentRenderer();
-      cold.push(renderer.render(text, language).ms);
-      edit.push(renderer.render(edited(text, r), language).ms);
-      same.push(renderer.render(text, language).ms);
-      formulas = renderer.cache.size;
+    const cache = new FormulaCache();
+    const renderer = new DocumentRenderer();
+    const render = (t: string) => (whole ? renderDocumentHtml(t, language, cache) : renderer.render(t, language)).ms;
+    cold.push(render(text));
+    for (let j = 0; j < EDITS; j++) {
+      edit.push(render(edited(text, j)));
+      render(text);
     }
+    same.push(render(text));
+    formulas = whole ? cache.size : renderer.cache.size;
   }
   return { language, lines, chars: text.length, formulas, coldMs: median(cold), editMs: median(edit), editMinMs: Math.min(...edit), unchangedMs: median(same) };
 }

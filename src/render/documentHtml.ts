@@ -35,7 +35,8 @@ export function blankFrontMatter(text: string): string {
  * not code. Line for line: line numbers (and the outline's lines) stay the same; other code fences stay code.
  */
 export function mystFencesAsColons(text: string): string {
-  if (!/^ {0,3}`{3,}\{prf:/m.test(text)) return text;
+  // indexOf first: a preview calls this on every keystroke, and most documents have no directive at all.
+  if (!text.includes('{prf:') || !/^ {0,3}`{3,}\{prf:/m.test(text)) return text;
   const lines = text.split('\n');
   const open: Array<{ ticks: number; directive: boolean }> = [];
   for (let i = 0; i < lines.length; i++) {

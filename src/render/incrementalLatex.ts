@@ -44,8 +44,8 @@ interface Block {
   html: string;
   /** The labels its references name (empty: nothing to resolve). */
   refs: string[];
-  /** Its HTML resolved, and the label numbers that made it. */
-  resolved?: { sig: string; html: string };
+  /** What the render returns for it (its HTML resolved), and the label numbers that made it. */
+  out?: { sig: string; block: HtmlBlock; labels: ReadonlyMap<string, unknown> };
 }
 
 interface SegmentResult {
@@ -86,7 +86,7 @@ interface Global {
 const SPARE_RESULTS = 2_000;
 const DOCUMENT = /\\(begin|end)\s*\{document\}/g;
 /** A line whose edit may change what the outline or the counters read. */
-const NOT_LOCAL = /\\(?:new|renew|provide|declare|Declare|def|gdef|edef|xdef|let|theoremstyle|numberwithin|label|setcounter|addtocounter|stepcounter|refstepcounter|spnew|tcb|begin|end|appendix|part|chapter|section|subsection|subsubsection|paragraph|subparagraph|tag|input|include|subfile|import|subimport|verb|item|footnote|maketitle|title|author|date|qedhere)/;
+const NOT_LOCAL = /\\(?:new|renew|provide|declare|Declare|def|gdef|edef|xdef|let|theoremstyle|numberwithin|label|setcounter|addtocounter|stepcounter|refstepcounter|spnew|tcb|begin|end|appendix|part|chapter|section|subsection|subsubsection|paragraph|subparagraph|input|include|subfile|import|subimport|verb)/;
 const STRUCTURE_CHARS = /[\\{}[\]%$*\n]/;
 
 /** What ./latexHtml jumps over as verbatim. */
@@ -99,25 +99,27 @@ export class IncrementalLatex {
   private results = new Map<string, SegmentResult>();
   private text: string | undefined;
   private global: Global | undefined;
+  private labels: Map<string, { number: string; kind: string }> | undefined;
+  private labelLists: [string, string, string, boolean][][] = [];
   stats: IncrementalStats = { segments: 0, segmentsRendered: 0, outline: false };
 
   constructor(private readonly cache: FormulaCache) {}
 
   render(text: string, project?: Project): LatexBlocks {
-    const marks = [...text.matchAll(DOCUMENT)];
-    // A chapter (no \\begin{document}) is all body; a document has one \\begin{document} and at most one \\end{document}.
-    if (marks.length > 2 || (marks[0] && marks[0][1] !== 'begin') || (marks[1] && marks[1][1] !== 'end')) return this.whole(text, project, 'not one \\begin{document}');
-    const bodyStart = marks[0] ? marks[0].index + marks[0][0].length : 0;
-    const bodyEnd = marks[1] ? marks[1].index : text.length;
     const projectKey = keyOfProject(project);
-
-    const local = this.text !== undefined ? this.localEdit(this.text, text, bodyStart, projectKey) : undefined;
+    // An edit inside one segment that touches no backslash, brace or line break leaves \begin{document} where it was.
+    const local = this.text !== undefined ? this.localEdit(this.text, text, projectKey) : undefined;
     let global: Global;
     let cuts: { start: number; line: number; text: string; numbers: (string | undefined)[]; old?: Segment }[];
     if (local) {
       global = this.global!;
-      cuts = this.segments.map((s, i) => (i < local.k ? { ...s, old: s } : i === local.k ? { start: s.start, line: s.line, text: local.text, numbers: s.numbers } : { ...s, start: s.start + local.delta, old: s }));
+      cuts = this.segments.map((s, i) => (i === local.k ? { start: s.start, line: s.line, text: local.text, numbers: s.numbers } : { start: i < local.k ? s.start : s.start + local.delta, line: s.line, text: s.text, numbers: s.numbers, old: s }));
     } else {
+      const marks = [...text.matchAll(DOCUMENT)];
+      // A chapter (no \begin{document}) is all body; a document has one \begin{document} and at most one \end{document}.
+      if (marks.length > 2 || (marks[0] && marks[0][1] !== 'begin') || (marks[1] && marks[1][1] !== 'end')) return this.whole(text, project, 'not one \\begin{document}');
+      const bodyStart = marks[0] ? marks[0].index + marks[0][0].length : 0;
+      const bodyEnd = marks[1] ? marks[1].index : text.length;
       const outline = scanLatex(text, project?.declarations);
       const macros = katexMacros([...(project?.macros ?? []), ...outline.macros]);
       const preamble = text.slice(0, bodyStart);
@@ -145,6 +147,19 @@ export class IncrementalLatex {
     let mathChars = 0;
     let notes = 0;
     for (const c of cuts) {
+      if (c.old && c.old.inKey === inKey && c.old.result.line === c.line) {
+        // Unchanged, with the same state before it: the same segment (moved by the edit's length at most).
+        const seg = c.old;
+        seg.start = c.start;
+        formulas += seg.result.formulas;
+        mathChars += seg.result.mathChars;
+        notes += seg.result.notes;
+        if (formulas > PREVIEW_MAX_FORMULAS || mathChars > PREVIEW_MAX_MATH_CHARS || notes > MAX_NOTES) return this.whole(text, project, 'math or notes beyond the document bounds');
+        segments.push(seg);
+        state = seg.result.state;
+        inKey = seg.result.stateKey;
+        continue;
+      }
       const key = c.old && c.old.inKey === inKey ? c.old.key : `${inKey}\u0000${JSON.stringify(c.numbers)}\u0000${c.text}`;
       let result = c.old && c.old.inKey === inKey ? c.old.result : this.results.get(key);
       if (!result) {
@@ -168,17 +183,23 @@ export class IncrementalLatex {
     }
 
     // Every label of the document, as the whole render sets them: the outline's theorems, then the body in order.
-    const labels = new Map<string, { number: string; kind: string }>(global.theoremLabels);
-    for (const s of segments) for (const [key, number, kind, replace] of s.result.labels) if (replace || !labels.has(key)) labels.set(key, { number, kind });
+    // (Kept from the last render when no segment's labels changed: the same outline, the same definitions.)
+    const labelLists = segments.map(s => s.result.labels);
+    let labels = this.labels;
+    if (!labels || global !== this.global || !sameLabels(labelLists, this.labelLists)) {
+      labels = new Map<string, { number: string; kind: string }>(global.theoremLabels);
+      for (const list of labelLists) for (const [key, number, kind, replace] of list) if (replace || !labels.has(key)) labels.set(key, { number, kind });
+    }
     const blocks: HtmlBlock[] = [];
     const errors: RenderError[] = [];
     const unsupported = new Set<string>();
     for (const s of segments) {
       for (const b of s.result.blocks) {
-        if (!b.refs.length) { blocks.push({ line: b.line, html: b.html }); continue; }
-        const sig = b.refs.map(k => { const l = labels.get(k); return l ? `${l.number}\u0001${l.kind}` : ''; }).join('\u0000');
-        if (b.resolved?.sig !== sig) b.resolved = { sig, html: resolveLatexRefs(b.html, labels) };
-        blocks.push({ line: b.line, html: b.resolved.html });
+        if (b.out?.labels === labels) { blocks.push(b.out.block); continue; }
+        const sig = b.refs.length ? b.refs.map(k => { const l = labels.get(k); return l ? `${l.number}\u0001${l.kind}` : ''; }).join('\u0000') : '';
+        if (b.out?.sig !== sig) b.out = { sig, labels, block: { line: b.line, html: b.refs.length ? resolveLatexRefs(b.html, labels) : b.html } };
+        else b.out.labels = labels;
+        blocks.push(b.out.block);
       }
       for (const e of s.result.errors) errors.push(e);
       for (const u of s.result.unsupported) if (unsupported.size < 200) unsupported.add(u);
@@ -186,6 +207,8 @@ export class IncrementalLatex {
     this.segments = segments;
     this.text = text;
     this.global = global;
+    this.labels = labels;
+    this.labelLists = labelLists;
     this.prune();
     this.stats = { segments: segments.length, segmentsRendered: rendered, outline: !local };
     return { blocks, errors, unsupported: [...unsupported] };
@@ -229,16 +252,17 @@ export class IncrementalLatex {
   }
 
   /** The one segment an edit changed, when it can change neither the outline, the macros nor the cut (see the header). */
-  private localEdit(old: string, text: string, bodyStart: number, projectKey: string): { k: number; text: string; delta: number } | undefined {
+  private localEdit(old: string, text: string, projectKey: string): { k: number; text: string; delta: number } | undefined {
     const g = this.global;
-    if (!g || g.bodyStart !== bodyStart || !g.key.startsWith(`${projectKey}\u0000`) || !text.startsWith(g.preamble)) return undefined;
+    if (!g || !g.key.startsWith(`${projectKey}\u0000`) || text.slice(0, g.preamble.length) !== g.preamble) return undefined;
     let k = 0;
-    while (k < this.segments.length && text.startsWith(this.segments[k]!.text, this.segments[k]!.start)) k++;
+    // Substring equality (a memory comparison), not startsWith (character by character).
+    while (k < this.segments.length && sameAt(text, this.segments[k]!.start, this.segments[k]!.text)) k++;
     if (k === this.segments.length) return text === old ? { k: -1, text: '', delta: 0 } : undefined;
     const seg = this.segments[k]!;
     const delta = text.length - old.length;
     const segEnd = seg.start + seg.text.length;
-    if (segEnd + delta < seg.start || !text.endsWith(old.slice(segEnd))) return undefined;
+    if (segEnd + delta < seg.start || text.slice(segEnd + delta) !== old.slice(segEnd)) return undefined;
     const now = text.slice(seg.start, segEnd + delta);
     let a = 0;
     while (a < now.length && a < seg.text.length && now[a] === seg.text[a]) a++;
@@ -317,7 +341,7 @@ export class IncrementalLatex {
           if (VERBATIM.has(name)) {
             // Nothing inside verbatim is markup: to its end.
             const close = text.indexOf(`\\end{${name}}`, i + m[0].length);
-            if (close < 0 || close >= to) { envs++; i = to; break; }
+            if (close < 0 || close >= to) break; // unclosed: the rest is one segment
             for (let q = text.indexOf('\n', i); q >= 0 && q < close; q = text.indexOf('\n', q + 1)) line++;
             i = close + name.length + 5;
             if (envs === 0) ({ braces, display, dollars } = outside);
@@ -338,6 +362,13 @@ export class IncrementalLatex {
   }
 }
 
+/** The same label definitions, list by list (the same lists, or equal ones). */
+function sameLabels(a: [string, string, string, boolean][][], b: [string, string, string, boolean][][]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && JSON.stringify(a[i]) !== JSON.stringify(b[i])) return false;
+  return true;
+}
+
 function stateKey(s: LatexSegmentState): string {
   return JSON.stringify(s);
 }
@@ -356,6 +387,11 @@ function hasChapters(text: string): boolean {
   let at = 0;
   for (const [a, b] of comments) { s += text.slice(at, a) + '\uE102'.repeat(b - a); at = b; }
   return re.test(s + text.slice(at));
+}
+
+/** Whether `text` holds `part` at `at`. */
+function sameAt(text: string, at: number, part: string): boolean {
+  return text.slice(at, at + part.length) === part;
 }
 
 function countNewlines(s: string): number {

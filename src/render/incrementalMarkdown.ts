@@ -98,16 +98,22 @@ export class IncrementalMarkdown {
   render(text: string, macros: Record<string, string> | undefined): MarkdownBlocks {
     const macrosKey = JSON.stringify(macros ?? {});
     if (macrosKey !== this.macrosKey) { this.results.clear(); this.segments = []; this.text = undefined; this.macrosKey = macrosKey; }
-    const fallback = LINK_DEFINITION.test(text) ? 'link reference definitions' : MACRO_DEFINITION.test(text) ? '\\def in math' : undefined;
-    if (fallback) return this.whole(text, macros, fallback);
-
     const old = this.text;
     const local = old !== undefined ? this.localEdit(old, text) : undefined;
+    // The previous text had neither (or it was rendered whole): after a local edit only the edited segment can.
+    const checked = local ? local.text : text;
+    const fallback = LINK_DEFINITION.test(checked) ? 'link reference definitions' : MACRO_DEFINITION.test(checked) ? '\\def in math' : undefined;
+    if (fallback) return this.whole(text, macros, fallback);
     const marks = local ? this.marks! : marksOf(outlineDocument(text, 'markdown').theorems);
     let cuts: { start: number; line: number; lines: number; text: string; key?: string; result?: SegmentResult }[];
     if (local) {
       // The same cut: only segment k's text changed, the ones after it moved by `delta` characters (no line moved).
-      cuts = this.segments.map((s, i) => (i < local.k ? s : i === local.k ? { start: s.start, line: s.line, lines: s.lines, text: local.text } : { ...s, start: s.start + local.delta }));
+      cuts = this.segments.map((s, i) => {
+        if (i === local.k) return { start: s.start, line: s.line, lines: s.lines, text: local.text };
+        // The same segment, moved by the edit's length (no allocation: the object is this renderer's own).
+        if (i > local.k) s.start += local.delta;
+        return s;
+      });
     } else cuts = this.cut(text);
     const segments: Segment[] = [];
     let rendered = 0;
@@ -170,13 +176,14 @@ export class IncrementalMarkdown {
   private localEdit(old: string, text: string): { k: number; text: string; delta: number } | undefined {
     // The segment where the change starts: the first whose text is not where it was (native comparisons).
     let k = 0;
-    while (k < this.segments.length && text.startsWith(this.segments[k]!.text, this.segments[k]!.start)) k++;
+    // Substring equality (a memory comparison), not startsWith (character by character).
+    while (k < this.segments.length && sameAt(text, this.segments[k]!.start, this.segments[k]!.text)) k++;
     if (k === this.segments.length) return text === old ? { k: -1, text: '', delta: 0 } : undefined;
     const seg = this.segments[k]!;
     const delta = text.length - old.length;
     const segEnd = seg.start + seg.text.length;
     // Everything after the segment is unchanged (shifted by delta).
-    if (text.length - (segEnd + delta) !== old.length - segEnd || !text.endsWith(old.slice(segEnd))) return undefined;
+    if (text.length - (segEnd + delta) !== old.length - segEnd || text.slice(segEnd + delta) !== old.slice(segEnd)) return undefined;
     const now = text.slice(seg.start, segEnd + delta);
     if (now.split('\n').length !== seg.text.split('\n').length) return undefined;
     // The changed lines (one, since no newline was added or removed and the change is contiguous within the segment).
@@ -255,6 +262,11 @@ function moved(r: SegmentResult, line: number): SegmentResult {
   // data-line="N" only ever appears as an attribute the renderer wrote: the document's own text is escaped (`"` is &quot;).
   const shift = (html: string) => html.replace(/ data-line="(\d+)"/g, (_m, n: string) => ` data-line="${Number(n) + d}"`);
   return { ...r, line, blocks: r.blocks.map(b => ({ line: b.line + d, html: shift(b.html) })) };
+}
+
+/** Whether `text` holds `part` at `at`. */
+function sameAt(text: string, at: number, part: string): boolean {
+  return text.slice(at, at + part.length) === part;
 }
 
 function countNewlines(s: string, end: number): number {
