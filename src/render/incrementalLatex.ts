@@ -16,7 +16,7 @@
 // The outline is the one part that reads the whole document. It is not taken again when an edit stays inside a
 // segment without touching anything it reads: one change on one line, no newline, none of \ { } [ ] % $ * typed
 // or deleted, not inside a command's name, and a line that declares, labels, numbers or sections nothing
-// (LOCAL_LINE). Every other edit takes the outline again and cuts the body again (still no KaTeX and no flow
+// (NOT_LOCAL). Every other edit takes the outline again and cuts the body again (still no KaTeX and no flow
 // outside the segments whose key changed).
 //
 // Falls back to one whole render (as before) for what a cut could change: more than one \begin{document},
