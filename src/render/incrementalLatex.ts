@@ -84,6 +84,9 @@ interface Global {
 }
 
 const SPARE_RESULTS = 2_000;
+/** A segment is at least this long (boundaries closer than this are skipped): each segment's render has a fixed cost
+ *  (the preamble read again), and an edit re-renders one segment of about this size, whatever the document's. */
+export const MIN_SEGMENT_CHARS = 1_500;
 const DOCUMENT = /\\(begin|end)\s*\{document\}/g;
 /** A line whose edit may change what the outline or the counters read. */
 const NOT_LOCAL = /\\(?:new|renew|provide|declare|Declare|def|gdef|edef|xdef|let|theoremstyle|numberwithin|label|setcounter|addtocounter|stepcounter|refstepcounter|spnew|tcb|begin|end|appendix|part|chapter|section|subsection|subsubsection|paragraph|subparagraph|input|include|subfile|import|subimport|verb)/;
@@ -306,7 +309,7 @@ export class IncrementalLatex {
         if (k < to && text[k] === '\n') blank = true;
         else if (k < to) {
           // The next line has content: after a blank line with nothing open, a segment starts there.
-          if (blank && braces === 0 && envs === 0 && !display && !dollars) {
+          if (blank && braces === 0 && envs === 0 && !display && !dollars && i + 1 - segStart >= MIN_SEGMENT_CHARS) {
             out.push({ start: segStart, line: segLine, text: text.slice(segStart, i + 1) });
             segStart = i + 1;
             segLine = line;

@@ -66,6 +66,9 @@ const MAX_FORMULAS = 2_000;
 const MAX_TOTAL_MATH_CHARS = 100_000;
 /** Results kept beyond those of the current segments (an undo brings old ones back). */
 const SPARE_RESULTS = 2_000;
+/** A segment is at least this long (boundaries closer than this are skipped): each segment's render has a fixed cost,
+ *  and an edit re-renders one segment of about this size, whatever the document's. */
+export const MIN_SEGMENT_CHARS = 1_000;
 
 const LINK_DEFINITION = /^ {0,3}\[[^\]\n]+\]:/m;
 const MACRO_DEFINITION = /\\(?:gdef|xdef|edef|def|global)(?![A-Za-z])/;
@@ -222,7 +225,7 @@ export class IncrementalMarkdown {
       if (end < 0) end = text.length;
       const l = text.slice(at, end);
       const blank = !fence && /^[ \t\r]*$/.test(l);
-      if (!fence && !comment && divs === 0 && envs === 0 && prevBlank && !blank && at > segStart && /^(?:\p{L}|#)/u.test(l)) {
+      if (!fence && !comment && divs === 0 && envs === 0 && prevBlank && !blank && at - segStart >= MIN_SEGMENT_CHARS && /^(?:\p{L}|#)/u.test(l)) {
         out.push({ start: segStart, line: segLine, lines: line - segLine, text: text.slice(segStart, at) });
         segStart = at;
         segLine = line;
