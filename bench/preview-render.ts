@@ -2,18 +2,23 @@
 // of 100, 1,000 and 5,000 lines built from the fixtures and examples repeated (many theorems, proofs and formulas):
 //   cold   a first render (empty formula cache: every formula goes through KaTeX);
 //   edit   the re-render after typing one character in the middle (warm cache: only the changed formula, if any,
-//          goes through KaTeX) — what the preview does on every debounced keystroke (median, and the best run);
+//          goes through KaTeX) — what the preview does on every debounced keystroke (median of EDITS edits per
+//          repeat, each a new letter and followed by its undo; and the best one);
 //   same   the re-render of an unchanged document (warm cache).
-// Median of repeats. Usage: npm run bench:preview  (or node out/bench/preview-render.js [--repeats N])
+// Each through the renderer the preview uses (DocumentRenderer, one per document: formulas kept, and Markdown blocks
+// an edit did not change); `--whole` measures renderDocumentHtml with a formula cache instead (the render before
+// issue 12's incremental preview). The last lines print the edit's growth from 1,000 to 5,000 lines.
+// Median of repeats. Usage: npm run bench:preview  (or node out/bench/preview-render.js [--repeats N] [--whole])
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import type { DocumentLanguage } from '../src/documents/model';
-import { FormulaCache, renderDocumentHtml } from '../src/render/documentHtml';
+import { DocumentRenderer, FormulaCache, renderDocumentHtml } from '../src/render/documentHtml';
 
 const root = join(__dirname, '..', '..');
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
 const repeats = Number(process.argv[process.argv.indexOf('--repeats') + 1]) || 7;
+const whole = process.argv.includes('--whole');
 
 function body(tex: string): string {
   const a = tex.indexOf('\\begin{document}');
@@ -69,12 +74,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Typing one character into a formula in the middle of the document. */
+/** Typing one character into a formula in the middle of the document (a different letter for each k < 26: a formula
+ *  the caches have not seen). */
 function edited(text: string, k: number): string {
   const mid = text.indexOf('$', Math.floor(text.length / 2));
   const at = mid < 0 ? Math.floor(text.length / 2) : mid + 1;
-  return `${text.slice(0, at)}${'xyz'[k % 3]}${text.slice(at)}`;
+  return `${text.slice(0, at)}${'abcdefghijklmnopqrstuvwxyz'[k % 26]}${text.slice(at)}`;
 }
+
+/** Edits timed per repeat (each followed by an untimed undo): a keystroke takes about a millisecond, so one sample
+ *  per repeat would be mostly timer and scheduler noise on a loaded machine. */
+const EDITS = 12;
 
 interface Row { language: DocumentLanguage; lines: number; chars: number; formulas: number; coldMs: number; editMs: number; editMinMs: number; unchangedMs: number }
 
@@ -86,10 +96,15 @@ function measure(language: DocumentLanguage, lines: number): Row {
   let formulas = 0;
   for (let r = 0; r < repeats; r++) {
     const cache = new FormulaCache();
-    cold.push(renderDocumentHtml(text, language, cache).ms);
-    edit.push(renderDocumentHtml(edited(text, r), language, cache).ms);
-    same.push(renderDocumentHtml(text, language, cache).ms);
-    formulas = cache.size;
+    const renderer = new DocumentRenderer();
+    const render = (t: string) => (whole ? renderDocumentHtml(t, language, cache) : renderer.render(t, language)).ms;
+    cold.push(render(text));
+    for (let j = 0; j < EDITS; j++) {
+      edit.push(render(edited(text, j)));
+      render(text);
+    }
+    same.push(render(text));
+    formulas = whole ? cache.size : renderer.cache.size;
   }
   return { language, lines, chars: text.length, formulas, coldMs: median(cold), editMs: median(edit), editMinMs: Math.min(...edit), unchangedMs: median(same) };
 }
@@ -101,7 +116,14 @@ const rows: Row[] = [];
 for (const language of ['latex', 'markdown'] as const) for (const lines of [100, 1000, 5000]) rows.push(measure(language, lines));
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 // The 1-minute load average is printed: on a shared machine the medians move with it; `edit min` is the best run.
-console.log(`preview render, median of ${repeats} (Node ${process.version}, DOM-free path, load average ${loadavg()[0].toFixed(2)} on ${cpus().length} CPUs)`);
+console.log(`preview render${whole ? ' (--whole: renderDocumentHtml each time)' : ' (DocumentRenderer, as the preview)'}, median of ${repeats} (Node ${process.version}, DOM-free path, load average ${loadavg()[0].toFixed(2)} on ${cpus().length} CPUs)`);
 console.log(`${'language'.padEnd(9)}${pad('lines', 7)}${pad('chars', 9)}${pad('formulas', 10)}${pad('cold ms', 10)}${pad('edit ms', 10)}${pad('edit min', 10)}${pad('same ms', 10)}`);
 for (const r of rows) console.log(`${r.language.padEnd(9)}${pad(r.lines, 7)}${pad(r.chars, 9)}${pad(r.formulas, 10)}${pad(r.coldMs.toFixed(1), 10)}${pad(r.editMs.toFixed(1), 10)}${pad(r.editMinMs.toFixed(1), 10)}${pad(r.unchangedMs.toFixed(1), 10)}`);
-console.log(JSON.stringify({ bench: 'preview-render', repeats, loadAverage: loadavg()[0], rows: rows.map(r => ({ ...r, coldMs: +r.coldMs.toFixed(2), editMs: +r.editMs.toFixed(2), editMinMs: +r.editMinMs.toFixed(2), unchangedMs: +r.unchangedMs.toFixed(2) })) }));
+const growth = (language: DocumentLanguage, key: 'editMs' | 'editMinMs') => {
+  const at = (n: number) => rows.find(r => r.language === language && r.lines === n)![key];
+  return at(5000) / Math.max(at(1000), 1e-3);
+};
+for (const language of ['latex', 'markdown'] as const) {
+  console.log(`${language}: one edit at 5,000 lines / at 1,000 lines: median ×${growth(language, 'editMs').toFixed(2)}, best run ×${growth(language, 'editMinMs').toFixed(2)} (goal ≤ ×1.2)`);
+}
+console.log(JSON.stringify({ bench: 'preview-render', mode: whole ? 'whole' : 'incremental', repeats, loadAverage: loadavg()[0], rows: rows.map(r => ({ ...r, coldMs: +r.coldMs.toFixed(2), editMs: +r.editMs.toFixed(2), editMinMs: +r.editMinMs.toFixed(2), unchangedMs: +r.unchangedMs.toFixed(2) })) }));

@@ -4,6 +4,8 @@
 import type { LatexDeclarations } from '../documents/latex';
 import type { DocumentLanguage, MacroDefinition } from '../documents/model';
 import { katexMacros, renderLatexDocument, type HtmlBlock } from './latexHtml';
+import { IncrementalLatex } from './incrementalLatex';
+import { IncrementalMarkdown, type IncrementalStats } from './incrementalMarkdown';
 import { escapeHtml, FormulaCache, renderMarkdownMath, type RenderError } from './markdownHtml';
 
 export { FormulaCache } from './markdownHtml';
@@ -33,7 +35,8 @@ export function blankFrontMatter(text: string): string {
  * not code. Line for line: line numbers (and the outline's lines) stay the same; other code fences stay code.
  */
 export function mystFencesAsColons(text: string): string {
-  if (!/^ {0,3}`{3,}\{prf:/m.test(text)) return text;
+  // indexOf first: a preview calls this on every keystroke, and most documents have no directive at all.
+  if (!text.includes('{prf:') || !/^ {0,3}`{3,}\{prf:/m.test(text)) return text;
   const lines = text.split('\n');
   const open: Array<{ ticks: number; directive: boolean }> = [];
   for (let i = 0; i < lines.length; i++) {
@@ -72,6 +75,31 @@ export function renderDocumentHtml(text: string, language: DocumentLanguage, cac
   const macros = project?.macros.length ? katexMacros(project.macros) : undefined;
   const r = renderMarkdownMath(mystFencesAsColons(blankFrontMatter(text)), { lineNumbers: true, theorems: true, ...(cache ? { cache } : {}), ...(macros ? { macros } : {}) });
   return { blocks: r.blocks ?? [{ line: 0, html: r.html }], errors: r.errors, unsupported: [], ms: performance.now() - t0 };
+}
+
+/**
+ * One document's renders as a preview makes them, one after another: the same HTML as renderDocumentHtml, with
+ * what the previous renders computed kept (formulas, and each top-level block: ./incrementalLatex, ./incrementalMarkdown), so
+ * an edit costs about what it changed. One instance per document shown.
+ */
+export class DocumentRenderer {
+  readonly cache = new FormulaCache();
+  private readonly markdown = new IncrementalMarkdown(this.cache);
+  private readonly latex = new IncrementalLatex(this.cache);
+
+  /** What the last render of `language` did (segments re-rendered, outline taken or not): for tests that count work. */
+  stats(language: DocumentLanguage): IncrementalStats { return language === 'latex' ? this.latex.stats : this.markdown.stats; }
+
+  render(text: string, language: DocumentLanguage, project?: { declarations?: LatexDeclarations; macros: MacroDefinition[] }): DocumentHtml {
+    const t0 = performance.now();
+    if (language === 'latex') {
+      const r = this.latex.render(text, project);
+      return { blocks: r.blocks, errors: r.errors, unsupported: r.unsupported, ms: performance.now() - t0 };
+    }
+    const macros = project?.macros.length ? katexMacros(project.macros) : undefined;
+    const r = this.markdown.render(mystFencesAsColons(blankFrontMatter(text)), macros);
+    return { blocks: r.blocks, errors: r.errors, unsupported: [], ms: performance.now() - t0 };
+  }
 }
 
 /** What a preview shows for a document it cannot render at all (never expected: the renderers do not throw). */

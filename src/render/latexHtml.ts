@@ -48,6 +48,8 @@ export interface LatexRenderResult {
   formulasRendered: number;
   /** Formulas taken from the cache. */
   formulasCached: number;
+  /** With options.segment. */
+  segment?: LatexSegmentOutput;
 }
 
 export interface LatexRenderOptions {
@@ -57,6 +59,41 @@ export interface LatexRenderOptions {
   /** What the document's project declares (root, preamble, packages): theorem names and numbering, verbatim
    *  environments, and macros (before the document's own). */
   project?: { declarations?: LatexDeclarations; macros: MacroDefinition[] };
+  /** Render one top-level piece of a document's body (./incrementalLatex): `text` is the document's preamble (up to
+   *  and including \begin{document}) followed by the piece, and what the document before it set is given here. */
+  segment?: LatexSegmentInput;
+}
+
+/** What a body's top-level text depends on from the document before it (counters, the last \label target). */
+export interface LatexSegmentState {
+  sect: number[];
+  appendix: boolean;
+  eq: number;
+  footnotes: number;
+  target?: { number: string; kind: string };
+}
+
+export interface LatexSegmentInput {
+  state: LatexSegmentState;
+  /** The numbers the whole document's outline gives the theorems of this piece, in order. */
+  numbers: (string | undefined)[];
+  /** The document's KaTeX macros (project, preamble and body). */
+  macros: Record<string, string>;
+  /** Whether the document has \chapter (section numbers count from chapters). */
+  chapters: boolean;
+}
+
+export interface LatexSegmentOutput {
+  state: LatexSegmentState;
+  /** \label definitions in order: [key, number, kind, replaces an earlier one]. References are left unresolved in the
+   *  HTML (resolveLatexRefs, with every label of the document). */
+  labels: [string, string, string, boolean][];
+  formulas: number;
+  mathChars: number;
+  notes: number;
+  skipped: number;
+  /** Theorems the piece holds (must equal `numbers.length`). */
+  theorems: number;
 }
 
 /** A preview renders a user's whole document: more formulas than a model reply, still bounded. */
@@ -183,6 +220,8 @@ class LatexRenderer {
   private readonly lines: LineIndex;
   private readonly theorems = new Map<number, Theorem>();
   private readonly labels = new Map<string, Label>();
+  private readonly labelOps: [string, string, string, boolean][] = [];
+  private readonly segment: LatexSegmentInput | undefined;
   private readonly macros: Record<string, string>;
   private readonly upright = new Set<string>();
   private readonly errors: RenderError[] = [];
@@ -216,15 +255,44 @@ class LatexRenderer {
     this.lines = new LineIndex(text);
     this.pairEnvironments();
     const outline = scanLatex(text, options.project?.declarations);
-    for (const t of outline.theorems) {
-      this.theorems.set(t.range.startOffset, t);
-      if (t.latexLabel && t.number) this.labels.set(t.latexLabel, { number: t.number, kind: t.name });
+    this.segment = options.segment;
+    if (this.segment) {
+      // The piece's theorems (after the preamble) numbered as in the whole document; their labels come with the document's.
+      const begin = /\\begin\s*\{document\}/.exec(this.src);
+      const from = begin ? begin.index + begin[0].length : 0;
+      let k = 0;
+      for (const t of [...outline.theorems].sort((x, y) => x.range.startOffset - y.range.startOffset)) {
+        if (t.range.startOffset < from) continue;
+        const number = this.segment.numbers[k++];
+        const copy: Theorem = { ...t };
+        if (number === undefined) delete copy.number; else copy.number = number;
+        this.theorems.set(t.range.startOffset, copy);
+      }
+      this.segmentTheorems = k;
+      const st = this.segment.state;
+      this.sect = new Map(SECTIONS.map((name, i) => [name, st.sect[i] ?? 0]));
+      this.appendix = st.appendix;
+      this.eq = st.eq;
+      this.footnotes = st.footnotes;
+    } else {
+      for (const t of outline.theorems) {
+        this.theorems.set(t.range.startOffset, t);
+        if (t.latexLabel && t.number) this.labels.set(t.latexLabel, { number: t.number, kind: t.name });
+      }
     }
-    this.macros = katexMacros([...(options.project?.macros ?? []), ...outline.macros]);
+    this.macros = this.segment ? this.segment.macros : katexMacros([...(options.project?.macros ?? []), ...outline.macros]);
     this.cache = options.cache ?? new FormulaCache();
     this.cache.useMacros(this.macros);
     this.budgetMs = options.mathBudgetMs ?? PREVIEW_MATH_BUDGET_MS;
-    this.chapters = /\\chapter\*?\s*[{[]/.test(this.src);
+    this.chapters = this.segment ? this.segment.chapters : /\\chapter\*?\s*[{[]/.test(this.src);
+  }
+
+  private segmentTheorems = 0;
+
+  /** A \label: `replace` (an equation's) overrides an earlier one, a text \label does not. */
+  private setLabel(key: string, label: Label, replace: boolean): void {
+    if (this.segment) this.labelOps.push([key, label.number, label.kind, replace]);
+    if (replace || !this.labels.has(key)) this.labels.set(key, label);
   }
 
   render(): LatexRenderResult {
@@ -232,9 +300,18 @@ class LatexRenderer {
     const bodyStart = begin ? begin.index + begin[0].length : 0;
     const end = begin ? this.envs.get(begin.index)?.endStart ?? this.src.length : this.src.length;
     this.readPreamble(begin ? begin.index : 0);
-    const pieces = this.flow(bodyStart, end, 0, { enumDepth: 0 });
+    const seg = this.segment;
+    const top: Ctx = { enumDepth: 0, ...(seg?.state.target ? { target: seg.state.target } : {}) };
+    const pieces = this.flow(bodyStart, seg ? this.src.length : end, 0, top);
     const blocks: HtmlBlock[] = [];
-    for (const p of pieces) blocks.push({ line: this.lines.lineOf(p.at), html: this.resolveRefs(p.html) });
+    for (const p of pieces) blocks.push({ line: this.lines.lineOf(p.at), html: seg ? p.html : this.resolveRefs(p.html) });
+    if (seg) {
+      const state: LatexSegmentState = { sect: SECTIONS.map(n => this.sect.get(n)!), appendix: this.appendix, eq: this.eq, footnotes: this.footnotes, ...(top.target ? { target: top.target } : {}) };
+      return {
+        html: '', blocks, errors: this.errors, unsupported: [...this.unsupported], formulasRendered: this.rendered, formulasCached: this.cached,
+        segment: { state, labels: this.labelOps, formulas: this.formulas, mathChars: this.mathChars, notes: this.notes, skipped: this.skipped, theorems: this.segmentTheorems },
+      };
+    }
     if (this.skipped) {
       this.errors.push({
         source: '', message: `${this.skipped} formula(s) not rendered yet: over this render's budget of ${this.budgetMs} ms of KaTeX ` +
@@ -455,7 +532,7 @@ class LatexRenderer {
   /** \label{…} in a formula: removed, each tied to `number`. */
   private takeLabels(tex: string, number: string | undefined): string {
     return tex.replace(/\\label\s*\{([^{}]*)\}/g, (_m, key: string) => {
-      if (number) this.labels.set(key.trim(), { number, kind: 'equation' });
+      if (number) this.setLabel(key.trim(), { number, kind: 'equation' }, true);
       return '';
     });
   }
@@ -774,7 +851,7 @@ class LatexRenderer {
         const g = this.arg(cmd.end, b);
         if (!g) return { html: '', end: cmd.end };
         const key = this.source(g.a, g.b).trim();
-        if (ctx.target && !this.labels.has(key)) this.labels.set(key, ctx.target);
+        if (ctx.target) this.setLabel(key, ctx.target, false);
         return { html: '', end: g.end };
       }
       case 'ref': case 'eqref': case 'cref': case 'Cref': case 'autoref': case 'pageref': case 'nameref': {
@@ -1036,17 +1113,28 @@ class LatexRenderer {
   // ---- references ---------------------------------------------------------------------------------------------
 
   private resolveRefs(html: string): string {
-    if (!html.includes(REF_OPEN)) return html;
-    return html.replace(REF, (_m, kind: string, key: string) => {
-      const l = this.labels.get(key);
-      if (!l) return `<span class="ref unresolved" title="${escapeHtml(`no \\label{${key}} in this document`)}">??</span>`;
-      let text = l.number;
-      if (kind === 'eqref') text = `(${l.number})`;
-      else if (kind === 'cref' || kind === 'Cref') text = l.kind === 'equation' ? `(${l.number})` : l.kind === 'item' ? l.number : `${l.kind} ${l.number}`;
-      else if (kind === 'pageref') text = l.number;
-      return `<span class="ref" data-ref="${escapeHtml(labelId(key))}">${escapeHtml(text)}</span>`;
-    });
+    return resolveLatexRefs(html, this.labels);
   }
+}
+
+/** The \label keys a piece's unresolved HTML refers to (empty: nothing to resolve). */
+export function latexRefKeys(html: string): string[] {
+  if (!html.includes(REF_OPEN)) return [];
+  return [...html.matchAll(REF)].map(m => m[2]!);
+}
+
+/** References (\ref, \eqref, …) in a piece's HTML as the numbers of `labels` (every label of the document). */
+export function resolveLatexRefs(html: string, labels: ReadonlyMap<string, { number: string; kind: string }>): string {
+  if (!html.includes(REF_OPEN)) return html;
+  return html.replace(REF, (_m, kind: string, key: string) => {
+    const l = labels.get(key);
+    if (!l) return `<span class="ref unresolved" title="${escapeHtml(`no \\label{${key}} in this document`)}">??</span>`;
+    let text = l.number;
+    if (kind === 'eqref') text = `(${l.number})`;
+    else if (kind === 'cref' || kind === 'Cref') text = l.kind === 'equation' ? `(${l.number})` : l.kind === 'item' ? l.number : `${l.kind} ${l.number}`;
+    else if (kind === 'pageref') text = l.number;
+    return `<span class="ref" data-ref="${escapeHtml(labelId(key))}">${escapeHtml(text)}</span>`;
+  });
 }
 
 /** Row bodies of an align-like environment: split at `\\` outside braces and nested environments. */

@@ -20,7 +20,7 @@ import type { MarkdownIt } from 'markdown-it';
 /** markdown-it's env type (this module's Env travels in it; markdown-it also keeps link references there). */
 type MdEnv = Parameters<MarkdownIt['parse']>[1];
 import { SENTINEL_CLOSE, SENTINEL_OPEN, protectSpans } from './markdownCore';
-import { markdownItTheorems, type TheoremEnv } from './markdownItTheorems';
+import { markdownItTheorems, type Marks, type TheoremEnv } from './markdownItTheorems';
 import type { MathSpan, Span } from './mathSpans';
 
 /** The exact KaTeX settings shared by this renderer, the webviews and the tests (displayMode and macros are per call). */
@@ -62,6 +62,10 @@ export interface RenderOptions {
   theorems?: boolean;
   /** KaTeX time a document may take before the rest of its math is shown as source; default MATH_BUDGET_MS. */
   mathBudgetMs?: number;
+  /** With lineNumbers: the document line where `markdown` starts (a preview rendering one block of a document). */
+  firstLine?: number;
+  /** With theorems: the marks of the whole document's outline (./markdownItTheorems marksOf), by document line. */
+  theoremMarks?: Marks;
 }
 
 /**
@@ -91,6 +95,8 @@ export interface RenderResult {
   /** With option lineNumbers: the same HTML cut into its top-level blocks, each with its source line. */
   blocks?: { line: number; html: string }[];
   errors: RenderError[];
+  /** What the render counted against the document's bounds (formulas, characters of math, formulas skipped). */
+  counts?: { formulas: number; mathChars: number; skipped: number };
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -335,8 +341,13 @@ function renderDocument(markdown: string, options: RenderOptions): RenderResult 
     return html;
   };
 
-  const lineOf = options.lineNumbers || options.theorems ? originalLines(source, spans) : (l: number) => l;
-  const env: Env & TheoremEnv = { source, spans, rendered, render, ...(options.theorems ? { qedSource: source, qedLine: lineOf } : {}) };
+  const first = options.firstLine ?? 0;
+  const localLine = options.lineNumbers || options.theorems ? originalLines(source, spans) : (l: number) => l;
+  const lineOf = first ? (l: number) => localLine(l) + first : localLine;
+  const env: Env & TheoremEnv = {
+    source, spans, rendered, render,
+    ...(options.theorems ? { qedSource: source, qedLine: lineOf, ...(options.theoremMarks ? { qedMarks: options.theoremMarks } : {}) } : {}),
+  };
   const md = htmlParser(options.theorems === true);
   const tokens = md.parse(protectedText, env as unknown as MdEnv);
   if (options.lineNumbers) addLineNumbers(tokens, lineOf);
@@ -366,5 +377,5 @@ function renderDocument(markdown: string, options: RenderOptions): RenderResult 
         `${MAX_TOTAL_MATH_CHARS} characters of math and ${MATH_BUDGET_MS} ms of KaTeX`,
     });
   }
-  return { html, errors, ...(blocks ? { blocks } : {}) };
+  return { html, errors, counts: { formulas, mathChars, skipped }, ...(blocks ? { blocks } : {}) };
 }

@@ -22,6 +22,8 @@ export interface TheoremEnv {
   qedSource?: string;
   /** Maps a line of the parsed source to the line of the original document. */
   qedLine?: (line: number) => number;
+  /** Marks already taken from the whole document's outline (a preview rendering one block of it at a time). */
+  qedMarks?: Marks;
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -29,7 +31,7 @@ const esc = (s: string) => s.replace(/[&<>"']/g, c => HTML_ESCAPES[c]!);
 /** A class name made only of safe characters. */
 const cls = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]/g, '');
 
-interface Marks {
+export interface Marks {
   theorems: Map<number, Theorem>;
   proofs: Map<number, { title?: string }>;
 }
@@ -39,15 +41,20 @@ let lastSource: string | undefined;
 let lastMarks: Marks | undefined;
 function marksFor(source: string): Marks {
   if (source === lastSource && lastMarks) return lastMarks;
+  lastMarks = marksOf(outlineDocument(source, 'markdown').theorems);
+  lastSource = source;
+  return lastMarks;
+}
+
+/** What the rule reads from an outline: theorems and proofs by their first line. */
+export function marksOf(theoremList: readonly Theorem[]): Marks {
   const theorems = new Map<number, Theorem>();
   const proofs = new Map<number, { title?: string }>();
-  for (const t of outlineDocument(source, 'markdown').theorems) {
+  for (const t of theoremList) {
     theorems.set(t.range.start.line, t);
     if (t.proof) proofs.set(t.proof.range.start.line, { ...(t.proof.title ? { title: t.proof.title } : {}) });
   }
-  lastSource = source;
-  lastMarks = { theorems, proofs };
-  return lastMarks;
+  return { theorems, proofs };
 }
 
 const MAX_DIV_LEVEL = 40;
@@ -106,7 +113,7 @@ function markBlocks(state: StateCore): void {
   const source = env.qedSource ?? state.src;
   const lineOf = env.qedLine ?? ((l: number) => l);
   let marks: Marks;
-  try { marks = marksFor(source); } catch { return; } // the outline never throws; if it did, the preview stays plain
+  try { marks = env.qedMarks ?? marksFor(source); } catch { return; } // the outline never throws; if it did, the preview stays plain
   const tokens = state.tokens;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;

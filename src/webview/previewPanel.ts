@@ -6,12 +6,12 @@
 // and its tests are the Node ones (no second copy of KaTeX and markdown-it in a browser bundle); the formula cache
 // survives the page being rebuilt (hidden panels are not retained); and the extension host is its own process,
 // so a render never blocks typing in the editor. Measured (bench/preview-render): a re-render after a keystroke
-// of a 1,000-line document takes tens of ms with the formula cache warm, and it runs at most once per
-// DEBOUNCE_MS of typing. Only the blocks whose HTML changed are posted, so the page patches a few elements
+// of a 1,000-line document takes tens of ms with the formula cache warm (a Markdown document re-renders only the
+// blocks an edit changed: src/render/incrementalMarkdown), and it runs at most once per DEBOUNCE_MS of typing. Only the blocks whose HTML changed are posted, so the page patches a few elements
 // instead of replacing megabytes of KaTeX markup (which also keeps its scroll position).
 import * as vscode from 'vscode';
 import { languageOf, outlineDocument, theoremAt, type DocumentOutline } from '../documents/outline';
-import { failedDocumentHtml, FormulaCache, renderDocumentHtml, type HtmlBlock } from '../render/documentHtml';
+import { DocumentRenderer, failedDocumentHtml, type HtmlBlock } from '../render/documentHtml';
 import { webviewHtml, webviewOptions } from './html';
 import { isFromPreview, PREVIEW_VIEW_TYPE, type PreviewBlock, type ToPreview } from './previewProtocol';
 import type { WorkspaceProject } from '../editor/workspaceProject';
@@ -52,7 +52,8 @@ export class MathPreview implements vscode.Disposable {
   private panelDisposables: vscode.Disposable[] = [];
   private ready = false;
   private doc: vscode.TextDocument | undefined;
-  private cache = new FormulaCache();
+  /** The followed document's renders: formulas and (Markdown) blocks kept from one render to the next. */
+  private renderer = new DocumentRenderer();
   /** The HTML of each block the page has, to post only what changed. */
   private sent: string[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -157,7 +158,7 @@ export class MathPreview implements vscode.Disposable {
     this.doc = doc;
     this.stats.shownVersion = -1;
     this.stats.shownText = '';
-    this.cache = new FormulaCache();
+    this.renderer = new DocumentRenderer();
     this.sent = [];
     this.lastRevealLine = -1;
     if (this.panel) this.panel.title = `${TITLE}: ${baseName(doc.fileName)}`;
@@ -183,7 +184,7 @@ export class MathPreview implements vscode.Disposable {
     let errors: string[] = [];
     let unsupported: string[] = [];
     try {
-      const r = renderDocumentHtml(text, language, this.cache, this.project?.projectOf(doc, language));
+      const r = this.renderer.render(text, language, this.project?.projectOf(doc, language));
       blocks = r.blocks;
       errors = r.errors.map(e => (e.source ? `${e.message}: ${e.source.slice(0, 200)}` : e.message));
       unsupported = r.unsupported;

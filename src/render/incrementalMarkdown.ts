@@ -1,0 +1,299 @@
+// The Markdown preview re-rendered block by block: an edit costs the block it touches, not the document.
+// VS Code-free and DOM-free.
+//
+// The document (after ./documentHtml's front-matter and MyST transforms) is cut into SEGMENTS at top-level
+// boundaries where markdown-it's block parse starts afresh: a non-blank line after a blank line that starts with a
+// letter or `#` (a paragraph or an ATX heading: it cannot continue a list, a quote, a code block or a table), outside
+// code fences, colon fences (`:::`), `\begin…\end` (math environments may hold blank lines) and HTML comments. Math
+// (./mathSpans) never crosses a blank line outside an environment, so each segment's math is its own. A segment
+// renders with ./markdownHtml exactly as it would inside the whole document, given
+//   - its first line (data-line numbers), and
+//   - the whole document's theorem marks (./markdownItTheorems: numbers and proofs come from the document's outline).
+// Each segment's result is kept under a key of its text and the marks on its lines (relative to its first line); a
+// render reuses every segment whose key is unchanged, with its data-line numbers shifted when lines above it moved.
+//
+// The outline is the one part that reads the whole document. It is not recomputed when an edit stays inside its
+// block: one contiguous change without a newline, on a line that is no proof head, that (before and after) holds
+// nothing that reaches other blocks and starts the same way (see `localLine`), and with the outline of the segment
+// alone unchanged (theorem heads and labels, a title spread over lines, a lead-in this line completes). Every other edit takes the outline of the whole
+// document again (linear, still no markdown-it or KaTeX work outside the segments whose key changed).
+//
+// Falls back to one render of the whole document (as before) when a segment boundary would change the output:
+// link reference definitions (`[x]: url` is document-wide), `\def`/`\gdef` (a macro defined in one formula is seen by
+// later ones), or math beyond the document's bounds (formulas skipped).
+import { outlineDocument } from '../documents/outline';
+import { renderMarkdownMath, type FormulaCache, type RenderError } from './markdownHtml';
+import { marksOf, type Marks } from './markdownItTheorems';
+
+export interface MarkdownBlocks {
+  blocks: { line: number; html: string }[];
+  errors: RenderError[];
+}
+
+/** What the last render did: for tests that count work (never time). */
+export interface IncrementalStats {
+  /** Segments the document was cut into (0 after a whole-document fallback). */
+  segments: number;
+  /** Segments that went through markdown-it (and KaTeX for formulas not cached) this time. */
+  segmentsRendered: number;
+  /** Whether the whole document's outline was computed this time. */
+  outline: boolean;
+  /** Why the whole document was rendered at once, when it was. */
+  fallback?: string;
+}
+
+interface Segment {
+  /** Offset and line of its first character in the document. */
+  start: number;
+  line: number;
+  lines: number;
+  text: string;
+  key: string;
+  result: SegmentResult;
+}
+
+interface SegmentResult {
+  /** The document line it was rendered at (its data-line numbers count from there). */
+  line: number;
+  blocks: { line: number; html: string }[];
+  errors: RenderError[];
+  formulas: number;
+  mathChars: number;
+  skipped: number;
+}
+
+const MAX_FORMULAS = 2_000;
+const MAX_TOTAL_MATH_CHARS = 100_000;
+/** Results kept beyond those of the current segments (an undo brings old ones back). */
+const SPARE_RESULTS = 2_000;
+/** A segment is at least this long (boundaries closer than this are skipped): each segment's render has a fixed cost,
+ *  and an edit re-renders one segment of about this size, whatever the document's. */
+export const MIN_SEGMENT_CHARS = 1_000;
+
+const LINK_DEFINITION = /^ {0,3}\[[^\]\n]+\]:/m;
+const MACRO_DEFINITION = /\\(?:gdef|xdef|edef|def|global)(?![A-Za-z])/;
+/** What, on a line, can reach beyond its block: fences, divs, comments, environments, a proof (attached to a statement
+ *  in another block), a callout, MyST and Quarto attributes. */
+const CROSS_BLOCK = /<!--|-->|\\begin|\\end|:::|```|~~~|proof|solution|\{prf:|\{[.#]|\[!/i;
+
+/**
+ * Whether an edit of this line (into `after`) stays inside its block as the outline and the cut see it: neither
+ * version holds anything CROSS_BLOCK, and the line starts the same way (its indentation and first character: blank
+ * or not, list, quote, heading, paragraph).
+ */
+export function localLine(before: string, after: string = before): boolean {
+  const lead = (l: string) => /^[ \t]*[^ \t\r]/.exec(l)?.[0];
+  const a = lead(before);
+  return a !== undefined && a === lead(after) && !CROSS_BLOCK.test(before) && !CROSS_BLOCK.test(after);
+}
+
+export class IncrementalMarkdown {
+  private segments: Segment[] = [];
+  private results = new Map<string, SegmentResult>();
+  private text: string | undefined;
+  private marks: Marks | undefined;
+  private macrosKey = '';
+  stats: IncrementalStats = { segments: 0, segmentsRendered: 0, outline: false };
+
+  constructor(private readonly cache: FormulaCache) {}
+
+  /** `text` is the document after ./documentHtml's transforms (line for line the editor's). */
+  render(text: string, macros: Record<string, string> | undefined): MarkdownBlocks {
+    const macrosKey = JSON.stringify(macros ?? {});
+    if (macrosKey !== this.macrosKey) { this.results.clear(); this.segments = []; this.text = undefined; this.macrosKey = macrosKey; }
+    const old = this.text;
+    const local = old !== undefined ? this.localEdit(old, text) : undefined;
+    // The previous text had neither (or it was rendered whole): after a local edit only the edited segment can.
+    const checked = local ? local.text : text;
+    const fallback = LINK_DEFINITION.test(checked) ? 'link reference definitions' : MACRO_DEFINITION.test(checked) ? '\\def in math' : undefined;
+    if (fallback) return this.whole(text, macros, fallback);
+    const marks = local ? this.marks! : marksOf(outlineDocument(text, 'markdown').theorems);
+    let cuts: { start: number; line: number; lines: number; text: string; key?: string; result?: SegmentResult }[];
+    if (local) {
+      // The same cut: only segment k's text changed, the ones after it moved by `delta` characters (no line moved).
+      cuts = this.segments.map((s, i) => {
+        if (i === local.k) return { start: s.start, line: s.line, lines: s.lines, text: local.text };
+        // The same segment, moved by the edit's length (no allocation: the object is this renderer's own).
+        if (i > local.k) s.start += local.delta;
+        return s;
+      });
+    } else cuts = this.cut(text);
+    const segments: Segment[] = [];
+    let rendered = 0;
+    let formulas = 0;
+    let mathChars = 0;
+    const blocks: { line: number; html: string }[] = [];
+    const errors: RenderError[] = [];
+    for (const c of cuts) {
+      const key = c.key ?? `${marksKey(marks, c.line, c.line + c.lines)}\u0000${c.text}`;
+      let result = c.key ? c.result : this.results.get(key);
+      if (!result) {
+        rendered++;
+        const r = renderMarkdownMath(c.text, { lineNumbers: true, theorems: true, cache: this.cache, firstLine: c.line, theoremMarks: marks, ...(macros ? { macros } : {}) });
+        const counts = r.counts ?? { formulas: 0, mathChars: 0, skipped: 0 };
+        result = { line: c.line, blocks: r.blocks ?? [{ line: c.line, html: r.html }], errors: r.errors, ...counts };
+        this.results.set(key, result);
+      } else if (result.line !== c.line) {
+        // The same block further up or down: only its line numbers move.
+        result = moved(result, c.line);
+        this.results.set(key, result);
+      }
+      formulas += result.formulas;
+      mathChars += result.mathChars;
+      if (result.skipped || formulas >= MAX_FORMULAS || mathChars > MAX_TOTAL_MATH_CHARS) return this.whole(text, macros, 'math beyond the document bounds');
+      for (const b of result.blocks) blocks.push(b);
+      for (const e of result.errors) errors.push(e);
+      segments.push({ start: c.start, line: c.line, lines: c.lines, text: c.text, key, result });
+    }
+    this.segments = segments;
+    this.text = text;
+    this.marks = marks;
+    this.prune();
+    this.stats = { segments: segments.length, segmentsRendered: rendered, outline: !local };
+    return { blocks, errors };
+  }
+
+  private whole(text: string, macros: Record<string, string> | undefined, why: string): MarkdownBlocks {
+    this.segments = [];
+    this.text = undefined;
+    this.marks = undefined;
+    const r = renderMarkdownMath(text, { lineNumbers: true, theorems: true, cache: this.cache, ...(macros ? { macros } : {}) });
+    this.stats = { segments: 0, segmentsRendered: 1, outline: true, fallback: why };
+    return { blocks: r.blocks ?? [{ line: 0, html: r.html }], errors: r.errors };
+  }
+
+  /** Results of segments no longer in the document, beyond SPARE_RESULTS, are dropped (oldest first). */
+  private prune(): void {
+    if (this.results.size <= this.segments.length + SPARE_RESULTS) return;
+    const live = new Set(this.segments.map(s => s.key));
+    for (const k of this.results.keys()) {
+      if (this.results.size <= this.segments.length + SPARE_RESULTS) break;
+      if (!live.has(k)) this.results.delete(k);
+    }
+  }
+
+  /**
+   * The one segment an edit changed, when the change from `old` to `text` can change neither the outline (see the
+   * header; the marks are by line, and such an edit moves no line) nor the cut.
+   */
+  private localEdit(old: string, text: string): { k: number; text: string; delta: number } | undefined {
+    // The segment where the change starts: the first whose text is not where it was (native comparisons).
+    let k = 0;
+    // Substring equality (a memory comparison), not startsWith (character by character).
+    while (k < this.segments.length && sameAt(text, this.segments[k]!.start, this.segments[k]!.text)) k++;
+    if (k === this.segments.length) return text === old ? { k: -1, text: '', delta: 0 } : undefined;
+    const seg = this.segments[k]!;
+    const delta = text.length - old.length;
+    const segEnd = seg.start + seg.text.length;
+    // Everything after the segment is unchanged (shifted by delta).
+    if (text.length - (segEnd + delta) !== old.length - segEnd || text.slice(segEnd + delta) !== old.slice(segEnd)) return undefined;
+    const now = text.slice(seg.start, segEnd + delta);
+    if (now.split('\n').length !== seg.text.split('\n').length) return undefined;
+    // The changed lines (one, since no newline was added or removed and the change is contiguous within the segment).
+    let a = 0;
+    while (a < now.length && a < seg.text.length && now[a] === seg.text[a]) a++;
+    const lineStart = Math.max(seg.text.lastIndexOf('\n', a - 1), now.lastIndexOf('\n', a - 1)) + 1;
+    let zOld = seg.text.length;
+    let zNew = now.length;
+    while (zOld > a && zNew > a && now[zNew - 1] === seg.text[zOld - 1]) { zOld--; zNew--; }
+    const endOld = seg.text.indexOf('\n', zOld);
+    const endNew = now.indexOf('\n', zNew);
+    const oldLine = seg.text.slice(lineStart, endOld < 0 ? seg.text.length : endOld);
+    const newLine = now.slice(lineStart, endNew < 0 ? now.length : endNew);
+    if (oldLine.includes('\n') || newLine.includes('\n')) return undefined;
+    if (!localLine(oldLine, newLine)) return undefined;
+    // A theorem's head may change (its label is in the segment's outline, compared below); a proof's may not.
+    if (this.marks!.proofs.has(seg.line + countNewlines(seg.text, lineStart))) return undefined;
+    // The segment's own outline, before and after: a title spread over lines, a lead-in this line completes.
+    if (localOutlineKey(seg.text) !== localOutlineKey(now)) return undefined;
+    return { k, text: now, delta };
+  }
+
+  /** The document cut at its top-level boundaries (see the header). */
+  private cut(text: string): { start: number; line: number; lines: number; text: string }[] {
+    const out: { start: number; line: number; lines: number; text: string }[] = [];
+    let fence: { ch: string; len: number } | null = null;
+    let divs = 0;
+    let envs = 0;
+    let comment = false;
+    let prevBlank = true;
+    let segStart = 0;
+    let segLine = 0;
+    let line = 0;
+    for (let at = 0; at <= text.length; line++) {
+      let end = text.indexOf('\n', at);
+      if (end < 0) end = text.length;
+      const l = text.slice(at, end);
+      const blank = !fence && /^[ \t\r]*$/.test(l);
+      if (!fence && !comment && divs === 0 && envs === 0 && prevBlank && !blank && at - segStart >= MIN_SEGMENT_CHARS && /^(?:\p{L}|#)/u.test(l)) {
+        out.push({ start: segStart, line: segLine, lines: line - segLine, text: text.slice(segStart, at) });
+        segStart = at;
+        segLine = line;
+      }
+      prevBlank = blank;
+      if (fence) {
+        const m = /^ {0,3}(`{3,}|~{3,})[ \t]*\r?$/.exec(l);
+        if (m && m[1]![0] === fence.ch && m[1]!.length >= fence.len) fence = null;
+      } else {
+        const m = /^ {0,3}>?[ \t]*(`{3,}|~{3,})(.*)$/.exec(l);
+        if (m && !(m[1]![0] === '`' && m[2]!.includes('`'))) fence = { ch: m[1]![0]!, len: m[1]!.length };
+        else {
+          const colon = /^[ \t>]*(:{3,})[ \t]*(.*?)[ \t\r]*$/.exec(l);
+          if (colon) divs = colon[2] === '' ? Math.max(0, divs - 1) : divs + 1;
+          if (l.includes('\\begin') || l.includes('\\end')) {
+            envs += (l.match(/\\begin(?![A-Za-z])/g)?.length ?? 0) - (l.match(/\\end(?![A-Za-z])/g)?.length ?? 0);
+            if (envs < 0) envs = 0;
+          }
+          if (l.includes('<!--') || comment) {
+            const open = l.lastIndexOf('<!--');
+            const close = l.lastIndexOf('-->');
+            if (open >= 0 && open > close - 2) comment = true;
+            else if (close >= 0) comment = false;
+          }
+        }
+      }
+      at = end + 1;
+    }
+    if (segStart < text.length || out.length === 0) out.push({ start: segStart, line: segLine, lines: line - segLine, text: text.slice(segStart) });
+    return out;
+  }
+}
+
+/** A segment's result for the same text starting at another line: its data-line numbers shifted, nothing else. */
+function moved(r: SegmentResult, line: number): SegmentResult {
+  const d = line - r.line;
+  // data-line="N" only ever appears as an attribute the renderer wrote: the document's own text is escaped (`"` is &quot;).
+  const shift = (html: string) => html.replace(/ data-line="(\d+)"/g, (_m, n: string) => ` data-line="${Number(n) + d}"`);
+  return { ...r, line, blocks: r.blocks.map(b => ({ line: b.line + d, html: shift(b.html) })) };
+}
+
+/** Whether `text` holds `part` at `at`. */
+function sameAt(text: string, at: number, part: string): boolean {
+  return text.slice(at, at + part.length) === part;
+}
+
+function countNewlines(s: string, end: number): number {
+  let n = 0;
+  for (let k = s.indexOf('\n'); k >= 0 && k < end; k = s.indexOf('\n', k + 1)) n++;
+  return n;
+}
+
+/** The marks on lines [from, to) as a string (what a segment's HTML depends on besides its text and line). */
+function marksKey(marks: Marks, from: number, to: number): string {
+  let key = '';
+  if (to - from < marks.theorems.size + marks.proofs.size) {
+    for (let l = from; l < to; l++) {
+      const t = marks.theorems.get(l);
+      if (t) key += `T${l - from}|${t.kind}|${t.syntax}|${t.label};`;
+      if (marks.proofs.has(l)) key += `P${l - from};`;
+    }
+    return key;
+  }
+  for (const [l, t] of marks.theorems) if (l >= from && l < to) key += `T${l - from}|${t.kind}|${t.syntax}|${t.label};`;
+  for (const l of marks.proofs.keys()) if (l >= from && l < to) key += `P${l - from};`;
+  return key;
+}
+
+function localOutlineKey(text: string): string {
+  return outlineDocument(text, 'markdown').theorems.map(t => `${t.range.start.line}|${t.kind}|${t.syntax}|${t.label}|${t.proof?.range.start.line ?? ''}`).join(';');
+}
