@@ -214,13 +214,16 @@ export interface LatexDeclarations {
   defs: Map<string, TheoremDef>;
   counters: Map<string, Counter>;
   proofEnvs: Set<string>;
+  /** Environments whose content is not markup: hidden from the detector; the preview shows them as code. */
   verbatimEnvs: Set<string>;
+  /** Those of verbatimEnvs that are comments (\excludecomment, \comment wrappers): the preview leaves them out. */
+  commentEnvs: Set<string>;
   beamer: boolean;
   beamerNumbered: boolean;
 }
 
 export function emptyDeclarations(): LatexDeclarations {
-  return { defs: new Map(), counters: new Map(), proofEnvs: new Set(), verbatimEnvs: new Set(), beamer: false, beamerNumbered: false };
+  return { defs: new Map(), counters: new Map(), proofEnvs: new Set(), verbatimEnvs: new Set(), commentEnvs: new Set(), beamer: false, beamerNumbered: false };
 }
 
 /** `into` with `from`'s declarations added (a later declaration of the same name wins). */
@@ -229,6 +232,7 @@ export function mergeDeclarations(into: LatexDeclarations, from: LatexDeclaratio
   for (const [k, v] of from.counters) into.counters.set(k, { value: 0, ...(v.within ? { within: v.within } : {}) });
   for (const e of from.proofEnvs) into.proofEnvs.add(e);
   for (const e of from.verbatimEnvs) into.verbatimEnvs.add(e);
+  for (const e of from.commentEnvs) into.commentEnvs.add(e);
   into.beamer ||= from.beamer;
   into.beamerNumbered ||= from.beamerNumbered;
   return into;
@@ -257,6 +261,7 @@ export function declarationsOf(src: string, br: Int32Array = braceTable(src), kn
     p = env.end;
     if (cmd === 'lstnewenvironment' || cmd === 'DefineVerbatimEnvironment' || cmd === 'excludecomment' || cmd === 'newtcblisting' || cmd === 'DeclareTCBListing' || cmd === 'NewTCBListing') {
       d.verbatimEnvs.add(name);
+      if (cmd === 'excludecomment') d.commentEnvs.add(name);
       continue;
     }
     if (cmd === 'Newassociation') {
@@ -276,6 +281,7 @@ export function declarationsOf(src: string, br: Int32Array = braceTable(src), kn
     if (!begin) continue;
     if (/\\(comment|verbatim|VerbatimEnvironment|lstset\b[^]*\\lstnewenvironment)(?![A-Za-z@])/.test(begin.content) || /\\begin\s*\{(?:comment|verbatim|Verbatim|lstlisting|minted)\}/.test(begin.content)) {
       d.verbatimEnvs.add(name);
+      if (/\\comment(?![A-Za-z@])|\\begin\s*\{comment\}/.test(begin.content)) d.commentEnvs.add(name);
       continue;
     }
     const inner = /\\begin\s*\{([A-Za-z@]+\*?)\}/.exec(begin.content)?.[1];
@@ -370,7 +376,7 @@ function readDeclarations(src: string, br: Int32Array): LatexDeclarations {
       if (a?.content.trim() === 'theorems' && b?.content.trim() === 'numbered') beamerNumbered = true;
     }
   }
-  return { defs, counters, proofEnvs: new Set(), verbatimEnvs: new Set(), beamer, beamerNumbered };
+  return { defs, counters, proofEnvs: new Set(), verbatimEnvs: new Set(), commentEnvs: new Set(), beamer, beamerNumbered };
 }
 
 interface Frame {

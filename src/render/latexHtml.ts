@@ -243,6 +243,9 @@ class LatexRenderer {
   private skipped = 0;
   private rendered = 0;
   private cached = 0;
+  /** Environments shown as code, and those left out (comments): the built-in ones and the declared ones. */
+  private readonly codeEnvs = new Set(VERBATIM_ENVS);
+  private readonly commentEnvs = new Set(SKIPPED_ENVS);
 
   constructor(private readonly text: string, options: LatexRenderOptions) {
     // Only the comments of the mask: verbatim is shown here as code, not blanked.
@@ -253,8 +256,13 @@ class LatexRenderer {
     this.src = s + text.slice(at);
     this.br = braceTable(this.src);
     this.lines = new LineIndex(text);
-    this.pairEnvironments();
     const outline = scanLatex(text, options.project?.declarations);
+    // Code and comment environments the project or the document declares (\lstnewenvironment, \excludecomment…)
+    // are read like the built-in ones: code shown as code, comments left out.
+    for (const d of [options.project?.declarations, outline.declarations]) {
+      for (const e of d?.verbatimEnvs ?? []) (d!.commentEnvs.has(e) ? this.commentEnvs : this.codeEnvs).add(e);
+    }
+    this.pairEnvironments();
     this.segment = options.segment;
     if (this.segment) {
       // The piece's theorems (after the preamble) numbered as in the whole document; their labels come with the document's.
@@ -336,7 +344,7 @@ class LatexRenderer {
         let stack = open.get(name);
         if (!stack) open.set(name, stack = []);
         stack.push({ begin: m.index, contentStart: m.index + m[0].length });
-        if (VERBATIM_ENVS.has(name) || SKIPPED_ENVS.has(name)) {
+        if (this.codeEnvs.has(name) || this.commentEnvs.has(name)) {
           // Nothing inside verbatim is markup: jump to its end.
           const close = this.src.indexOf(`\\end{${name}}`, re.lastIndex);
           if (close < 0) continue;
@@ -1003,12 +1011,12 @@ class LatexRenderer {
     if (theorem) return [this.theoremBlock(env, theorem, depth, ctx)];
     if (PROOF_ENVS.has(name)) return [this.proofBlock(env, depth, ctx)];
     if (base === 'itemize' || base === 'enumerate' || base === 'description') return [this.list(env, base, depth, ctx)];
-    if (VERBATIM_ENVS.has(name)) {
+    if (this.codeEnvs.has(name)) {
       // minted's {language} and listings' […] options are not code.
       const body = this.text.slice(env.contentStart, env.endStart).replace(/^(?:[ \t]*\[[^\]\n]*\])?(?:[ \t]*\{[A-Za-z0-9+#-]*\})?[ \t]*\r?\n/, '');
       return [{ at: env.begin, block: true, html: `<pre class="verbatim"${this.lineAttr(env.begin)}><code>${escapeHtml(body)}</code></pre>\n` }];
     }
-    if (SKIPPED_ENVS.has(name)) return [];
+    if (this.commentEnvs.has(name)) return [];
     if (base === 'frame') {
       // A beamer frame: its options skipped, its title (an argument or \frametitle) as a heading.
       let k = env.contentStart;

@@ -249,6 +249,30 @@ Text \foo{bar}[x] and \end{itemize} and $x.`));
       assert.equal(e.attrs.get('title'), '\\R: a macro of this document, used outside math; shown as source');
     });
 
+    it('declared code environments are shown as code and declared comments left out, from the document or its project', () => {
+      const body = String.raw`\begin{code}
+$x$ \begin{theorem} not a theorem \end{theorem}
+\end{code}
+\begin{answer}
+hidden $y$ text
+\end{answer}
+\begin{theorem} $z$ \end{theorem}`;
+      const own = '\\usepackage{listings,comment}\n\\lstnewenvironment{code}{}{}\n\\excludecomment{answer}';
+      const fromDocument = renderLatexDocument(doc(body, own));
+      // The same environments declared in another file of the project (a .sty the root loads).
+      const fromProject = renderLatexDocument(doc(body), { project: { declarations: scanLatex(`\\documentclass{article}\n${own}\n\\begin{document}\\end{document}`).declarations, macros: [] } });
+      for (const r of [fromDocument, fromProject]) {
+        const tree = parseHtml(r.html);
+        const [code] = find(tree, n => n.tag === 'pre' && hasClass(n, 'verbatim'));
+        assert.ok(code, r.html);
+        assert.equal(textOf(code), '$x$ \\begin{theorem} not a theorem \\end{theorem}');
+        assert.ok(!textOf(tree).includes('hidden'), textOf(tree)); // the comment's text (KaTeX's aria-hidden is markup)
+        assert.deepEqual(outline(r.html).filter(l => l.startsWith('div.theorem')).length, 1, r.html);
+      }
+      // Without the declarations the code environment is no code: its theorem is read as one.
+      assert.doesNotMatch(renderLatexDocument(doc(body)).html, /class="verbatim"/);
+    });
+
     it('a document without \\begin{document} (a fragment) renders whole; definitions in it are not text', () => {
       const r = render('\\newcommand{\\Z}{\\mathbb{Z}}\n\\begin{theorem} $n \\in \\Z$ \\end{theorem}');
       assert.deepEqual(r.outline, ['div.theorem.theorem-theorem @1: Theorem 1. $n \\in \\Z$']);
