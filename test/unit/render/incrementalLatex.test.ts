@@ -4,23 +4,15 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { mulberry32 } from '../../fixtures/gguf';
 import { DocumentRenderer, FormulaCache, renderDocumentHtml } from '../../../src/render/documentHtml';
 
 const root = join(__dirname, '..', '..', '..', '..');
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
 const REAL = join(root, '..', 'shared', 'real-docs');
 
-/** A small deterministic PRNG (mulberry32): the same edits on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same edits on every run. */
+const rng = mulberry32;
 
 const SNIPPETS = ['x', 'a', ' ', '\n', '\n\n', '$', '$y^2$', '{', '}', '\\', '%', '[', ']', '*', '\\section{New}\n', '\\label{new}', '\\ref{new}',
   '\\eqref{eq:sum}', '\\begin{theorem}', '\\end{theorem}', '\\begin{proof}\nClear.\n\\end{proof}\n', '\\begin{align}a&=b\\\\c&=d\\end{align}',
