@@ -16,6 +16,24 @@ function corpus(): string | undefined {
   return root && fs.existsSync(path.join(root, 'expected.json')) ? root : undefined;
 }
 
+/**
+ * A real document's project copied into the test workspace (once), with the extension active: skips the test, with
+ * the reason, where the corpus is absent.
+ */
+async function realProject(test: Mocha.Context, id: string): Promise<{ root: string; target: string; api: { projectIndexReady(): Promise<void> } }> {
+  const root = corpus();
+  if (!root) {
+    note('skipped: ../shared/real-docs not found beside the repository (the real-document corpus is not part of it)');
+    test.skip();
+  }
+  const api = await activateByMarkdown() as unknown as { projectIndexReady(): Promise<void> };
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the harness opens a workspace folder');
+  const target = path.join(folder.uri.fsPath, `real-${id}`);
+  if (!fs.existsSync(target)) fs.cpSync(path.join(root!, id), target, { recursive: true });
+  return { root: root!, target, api };
+}
+
 suite('projects: a chapter of a real multi-file book', () => {
   suiteTeardown(async () => {
     const ours = (t: vscode.Tab) => (t.input instanceof vscode.TabInputText && t.input.uri.path.includes('/real-'))
@@ -26,17 +44,8 @@ suite('projects: a chapter of a real multi-file book', () => {
 
   test('napkin: the chapter opened alone gets a lens on every statement declared in the root preamble, Re-prove where proved', async function () {
     this.timeout(120_000);
-    const root = corpus();
-    if (!root) {
-      note('skipped: ../shared/real-docs not found beside the repository (the real-document corpus is not part of it)');
-      this.skip();
-    }
-    const api = await activateByMarkdown() as unknown as { projectIndexReady(): Promise<void> };
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    assert.ok(folder, 'the harness opens a workspace folder');
-    const target = path.join(folder.uri.fsPath, 'real-napkin');
-    fs.cpSync(path.join(root!, 'napkin'), target, { recursive: true });
-    const doc = JSON.parse(fs.readFileSync(path.join(root!, 'expected.json'), 'utf8')).docs.find((d: ExpectedDoc) => d.id === 'napkin') as ExpectedDoc;
+    const { root, target, api } = await realProject(this, 'napkin');
+    const doc = JSON.parse(fs.readFileSync(path.join(root, 'expected.json'), 'utf8')).docs.find((d: ExpectedDoc) => d.id === 'napkin') as ExpectedDoc;
     const chapter = vscode.Uri.file(path.join(target, 'tex', 'topology', 'compactness.tex'));
     const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(chapter));
     const expectedProve = doc.statements.map(s => s.line - 1).sort((a, b) => a - b);
@@ -71,15 +80,7 @@ suite('projects: a chapter of a real multi-file book', () => {
   for (const p of PREVIEWS) {
     test(`preview of ${p.id} with its project's macros: at most ${p.ceiling} KaTeX error(s), screenshot`, async function () {
       this.timeout(120_000);
-      const root = corpus();
-      if (!root) {
-        note('skipped: ../shared/real-docs not found beside the repository (the real-document corpus is not part of it)');
-        this.skip();
-      }
-      const api = await activateByMarkdown() as unknown as { projectIndexReady(): Promise<void> };
-      const folder = vscode.workspace.workspaceFolders![0]!;
-      const target = path.join(folder.uri.fsPath, `real-${p.id}`);
-      if (!fs.existsSync(target)) fs.cpSync(path.join(root!, p.id), target, { recursive: true });
+      const { target, api } = await realProject(this, p.id);
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(path.join(target, p.file)));
       await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
       let state: { errors: number; shownVersion: number; blocks: number } | undefined;
