@@ -30,6 +30,7 @@ import {
 } from './latexHtml';
 import type { FormulaCache, RenderError } from './markdownHtml';
 import type { IncrementalStats } from './incrementalMarkdown';
+import { segmentEdit } from './segmentEdit';
 
 export interface LatexBlocks {
   blocks: HtmlBlock[];
@@ -258,20 +259,10 @@ export class IncrementalLatex {
   private localEdit(old: string, text: string, projectKey: string): { k: number; text: string; delta: number } | undefined {
     const g = this.global;
     if (!g || !g.key.startsWith(`${projectKey}\u0000`) || text.slice(0, g.preamble.length) !== g.preamble) return undefined;
-    let k = 0;
-    // Substring equality (a memory comparison), not startsWith (character by character).
-    while (k < this.segments.length && sameAt(text, this.segments[k]!.start, this.segments[k]!.text)) k++;
-    if (k === this.segments.length) return text === old ? { k: -1, text: '', delta: 0 } : undefined;
-    const seg = this.segments[k]!;
-    const delta = text.length - old.length;
-    const segEnd = seg.start + seg.text.length;
-    if (segEnd + delta < seg.start || text.slice(segEnd + delta) !== old.slice(segEnd)) return undefined;
-    const now = text.slice(seg.start, segEnd + delta);
-    let a = 0;
-    while (a < now.length && a < seg.text.length && now[a] === seg.text[a]) a++;
-    let zOld = seg.text.length;
-    let zNew = now.length;
-    while (zOld > a && zNew > a && now[zNew - 1] === seg.text[zOld - 1]) { zOld--; zNew--; }
+    const e = segmentEdit(this.segments, old, text);
+    if (!e) return undefined;
+    if (e.kind === 'none') return { k: -1, text: '', delta: 0 };
+    const { k, seg, now, delta, a, zOld, zNew } = e;
     if (STRUCTURE_CHARS.test(seg.text.slice(a, zOld)) || STRUCTURE_CHARS.test(now.slice(a, zNew))) return undefined;
     // Not inside or right after a command's name (\sec|tion): the letters before the change must not follow a backslash.
     let w = a;
@@ -390,11 +381,6 @@ function hasChapters(text: string): boolean {
   let at = 0;
   for (const [a, b] of comments) { s += text.slice(at, a) + '\uE102'.repeat(b - a); at = b; }
   return re.test(s + text.slice(at));
-}
-
-/** Whether `text` holds `part` at `at`. */
-function sameAt(text: string, at: number, part: string): boolean {
-  return text.slice(at, at + part.length) === part;
 }
 
 function countNewlines(s: string): number {

@@ -24,6 +24,7 @@
 import { outlineDocument } from '../documents/outline';
 import { renderMarkdownMath, type FormulaCache, type RenderError } from './markdownHtml';
 import { marksOf, type Marks } from './markdownItTheorems';
+import { segmentEdit } from './segmentEdit';
 
 export interface MarkdownBlocks {
   blocks: { line: number; html: string }[];
@@ -177,25 +178,13 @@ export class IncrementalMarkdown {
    * header; the marks are by line, and such an edit moves no line) nor the cut.
    */
   private localEdit(old: string, text: string): { k: number; text: string; delta: number } | undefined {
-    // The segment where the change starts: the first whose text is not where it was (native comparisons).
-    let k = 0;
-    // Substring equality (a memory comparison), not startsWith (character by character).
-    while (k < this.segments.length && sameAt(text, this.segments[k]!.start, this.segments[k]!.text)) k++;
-    if (k === this.segments.length) return text === old ? { k: -1, text: '', delta: 0 } : undefined;
-    const seg = this.segments[k]!;
-    const delta = text.length - old.length;
-    const segEnd = seg.start + seg.text.length;
-    // Everything after the segment is unchanged (shifted by delta).
-    if (text.length - (segEnd + delta) !== old.length - segEnd || text.slice(segEnd + delta) !== old.slice(segEnd)) return undefined;
-    const now = text.slice(seg.start, segEnd + delta);
+    const e = segmentEdit(this.segments, old, text);
+    if (!e) return undefined;
+    if (e.kind === 'none') return { k: -1, text: '', delta: 0 };
+    const { k, seg, now, delta, a, zOld, zNew } = e;
     if (now.split('\n').length !== seg.text.split('\n').length) return undefined;
     // The changed lines (one, since no newline was added or removed and the change is contiguous within the segment).
-    let a = 0;
-    while (a < now.length && a < seg.text.length && now[a] === seg.text[a]) a++;
     const lineStart = Math.max(seg.text.lastIndexOf('\n', a - 1), now.lastIndexOf('\n', a - 1)) + 1;
-    let zOld = seg.text.length;
-    let zNew = now.length;
-    while (zOld > a && zNew > a && now[zNew - 1] === seg.text[zOld - 1]) { zOld--; zNew--; }
     const endOld = seg.text.indexOf('\n', zOld);
     const endNew = now.indexOf('\n', zNew);
     const oldLine = seg.text.slice(lineStart, endOld < 0 ? seg.text.length : endOld);
@@ -265,11 +254,6 @@ function moved(r: SegmentResult, line: number): SegmentResult {
   // data-line="N" only ever appears as an attribute the renderer wrote: the document's own text is escaped (`"` is &quot;).
   const shift = (html: string) => html.replace(/ data-line="(\d+)"/g, (_m, n: string) => ` data-line="${Number(n) + d}"`);
   return { ...r, line, blocks: r.blocks.map(b => ({ line: b.line + d, html: shift(b.html) })) };
-}
-
-/** Whether `text` holds `part` at `at`. */
-function sameAt(text: string, at: number, part: string): boolean {
-  return text.slice(at, at + part.length) === part;
 }
 
 function countNewlines(s: string, end: number): number {

@@ -1,0 +1,42 @@
+// Where an edit falls among a document's cut segments: shared by the incremental LaTeX and Markdown previews
+// (./incrementalLatex, ./incrementalMarkdown), which then decide whether the change is local to that segment.
+
+/** A segment of the previous text: where it starts, and its text. */
+export interface SegmentSpan { start: number; text: string }
+
+export type SegmentEdit<S extends SegmentSpan> =
+  | { kind: 'none' }
+  | {
+    kind: 'within';
+    /** The segment the edit falls in, its index, and its new text (`delta` = new length − old length). */
+    k: number; seg: S; now: string; delta: number;
+    /** The changed range: [a, zOld) of the segment's old text became [a, zNew) of its new text. */
+    a: number; zOld: number; zNew: number;
+  };
+
+/** Whether `text` holds `part` at `at` (substring equality, a memory comparison, not character by character). */
+export function sameAt(text: string, at: number, part: string): boolean {
+  return text.slice(at, at + part.length) === part;
+}
+
+/**
+ * The edit from `old` to `text` as a change inside one segment of `old`'s cut: the first segment not found where it
+ * was, provided everything after it is unchanged (shifted by the length difference). 'none' when nothing changed;
+ * undefined when the edit reaches past that segment.
+ */
+export function segmentEdit<S extends SegmentSpan>(segments: readonly S[], old: string, text: string): SegmentEdit<S> | undefined {
+  let k = 0;
+  while (k < segments.length && sameAt(text, segments[k]!.start, segments[k]!.text)) k++;
+  if (k === segments.length) return text === old ? { kind: 'none' } : undefined;
+  const seg = segments[k]!;
+  const delta = text.length - old.length;
+  const segEnd = seg.start + seg.text.length;
+  if (segEnd + delta < seg.start || text.slice(segEnd + delta) !== old.slice(segEnd)) return undefined;
+  const now = text.slice(seg.start, segEnd + delta);
+  let a = 0;
+  while (a < now.length && a < seg.text.length && now[a] === seg.text[a]) a++;
+  let zOld = seg.text.length;
+  let zNew = now.length;
+  while (zOld > a && zNew > a && now[zNew - 1] === seg.text[zOld - 1]) { zOld--; zNew--; }
+  return { kind: 'within', k, seg, now, delta, a, zOld, zNew };
+}
