@@ -6,8 +6,7 @@ import { ModelError } from '../model/errors';
 import type { ChatMessage, GenerateChunk, GenerateResult, ModelInfo } from '../model/protocol';
 import { ServerModel } from '../model/server/openai';
 import { proverModelInfo, type ProverModel } from '../prover/model';
-import { autoCycleBudget } from '../prover/budget';
-import { estimatePromptTokens } from '../prover/rc';
+import { autoCycleBudget, problemTokensHigh } from '../prover/budget';
 import { configuredBackend, configuredModelPath, generationSettings, idleUnloadMs, loadRequest, serverSettings } from './settings';
 
 /** Where the API key of the inference server is kept (VS Code's SecretStorage; never settings, never logs). */
@@ -217,7 +216,7 @@ export class ModelService implements vscode.Disposable {
       messages,
       sampling: settings.sampling,
       maxTokens: options.maxTokens ?? (settings.maxTokensPerCycle === 'auto'
-        ? autoCycleBudget(session.model.info.contextSize, estimatePromptTokens(messages)).maxTokensPerSolve
+        ? autoCycleBudget(session.model.info.contextSize, problemTokensHigh(messages.map(m => m.content).join('\n'))).maxTokensPerSolve
         : settings.maxTokensPerCycle),
       ...(options.thoughtTokenBudget !== undefined ? { thoughtTokenBudget: options.thoughtTokenBudget } : {}),
     }, { signal: session.signal, ...(options.onChunk ? { onChunk: options.onChunk } : {}) }), options.signal ? { signal: options.signal } : {});

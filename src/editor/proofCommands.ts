@@ -16,6 +16,7 @@ import { anchorOf, findTheorem, nearestOccurrence, locateProofBody, outlineOf, p
 import type { WorkspaceProject } from './workspaceProject';
 import { applyOneEdit, type Proposal, type Proposals } from './proposals';
 import type { PlacementTarget, RunContext } from './runStore';
+import { problemTokensHigh } from '../prover/budget';
 import { AUTO_CONTEXT_CAP, promptOverrides, proverSettings, strategySettings } from './settings';
 
 export type ProveStatus = 'inserted' | 'proposed' | 'side' | 'cancelled' | 'failed' | 'truncated' | 'refused';
@@ -89,13 +90,9 @@ async function commandDocument(args: ProofCommandArgs | undefined): Promise<{ do
 }
 
 /** The problem as the model gets it: the macro definitions the statement uses, the theorem's title, the statement. */
-/**
- * The run's settings for this model's context and this problem (an automatic per-cycle budget needs both). The
- * problem is counted high, at 2 characters a token (Qwen's tokenizer averages 3–4.5 on prose and LaTeX): the room
- * left for reasoning must really be there.
- */
+/** The run's settings for this model's context and this problem (an automatic per-cycle budget needs both). */
 function settingsFor(model: ProverModel, problemText: string) {
-  return proverSettings(model.info.contextSize, Math.ceil(problemText.length / 2));
+  return proverSettings(model.info.contextSize, problemTokensHigh(problemText));
 }
 
 export function problemOf(outline: DocumentOutline, theorem: Theorem | undefined, statement: string): string {
@@ -265,7 +262,7 @@ export class ProofCommands {
     if (strategy.name !== 'reasoning-cache') {
       const tps = this.o.service.measuredTokensPerSecond;
       const planContext = this.o.service.modelClient.info?.contextSize ?? AUTO_CONTEXT_CAP;
-      plan = describeBudget(estimateBudget(resolveSettings(proverSettings(planContext, Math.ceil(problem.length / 2))), resolveStrategy(strategy), tps), tps);
+      plan = describeBudget(estimateBudget(resolveSettings(proverSettings(planContext, problemTokensHigh(problem))), resolveStrategy(strategy), tps), tps);
     }
     const record = await this.run(`proving ${name}${strategy.name === 'reasoning-cache' ? '' : ` (${strategy.name})`}`, context, (model, signal, prompts) => runStrategy({
       model, problem, source: { file: doc.uri.toString(), label: theorem?.label ?? null }, settings: settingsFor(model, problem), strategy: strategySettings(model.info.contextSize), prompts, signal,

@@ -41,6 +41,15 @@ export function autoCycleBudget(contextSize: number, problemTokens = 0): CycleBu
   return { maxTokensPerSolve, summaryMaxTokens, reason };
 }
 
+/**
+ * A problem's tokens counted high, for the room a budget leaves beside it: 2 characters a token (Qwen's tokenizer
+ * averages 3–4.5 on prose and LaTeX), so the reasoning room it leaves is really there. (The prover's own
+ * estimatePromptTokens counts low, for the opposite purpose: never refusing a prompt that fits.)
+ */
+export function problemTokensHigh(text: string): number {
+  return Math.ceil(text.length / 2);
+}
+
 /** The context a budget needs: the inverse of autoCycleBudget, for sizing a context to the trained budget. */
 export function contextForBudget(maxTokensPerSolve: number, problemTokens = 1_024): number {
   return maxTokensPerSolve + problemTokens + 2 * SUMMARY_TOKENS + PROMPT_OVERHEAD_TOKENS;

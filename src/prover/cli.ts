@@ -18,7 +18,7 @@ import type { GpuChoice, ModelInfo } from '../model/protocol';
 import { ServerModel } from '../model/server/openai';
 import { EvalInputError, readProblems, runEval, type Problem as EvalProblem } from './eval';
 import { documentKindOf, findTheorems, type TheoremInfo } from '../documents/theorems';
-import { autoCycleBudget, contextForBudget, TRAINED_TOKENS_PER_STEP } from './budget';
+import { autoCycleBudget, contextForBudget, problemTokensHigh, TRAINED_TOKENS_PER_STEP } from './budget';
 import { ProverError } from './errors';
 import { modelClientProverModel, type ProverModel } from './model';
 import { PromptTemplateError } from './prompts';
@@ -452,7 +452,7 @@ function strategyOf(a: Args): StrategyInput {
 /** The run's settings: the flags given, and for the budgets not given, what fits this context (src/prover/budget.ts). */
 function settingsOf(a: Args, contextSize: number, problem: string): ProverSettingsInput {
   const s: ProverSettingsInput = {};
-  const auto = autoCycleBudget(contextSize, Math.ceil(problem.length / 2));
+  const auto = autoCycleBudget(contextSize, problemTokensHigh(problem));
   if (a.cycles !== undefined) s.cycles = a.cycles;
   s.maxTokensPerSolve = a.maxTokens ?? auto.maxTokensPerSolve;
   if (a.thinkingTokens !== undefined) s.thinkingTokensPerSolve = a.thinkingTokens;

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { autoCycleBudget, contextForBudget, SUMMARY_TOKENS, TRAINED_TOKENS_PER_STEP } from '../../../src/prover/budget';
+import { autoCycleBudget, contextForBudget, problemTokensHigh, SUMMARY_TOKENS, TRAINED_TOKENS_PER_STEP } from '../../../src/prover/budget';
+import { estimatePromptTokens } from '../../../src/prover/rc';
 
 describe('prover/budget: the automatic per-cycle budget', () => {
   it('a large context gets the trained 49,152 tokens, and no more', () => {
@@ -36,5 +37,12 @@ describe('prover/budget: the automatic per-cycle budget', () => {
     assert.equal(ctx, 58_880);
     assert.equal(autoCycleBudget(ctx, 1_024).maxTokensPerSolve, TRAINED_TOKENS_PER_STEP);
     assert.ok(autoCycleBudget(ctx - 1, 1_024).maxTokensPerSolve < TRAINED_TOKENS_PER_STEP);
+  });
+
+  it('a problem is counted high for the room beside it (2 characters a token), never below the prover\'s low estimate', () => {
+    assert.equal(problemTokensHigh(''), 0);
+    assert.equal(problemTokensHigh('abc'), 2);
+    const problem = 'Let $a, b, c > 0$ with $abc = 1$. Prove that $\\sum 1/(a^3(b+c)) \\ge 3/2$.';
+    assert.ok(problemTokensHigh(problem) >= estimatePromptTokens([{ role: 'user', content: problem }]));
   });
 });
