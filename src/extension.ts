@@ -97,7 +97,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     // The view first, so that whoever waits on an event (the tests) finds the view already up to date.
     onEvent: (e, ctx) => { cacheView.onEvent(e, ctx); proverEvents.fire(e); },
   });
-  const checks = new ProofChecks(service, () => delayBeforeCallMs);
+  const checks = new ProofChecks(service, () => delayBeforeCallMs, project);
   context.subscriptions.push(checks, vscode.languages.registerHoverProvider(CODE_LENS_SELECTOR, checks));
   const cacheView = new ReasoningCacheView(context.extensionUri, store, {
     insert: async (run, record, cycle, attempt) => {

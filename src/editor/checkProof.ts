@@ -15,6 +15,7 @@ import type { ModelService } from './modelService';
 import { outlineOf } from './placement';
 import { problemOf } from './proofCommands';
 import { checkSettings, promptOverrides } from './settings';
+import type { WorkspaceProject } from './workspaceProject';
 
 export interface CheckArgs { uri?: string; offset?: number }
 
@@ -67,7 +68,9 @@ export class ProofChecks implements vscode.HoverProvider, vscode.Disposable {
   private readonly checked = new Map<string, Checked>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly service: ModelService, private readonly delayBeforeCallMs: () => number = () => 0) {
+  // The project index decides what a proof and its theorem are, as it does for the Check lens above the proof: a
+  // chapter's `thm` declared only in its root's preamble is a theorem here too, and the statement's macros come along.
+  constructor(private readonly service: ModelService, private readonly delayBeforeCallMs: () => number = () => 0, private readonly project?: WorkspaceProject) {
     this.disposables.push(this.diagnostics, vscode.workspace.onDidChangeTextDocument(e => this.onEdit(e)),
       vscode.workspace.onDidCloseTextDocument(d => this.clear(d.uri)));
   }
@@ -118,7 +121,7 @@ export class ProofChecks implements vscode.HoverProvider, vscode.Disposable {
     const language = languageOfDocument(doc);
     if (!language) { void vscode.window.showWarningMessage('QED-Nano checks proofs in LaTeX (.tex) and Markdown (.md) documents.'); return undefined; }
     const text = doc.getText();
-    const outline = outlineOf(text, language);
+    const outline = this.project ? this.project.outlineText(doc, text, language) : outlineOf(text, language);
     let range: { start: number; end: number };
     const theorem = theoremAt(outline, selection ? doc.offsetAt(selection.start) : offset);
     if (selection) range = { start: doc.offsetAt(selection.start), end: doc.offsetAt(selection.end) };
@@ -152,7 +155,7 @@ export class ProofChecks implements vscode.HoverProvider, vscode.Disposable {
         token.onCancellationRequested(() => controller.abort());
         progress.report({ message: 'loading the model…' });
         return this.service.session(modelPath, session => checkProof({
-          model: session.model, problem: problemOf(outlineOf(text, language), theorem, theorem.statement), proof, k: settings.k, concurrency: settings.concurrency,
+          model: session.model, problem: problemOf(outline, theorem, theorem.statement), proof, k: settings.k, concurrency: settings.concurrency,
           maxTokensPerVerify: checkSettings(session.model.info.contextSize).maxTokensPerVerify, sampling: settings.sampling, prompts, signal: session.signal,
           onEvent: e => {
             if (e.type === 'verificationStarted') { session.setCycle(e.verification, settings.k, false); progress.report({ message: `verification ${e.verification} of ${settings.k}…` }); }

@@ -68,6 +68,35 @@ suite('projects: a chapter of a real multi-file book', () => {
     await screenshot('real-napkin-codelens');
   });
 
+  // Check Proof decides what the theorem is, and what its statement's macros mean, from the project as the Check
+  // lens does: lebl's chapter uses \R, defined only in the root (realanal.tex), which the verifier must be given.
+  test('lebl: Check Proof on a proof in the chapter gives the verifier the statement with the root\'s definition of \\R', async function () {
+    this.timeout(120_000);
+    const { target, api } = await realProject(this, 'lebl');
+    const chapter = vscode.Uri.file(path.join(target, 'ch-der.tex'));
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(chapter));
+    const text = editor.document.getText();
+    const offset = text.indexOf('We know the limits');
+    assert.ok(offset > 0, 'the proof of "differentiable implies continuous" is in the chapter');
+    const config = vscode.workspace.getConfiguration('qedNano');
+    await config.update('verifications', 1, vscode.ConfigurationTarget.Global);
+    try {
+      let problem = '';
+      // The root reaches the index through the file watcher and a background re-list.
+      for (let i = 0; i < 20 && !problem.includes('\\mathbb{R}'); i++) {
+        await api.projectIndexReady();
+        const r = await vscode.commands.executeCommand<{ status: string; message: string; check?: { problem: string } }>('qedNano.checkProof', { uri: chapter.toString(), offset });
+        assert.equal(r?.status, 'checked', r?.message);
+        problem = r.check!.problem;
+        if (!problem.includes('\\mathbb{R}')) await new Promise(res => setTimeout(res, 500));
+      }
+      note(`lebl: the verifier's problem: ${JSON.stringify(problem)}`);
+      assert.match(problem, /^Definitions used:\n\\newcommand\{\\R\}\{\{\\mathbb\{R\}\}\}\n\nIf \$f \\colon I \\to \\R\$ is differentiable/);
+    } finally {
+      await config.update('verifications', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   // Three real documents in the math preview with their projects: a book chapter whose macros live in the root's
   // preamble (napkin), the Quarto article, and the MyST chapter whose macros live in _config.yml. The ceilings are
   // the KaTeX error counts `npm run bench:real-preview` measures with the project (alone: 23, 0, 141; tisp's 11 are
