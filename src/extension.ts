@@ -8,7 +8,8 @@ import type { ChatMessage, GenerateResult, ModelInfo } from './model/protocol';
 import { showModelInfo } from './editor/commands';
 import { ModelSetup, type DownloadArgs } from './editor/modelSetup';
 import { CudaSetup, type EnableCudaArgs } from './editor/cudaSetup';
-import { CODE_LENS_SELECTOR, ProofCodeLensProvider } from './editor/codeLens';
+import { ProofCodeLensProvider } from './editor/codeLens';
+import { PROOF_DOCUMENT_SELECTOR } from './editor/documentLanguage';
 import { ProofCommands, type ProofCommandArgs } from './editor/proofCommands';
 import { WorkspaceProject } from './editor/workspaceProject';
 import { ProofChecks } from './editor/checkProof';
@@ -98,7 +99,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     onEvent: (e, ctx) => { cacheView.onEvent(e, ctx); proverEvents.fire(e); },
   });
   const checks = new ProofChecks(service, () => delayBeforeCallMs, project);
-  context.subscriptions.push(checks, vscode.languages.registerHoverProvider(CODE_LENS_SELECTOR, checks));
+  context.subscriptions.push(checks, vscode.languages.registerHoverProvider(PROOF_DOCUMENT_SELECTOR, checks));
   const cacheView = new ReasoningCacheView(context.extensionUri, store, {
     insert: async (run, record, cycle, attempt) => {
       const proof = proofOf(record, cycle, attempt);
@@ -122,7 +123,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     vscode.window.registerWebviewPanelSerializer(CACHE_VIEW_TYPE, cacheView),
     vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, mathPreviewSerializer(context, output, project)),
     vscode.workspace.registerTextDocumentContentProvider(RUN_RECORD_SCHEME, cacheView),
-    vscode.languages.registerCodeLensProvider(CODE_LENS_SELECTOR, codeLenses));
+    vscode.languages.registerCodeLensProvider(PROOF_DOCUMENT_SELECTOR, codeLenses));
 
   // A CodeLens passes { uri, offset } (tests may pass { instruction }); the editor context menu passes the document's
   // URI (ignored: the cursor decides).

@@ -3,7 +3,7 @@
 // a summary on the first line ("Checked 4×: 0.5 average (0, 0.5, 0.5, 1)"), and a hover with every evaluation in
 // full. The diagnostics go as soon as the proof (or anything before it) is edited: their positions would be stale.
 import * as vscode from 'vscode';
-import { languageOf, theoremAt, type DocumentLanguage } from '../documents/outline';
+import { theoremAt } from '../documents/outline';
 import { ModelError } from '../model/errors';
 import { ProverError } from '../prover/errors';
 import { anchorFindings } from '../prover/findings';
@@ -16,6 +16,7 @@ import { outlineOf } from './placement';
 import { problemOf } from './proofCommands';
 import { checkSettings, promptOverrides } from './settings';
 import type { WorkspaceProject } from './workspaceProject';
+import { documentLanguage } from './documentLanguage';
 
 export interface CheckArgs { uri?: string; offset?: number }
 
@@ -40,12 +41,6 @@ export const DIAGNOSTIC_SOURCE = 'QED-Nano';
 function severityOf(score: number | null): vscode.DiagnosticSeverity {
   if (score === null) return vscode.DiagnosticSeverity.Warning;
   return score >= 1 ? vscode.DiagnosticSeverity.Information : score >= 0.5 ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error;
-}
-
-function languageOfDocument(doc: vscode.TextDocument): DocumentLanguage | undefined {
-  if (doc.languageId === 'latex' || doc.languageId === 'tex') return 'latex';
-  if (doc.languageId === 'markdown') return 'markdown';
-  return languageOf(doc.fileName);
 }
 
 /** The full evaluations, for the hover: untrusted model text, so a plain (untrusted, no HTML) Markdown string. */
@@ -118,7 +113,7 @@ export class ProofChecks implements vscode.HoverProvider, vscode.Disposable {
       offset = doc.offsetAt(editor.selection.active);
       selection = editor.selection.isEmpty ? undefined : editor.selection;
     }
-    const language = languageOfDocument(doc);
+    const language = documentLanguage(doc);
     if (!language) { void vscode.window.showWarningMessage('QED-Nano checks proofs in LaTeX (.tex) and Markdown (.md) documents.'); return undefined; }
     const text = doc.getText();
     const outline = this.project ? this.project.outlineText(doc, text, language) : outlineOf(text, language);

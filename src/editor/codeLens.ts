@@ -1,15 +1,11 @@
 // CodeLenses above every theorem ("Prove with QED-Nano", or "Re-prove" and "Refine proof" when it has a proof)
 // and above every proof ("Refine", "Check"). They pass the document and the offset, so they work whatever the cursor does.
 import * as vscode from 'vscode';
-import { languageOf, outlineDocument, type DocumentLanguage } from '../documents/outline';
+import { outlineDocument } from '../documents/outline';
 import type { ProofCommandArgs } from './proofCommands';
 import type { WorkspaceProject } from './workspaceProject';
+import { documentLanguage } from './documentLanguage';
 
-/** LaTeX and Markdown by language id, and the Markdown dialects by extension (Quarto, R/Julia Markdown, MDX and
- *  literate Haskell get other language ids from their extensions). */
-export const CODE_LENS_SELECTOR: vscode.DocumentSelector = [
-  { language: 'latex' }, { language: 'tex' }, { language: 'markdown' }, { pattern: '**/*.{qmd,rmd,Rmd,jmd,mdx,lhs}' },
-];
 
 export class ProofCodeLensProvider implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -27,8 +23,7 @@ export class ProofCodeLensProvider implements vscode.CodeLensProvider {
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (!vscode.workspace.getConfiguration('qedNano').get<boolean>('codeLens', true)) return [];
-    const language: DocumentLanguage | undefined = document.languageId === 'latex' || document.languageId === 'tex' ? 'latex'
-      : document.languageId === 'markdown' ? 'markdown' : languageOf(document.fileName);
+    const language = documentLanguage(document);
     if (!language) return [];
     const outline = this.project ? this.project.outline(document, language) : outlineDocument(document.getText(), language);
     const lenses: vscode.CodeLens[] = [];

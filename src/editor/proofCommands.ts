@@ -2,7 +2,7 @@
 // document as ONE undoable edit anchored to the theorem (re-found by kind and statement when the run ends), or
 // proposed as a diff when it would replace something (an existing proof, a refined proof).
 import * as vscode from 'vscode';
-import { languageOf, macrosUsedIn, proofStyle, theoremAt, type DocumentLanguage, type DocumentOutline, type Theorem } from '../documents/outline';
+import { macrosUsedIn, proofStyle, theoremAt, type DocumentLanguage, type DocumentOutline, type Theorem } from '../documents/outline';
 import { isModelErrorCode, ModelError } from '../model/errors';
 import { ProverError } from '../prover/errors';
 import { loadPrompts, type LoadedPrompts } from '../prover/promptFiles';
@@ -14,6 +14,7 @@ import type { ProverModel } from '../prover/model';
 import type { ModelService } from './modelService';
 import { anchorOf, findTheorem, nearestOccurrence, locateProofBody, outlineOf, proofBlock, proofBody, proofInsertion, type Outliner, type TheoremAnchor } from './placement';
 import type { WorkspaceProject } from './workspaceProject';
+import { documentLanguage } from './documentLanguage';
 import { applyOneEdit, type Proposal, type Proposals } from './proposals';
 import type { PlacementTarget, RunContext } from './runStore';
 import { problemTokensHigh } from '../prover/budget';
@@ -54,12 +55,6 @@ export interface ProofCommandsOptions {
   onEvent(e: ProverEvent, context: RunContext): void;
 }
 
-function languageOfDocument(doc: vscode.TextDocument): DocumentLanguage | undefined {
-  if (doc.languageId === 'latex' || doc.languageId === 'tex') return 'latex';
-  if (doc.languageId === 'markdown') return 'markdown';
-  return languageOf(doc.fileName);
-}
-
 interface Target { doc: vscode.TextDocument; language: DocumentLanguage; offset: number; selection?: vscode.Selection }
 
 /** The document a command works on (from its arguments or the active editor), or a message saying what to open. */
@@ -71,7 +66,7 @@ async function targetDocument(args: ProofCommandArgs | undefined, what: 'prove' 
       : 'Open a LaTeX or Markdown file and put the cursor in the proof to refine (or select it).');
     return undefined;
   }
-  const language = languageOfDocument(target.doc);
+  const language = documentLanguage(target.doc);
   if (!language) {
     void vscode.window.showWarningMessage(`QED-Nano ${what === 'prove' ? 'proves theorems' : 'refines proofs'} in LaTeX (.tex) and Markdown (.md) documents.`);
     return undefined;

@@ -10,11 +10,12 @@
 // blocks an edit changed: src/render/incrementalMarkdown), and it runs at most once per DEBOUNCE_MS of typing. Only the blocks whose HTML changed are posted, so the page patches a few elements
 // instead of replacing megabytes of KaTeX markup (which also keeps its scroll position).
 import * as vscode from 'vscode';
-import { languageOf, outlineDocument, theoremAt, type DocumentOutline } from '../documents/outline';
+import { outlineDocument, theoremAt, type DocumentOutline } from '../documents/outline';
 import { DocumentRenderer, failedDocumentHtml, type HtmlBlock } from '../render/documentHtml';
 import { webviewHtml, webviewOptions } from './html';
 import { isFromPreview, PREVIEW_VIEW_TYPE, type PreviewBlock, type ToPreview } from './previewProtocol';
 import type { WorkspaceProject } from '../editor/workspaceProject';
+import { documentLanguage } from '../editor/documentLanguage';
 
 export const DEBOUNCE_MS = 150;
 const TITLE = 'QED-Nano Math Preview';
@@ -22,9 +23,8 @@ const TITLE = 'QED-Nano Math Preview';
 type Language = 'latex' | 'markdown';
 
 export function previewLanguage(doc: vscode.TextDocument): Language | undefined {
-  if (doc.languageId === 'latex' || doc.languageId === 'tex') return 'latex';
-  if (doc.languageId === 'markdown') return 'markdown';
-  return doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled' ? languageOf(doc.fileName) : undefined;
+  // A file name decides only for files: other schemes (a diff side, a run record) are what their language id says.
+  return documentLanguage(doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled' ? doc : { languageId: doc.languageId, fileName: '' });
 }
 
 /** What the command returns (and tests read): the panel, the document it shows, and what its page last applied. */

@@ -12,6 +12,7 @@ import type { ProverEvent } from '../prover/rc';
 import type { RunRecord } from '../prover/record';
 import { runReportMarkdown } from '../prover/report';
 import { headerOf, type RunContext, type RunStore, type StoredRun } from '../editor/runStore';
+import { documentLanguage } from '../editor/documentLanguage';
 import {
   CACHE_VIEW_TYPE, isFromCacheWebview, type CacheView, type CacheWebviewState, type FromCacheWebview, type LiveStep, type ToCacheWebview,
 } from './cacheProtocol';
@@ -55,7 +56,7 @@ function generatedTokens(record: RunRecord): number {
 
 function isProofDocument(doc: vscode.TextDocument): boolean {
   return (doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled' || doc.uri.scheme === 'vscode-userdata' || doc.uri.scheme === 'vscode-remote')
-    && (doc.languageId === 'latex' || doc.languageId === 'tex' || doc.languageId === 'markdown');
+    && documentLanguage(doc) !== undefined;
 }
 
 export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPanelSerializer<CacheWebviewState>, vscode.TextDocumentContentProvider {

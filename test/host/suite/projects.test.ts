@@ -97,6 +97,29 @@ suite('projects: a chapter of a real multi-file book', () => {
     }
   });
 
+  // A Quarto file is Markdown to QED-Nano whatever language VS Code gives it (plain text here, with no Quarto
+  // extension installed): its lenses, and Check Proof on a `:::{.proof}` div of a `#lem-` div.
+  test('computo-changepoint: a .qmd gets its lenses and Check Proof, whatever its language id', async function () {
+    this.timeout(120_000);
+    const { target } = await realProject(this, 'computo-changepoint');
+    const uri = vscode.Uri.file(path.join(target, 'main.qmd'));
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    note(`main.qmd opened as "${editor.document.languageId}"`);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const checks = lenses.filter(l => l.command?.title === 'Check').map(l => l.range.start.line + 1);
+    assert.deepEqual(checks, [260, 767, 805, 843], 'a Check lens on each of the four proofs');
+    const text = editor.document.getText();
+    const config = vscode.workspace.getConfiguration('qedNano');
+    await config.update('verifications', 1, vscode.ConfigurationTarget.Global);
+    try {
+      const r = await vscode.commands.executeCommand<{ status: string; message: string; check?: { problem: string } }>('qedNano.checkProof', { uri: uri.toString(), offset: text.indexOf('We have the hypothesis') });
+      assert.equal(r?.status, 'checked', r?.message);
+      assert.match(r.check!.problem, /S_1 \\subset S_2\$ \(resp\./);
+    } finally {
+      await config.update('verifications', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   // Three real documents in the math preview with their projects: a book chapter whose macros live in the root's
   // preamble (napkin), the Quarto article, and the MyST chapter whose macros live in _config.yml. The ceilings are
   // the KaTeX error counts `npm run bench:real-preview` measures with the project (alone: 23, 0, 141; tisp's 11 are
