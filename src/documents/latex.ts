@@ -187,6 +187,11 @@ export interface TheoremDef {
   counter: string | null;
   /** A conventional short name taken without its declaration being found. */
   guessed?: boolean;
+  /**
+   * A tcolorbox theorem (\newtcbtheorem): its environment takes {title}{marker} as arguments, and \ref labels are
+   * this prefix, a colon, and the marker.
+   */
+  tcbPrefix?: string;
 }
 /** A theorem counter; `within` is a sectioning level or another counter (\\newtheorem{cor}{Corollary}[theorem]). */
 export interface Counter { value: number; within?: string; printed?: string }
@@ -270,7 +275,9 @@ export function declarationsOf(src: string, br: Int32Array = braceTable(src), kn
     }
     if (cmd === 'newtcbtheorem' || cmd === 'NewTcbTheorem') {
       const title = readGroup(src, br, p, '{');
-      d.defs.set(name, { name: title?.content.trim() || capitalize(name), counter: name });
+      const options = title && readGroup(src, br, title.end, '{');
+      const prefix = options && readGroup(src, br, options.end, '{');
+      d.defs.set(name, { name: title?.content.trim() || capitalize(name), counter: name, tcbPrefix: prefix?.content.trim() || name });
       d.counters.set(name, { value: 0 });
       continue;
     }
@@ -383,7 +390,7 @@ interface Frame {
   env: string;
   start: number;          // offset of \begin
   contentStart: number;   // after \begin{..}, overlay and optional title
-  theorem?: { def: TheoremDef; kindName: string; number?: string; title?: string; firstProof?: number };
+  theorem?: { def: TheoremDef; kindName: string; number?: string; title?: string; firstProof?: number; tcbLabel?: string };
   /** `parent`: the start of the theorem this proof sits directly inside (an answers-package sketch in a problem). */
   proof?: { title?: string; parent?: number };
 }
@@ -418,7 +425,7 @@ export function scanLatex(text: string, project?: LatexDeclarations): LatexResul
     const base = env.replace(/\*$/, '');
     const starred = base !== env;
     const bd = defs.get(base);
-    if (bd) return { def: { name: bd.name, counter: starred ? null : bd.counter }, kindName: base };
+    if (bd) return { def: { ...bd, counter: starred ? null : bd.counter }, kindName: base };
     if (beamer && BEAMER_KINDS.includes(base)) return { def: { name: capitalize(base), counter: beamerNumbered && !starred ? 'theorem' : null }, kindName: base };
     if (BASE_KINDS.includes(base)) {
       if (!starred && !counters.has(base)) counters.set(base, { value: 0 });
@@ -507,8 +514,8 @@ export function scanLatex(text: string, project?: LatexDeclarations): LatexResul
         lead.lastIndex = s;
         const lm = lead.exec(src);
         if (lm) s += lm[0].length;
-        const label = /\\label\s*\{([^{}]*)\}/.exec(src.slice(f.contentStart, contentEnd))?.[1]?.trim();
         const t = f.theorem;
+        const label = /\\label\s*\{([^{}]*)\}/.exec(src.slice(f.contentStart, contentEnd))?.[1]?.trim() ?? t.tcbLabel;
         theorems.push({
           kind: t.kindName.toLowerCase(), name: t.def.name, ...(t.number ? { number: t.number } : {}), ...(t.title ? { title: t.title } : {}),
           label: displayLabel(t.def.name, t.number, t.title), ...(label ? { latexLabel: label } : {}),
@@ -585,11 +592,22 @@ export function scanLatex(text: string, project?: LatexDeclarations): LatexResul
     if (om) p += om[0].length;
     if (td || isProof) {
       const opt = readGroup(src, br, p, '[');
-      const title = opt ? text.slice(opt.start + 1, opt.end - 1).trim() : undefined;
+      let title = opt ? text.slice(opt.start + 1, opt.end - 1).trim() : undefined;
       if (opt) p = opt.end;
+      let tcbLabel: string | undefined;
+      if (td?.def.tcbPrefix !== undefined) {
+        const titleArg = readGroup(src, br, p, '{');
+        const marker = titleArg && readGroup(src, br, titleArg.end, '{');
+        if (marker) {
+          title = text.slice(titleArg.start + 1, titleArg.end - 1).trim() || title;
+          const m = text.slice(marker.start + 1, marker.end - 1).trim();
+          if (m) tcbLabel = `${td.def.tcbPrefix}:${m}`;
+          p = marker.end;
+        }
+      }
       if (td) {
         const number = td.def.counter ? step(td.def.counter) : undefined;
-        push({ env, start: at, contentStart: p, theorem: { ...td, ...(number ? { number } : {}), ...(title ? { title } : {}) } });
+        push({ env, start: at, contentStart: p, theorem: { ...td, ...(number ? { number } : {}), ...(title ? { title } : {}), ...(tcbLabel ? { tcbLabel } : {}) } });
       } else {
         let parent: number | undefined;
         for (let k = stack.length - 1; k >= 0; k--) {

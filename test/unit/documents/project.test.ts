@@ -99,3 +99,60 @@ describe('documents/project: Markdown configuration and file encodings', () => {
     assert.equal(decodeText(Uint8Array.from([0x54, 0xe9, 0x0a, 0x78])), 'Té\nx');
   });
 });
+
+// One small project per form the real-documents issue names that the tests above do not reach.
+describe('documents/project: each declaration and inclusion form', () => {
+  const labels = (files: ReturnType<typeof memory>, file: string) =>
+    new ProjectIndex(files).outlineLatex(file, files.files[file]!).theorems.map(t => [t.label, t.statement, t.proof?.body ?? null]);
+
+  it('\\import{dir/}{file} and \\subimport{dir/}{file} reach a chapter, relative to the importing file', () => {
+    const files = memory({
+      'main.tex': '\\documentclass{book}\n\\newtheorem{thm}{Theorem}\n\\begin{document}\\import{parts/}{one}\\end{document}',
+      'parts/one.tex': '\\subimport{sec/}{two.tex}',
+      'parts/sec/two.tex': '\\begin{thm}T\\end{thm}',
+    });
+    const index = new ProjectIndex(files);
+    assert.deepEqual(index.rootsOf('parts/sec/two.tex'), ['main.tex']);
+    assert.deepEqual(labels(files, 'parts/sec/two.tex'), [['Theorem 1', 'T', null]]);
+  });
+
+  it('llncs \\spnewtheorem, \\newtheorem* (unnumbered) and \\declaretheorem[style=…] from a local .sty', () => {
+    const files = memory({
+      'paper.tex': '\\documentclass{llncs}\n\\usepackage{defs}\n\\begin{document}\\input{body}\\end{document}',
+      'defs.sty': '\\spnewtheorem{prop}{Proposition}{\\bfseries}{\\itshape}\n\\newtheorem*{mainthm}{Main Theorem}\n\\declaretheorem[style=definition,name=Observation]{obs}',
+      'body.tex': '\\begin{prop}P\\end{prop}\n\\begin{mainthm}M\\end{mainthm}\n\\begin{obs}O\\end{obs}',
+    });
+    assert.deepEqual(labels(files, 'body.tex'), [['Proposition 1', 'P', null], ['Main Theorem', 'M', null], ['Observation 1', 'O', null]]);
+  });
+
+  it('a tcolorbox theorem (\\newtcbtheorem) is a statement; a tcblisting and a declared comment hide theorems', () => {
+    const files = memory({
+      'main.tex': '\\documentclass{article}\n\\usepackage{tcolorbox}\n\\tcbuselibrary{theorems}\n\\newtcbtheorem[number within=section]{mytheo}{Theorem}{colback=green!5}{th}\n\\newtheorem{lem}{Lemma}\n\\excludecomment{answer}\n\\begin{document}\n\\input{ch}\n\\end{document}',
+      'ch.tex': '\\begin{tcblisting}{}\n\\begin{lem}in a listing\\end{lem}\n\\end{tcblisting}\n\\begin{answer}\n\\begin{lem}hidden\\end{lem}\n\\end{answer}\n\\begin{mytheo}{Pythagoras}{pyth}\n$a^2+b^2=c^2$.\n\\end{mytheo}\n\\begin{proof}Area.\\end{proof}',
+    });
+    const found = labels(files, 'ch.tex');
+    // Its {title}{marker} arguments are the title and the label (prefix:marker), not part of the statement.
+    assert.deepEqual(found, [['Theorem 1 (Pythagoras)', '$a^2+b^2=c^2$.', 'Area.']]);
+    const [theorem] = new ProjectIndex(files).outlineLatex('ch.tex', files.files['ch.tex']!).theorems;
+    assert.equal(theorem!.latexLabel, 'th:pyth');
+  });
+
+  it('proofs written as proof*, solution, sol, and a subproof inside a proof belonging to nothing else', () => {
+    const files = memory({
+      'main.tex': '\\documentclass{article}\n\\newtheorem{prob}{Problem}\n\\newtheorem{claim}{Claim}\n\\begin{document}\\input{ch}\\end{document}',
+      'ch.tex': '\\begin{prob}A\\end{prob}\n\\begin{solution}SA\\end{solution}\n\\begin{prob}B\\end{prob}\n\\begin{sol}SB\\end{sol}\n\\begin{prob}C\\end{prob}\n\\begin{proof*}SC\n\\begin{claim}K\\end{claim}\n\\begin{subproof}SK\\end{subproof}\n\\end{proof*}',
+    });
+    const found = labels(files, 'ch.tex');
+    assert.deepEqual(found.map(f => [f[0], f[2]]), [['Problem 1', 'SA'], ['Problem 2', 'SB'], ['Problem 3', found[2]![2]], ['Claim 1', 'SK']]);
+    assert.match(String(found[2]![2]), /^SC/);
+  });
+
+  it('_quarto.yml macros reach the .qmd files below it; Quarto #cnj- and #exr- divs are statements', () => {
+    const yml = 'project:\n  type: book\nformat:\n  html:\n    include-in-header:\n      text: |\n        x\nmacros:\n  "RR": "\\\\mathbb{R}"\n';
+    const files = memory({ '_quarto.yml': yml, 'ch/a.qmd': '::: {#cnj-big}\nEvery $x \\in \\RR$ is big.\n:::\n\n::: {#exr-one}\nShow it.\n:::\n' });
+    const index = new ProjectIndex(files);
+    const outline = outlineInProject(index, 'ch/a.qmd', files.files['ch/a.qmd']!, 'markdown');
+    assert.deepEqual(outline.theorems.map(t => [t.kind, t.label]), [['conjecture', 'Conjecture 1'], ['exercise', 'Exercise 1']]);
+    assert.deepEqual(outline.macros.map(m => m.name), ['\\RR']);
+  });
+});
