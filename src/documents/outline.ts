@@ -21,7 +21,20 @@ export function outlineDocument(text: string, language: DocumentLanguage): Docum
     return { language, theorems, macros };
   }
   const { theorems, masked } = scanMarkdown(text);
-  return { language, theorems, macros: scanMacros(text, masked, new LineIndex(text)) };
+  return { language, theorems: withLatexEnvironments(theorems, masked), macros: scanMacros(text, masked, new LineIndex(text)) };
+}
+
+/**
+ * Markdown that holds LaTeX theorem environments (Pandoc passes them to LaTeX; many notes are written so): those
+ * found outside code, comments and the Markdown statements themselves join the outline in document order.
+ */
+function withLatexEnvironments(theorems: Theorem[], masked: string): Theorem[] {
+  if (!/\\begin\s*\{/.test(masked)) return theorems;
+  // Inline code spans too: `\begin{theorem}` in backticks is about LaTeX, not a statement.
+  const prose = masked.replace(/(`+)[^`\n]*?\1/g, m => ' '.repeat(m.length));
+  const latex = scanLatex(prose).theorems.filter(l => !theorems.some(t => l.range.startOffset < t.range.endOffset && t.range.startOffset < l.range.endOffset));
+  if (!latex.length) return theorems;
+  return [...theorems, ...latex].sort((a, b) => a.range.startOffset - b.range.startOffset);
 }
 
 /**

@@ -194,3 +194,30 @@ describe('documents/markdown: a MyST definition that a proof follows (issue 12)'
     assert.deepEqual(t.map(x => [x.kind, x.title, x.proof?.body ?? null]), [['definition', 'Order', 'Reflexive, antisymmetric, transitive.']]);
   });
 });
+
+describe('documents/markdown: lead-ins and LaTeX as people type them (issue 12)', () => {
+  it('**Proof:** with the colon inside the bold, and **Proof.** glued to the statement paragraph', () => {
+    const colon = '**Lemma 2.** Every $n^2-n$ is even.\n\n**Proof:** $n^2-n=n(n-1)$. ∎\n';
+    assert.equal(outlineDocument(colon, 'markdown').theorems[0]!.proof?.body, '$n^2-n=n(n-1)$.');
+    const glued = '**Theorem 3.** There are infinitely many primes.\n**Proof.** Euclid. ∎\n\nAfter.\n';
+    const [t] = outlineDocument(glued, 'markdown').theorems;
+    assert.equal(t!.statement, 'There are infinitely many primes.');
+    assert.equal(t!.proof?.body, 'Euclid.');
+    assert.equal(t!.proof?.range.start.line, 1);
+  });
+
+  it('LaTeX theorem environments written inside a Markdown file, with their proof', () => {
+    const src = '# Notes\n\n\\begin{theorem}[Fermat]\n$a^p \\equiv a \\pmod p$.\n\\end{theorem}\n\\begin{proof}\nInduction on $a$.\n\\end{proof}\n\nText.\n';
+    const [t] = outlineDocument(src, 'markdown').theorems;
+    assert.equal(t?.title, 'Fermat');
+    assert.equal(t?.statement, '$a^p \\equiv a \\pmod p$.');
+    assert.equal(t?.proof?.body, 'Induction on $a$.');
+  });
+});
+
+describe('documents/markdown: LaTeX environments that are not statements', () => {
+  it('in a code fence, inline code or an HTML comment: not statements; a Markdown statement keeps its own', () => {
+    const src = '```latex\n\\begin{theorem}A\\end{theorem}\n```\n\nWrite `\\begin{lemma}B\\end{lemma}` for a lemma.\n\n<!-- \\begin{lemma}C\\end{lemma} -->\n\n**Theorem 1.** D\n\\begin{align}x\\end{align}\n';
+    assert.deepEqual(outlineDocument(src, 'markdown').theorems.map(t => t.label), ['Theorem 1']);
+  });
+});
