@@ -27,7 +27,7 @@
 import { braceTable, maskLatex, scanLatex, type LatexDeclarations } from '../documents/latex';
 import type { MacroDefinition, Theorem } from '../documents/model';
 import { LineIndex } from '../documents/text';
-import { escapeHtml, FormulaCache, MAX_FORMULA_CHARS, renderLatexMath, type RenderError } from './markdownHtml';
+import { escapeHtml, FormulaCache, MAX_FORMULA_CHARS, OPTIONAL_CALL, renderLatexMath, type RenderError } from './markdownHtml';
 
 export { FormulaCache } from './markdownHtml';
 import { isMathEnv } from './mathSpans';
@@ -203,8 +203,10 @@ export function katexMacros(defs: MacroDefinition[]): Record<string, string> {
     let body = d.body;
     if (d.kind === 'DeclareMathOperator') body = `\\operatorname${d.starred ? '*' : ''}{${body}}`;
     else if (d.optionalDefault !== undefined && d.arguments > 0) {
-      // KaTeX macros have no optional argument: the common call (without […]) gets the default.
+      // KaTeX macros have no optional argument: the common call (without […]) gets the default, and a call that
+      // gives it (\norm[1]{x}) is rewritten before KaTeX sees it into a call of the whole body (explicitOptionals).
       const def = d.optionalDefault;
+      out[`${OPTIONAL_CALL}${d.name.slice(1)}`] = body;
       body = body.replace(/#(\d)/g, (_m, k: string) => (k === '1' ? `{${def}}` : `#${Number(k) - 1}`));
     }
     out[d.name] = body;

@@ -143,7 +143,44 @@ function errorHtml(source: string, message: string, display: boolean): string {
 }
 
 function katexHtml(tex: string, display: boolean, macros: Record<string, string>): string {
-  return katex.renderToString(tex, { ...KATEX_OPTIONS, displayMode: display, macros });
+  const input = tex.includes('[') ? explicitOptionals(tex, macros) : tex;
+  const html = katex.renderToString(input, { ...KATEX_OPTIONS, displayMode: display, macros });
+  // What a reader copies (the TeX annotation) is the formula as written, not its rewrite.
+  return input === tex ? html : html.replace(/(<annotation encoding="application\/x-tex">)[^]*?(<\/annotation>)/, (_m, open: string, close: string) => `${open}${escapeHtml(tex)}${close}`);
+}
+
+/** The name prefix of the KaTeX macro that takes a macro's optional argument as its first (`@`: no user types it). */
+export const OPTIONAL_CALL = '\\qedopt@';
+const MAX_OPTIONAL_CHARS = 1000;
+
+/**
+ * `\norm[1]{x}` → `\qedopt@norm{1}{x}` for each macro defined with an optional argument (katexMacros defines the
+ * second name with the optional argument first); anything else, and a `[` never closed, is left as written.
+ */
+export function explicitOptionals(tex: string, macros: Record<string, string>): string {
+  let out = '';
+  let from = 0;
+  const call = /\\([A-Za-z@]+)[ \t]*\[/g;
+  let m: RegExpExecArray | null;
+  while ((m = call.exec(tex)) !== null) {
+    const target = `${OPTIONAL_CALL}${m[1]}`;
+    if (!Object.prototype.hasOwnProperty.call(macros, target)) continue;
+    const open = m.index + m[0].length;
+    let depth = 0;
+    let close = -1;
+    for (let i = open; i < tex.length && i - open < MAX_OPTIONAL_CHARS; i++) {
+      const c = tex[i];
+      if (c === '\\') { i++; continue; }
+      if (c === '{') depth++;
+      else if (c === '}') { if (--depth < 0) break; }
+      else if (c === ']' && depth === 0) { close = i; break; }
+    }
+    if (close < 0) continue;
+    out += `${tex.slice(from, m.index)}${target}{${tex.slice(open, close)}}`;
+    from = close + 1;
+    call.lastIndex = from;
+  }
+  return from === 0 ? tex : out + tex.slice(from);
 }
 
 /**

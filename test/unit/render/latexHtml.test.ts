@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { enumLabel, FormulaCache, katexMacros, renderLatexDocument, splitRows } from '../../../src/render/latexHtml';
+import { explicitOptionals } from '../../../src/render/markdownHtml';
 import { scanLatex } from '../../../src/documents/latex';
 import { assertInert, timed } from './inertHtml';
 import { assertGrowth } from '../growth';
@@ -150,13 +151,28 @@ z &= 3 \tag{$\ast$}\label{eq:star}
 \DeclareMathOperator{\lcm}{lcm}\DeclareMathOperator*{\argmax}{arg\,max}\def\eps{\varepsilon}\def\pair#1#2{(#1,#2)}`;
       const macros = katexMacros(scanLatex(pre).macros);
       assert.deepEqual(macros, {
-        '\\R': '\\mathbb{R}', '\\norm': '\\lVert #1\\rVert_{{2}}', '\\phi': '\\varphi', '\\lcm': '\\operatorname{lcm}',
+        '\\R': '\\mathbb{R}', '\\norm': '\\lVert #1\\rVert_{{2}}', '\\qedopt@norm': '\\lVert #2\\rVert_{#1}', '\\phi': '\\varphi', '\\lcm': '\\operatorname{lcm}',
         '\\argmax': '\\operatorname*{arg\\,max}', '\\eps': '\\varepsilon', '\\pair': '(#1,#2)',
       });
       const r = render(doc('$\\R \\norm{x} \\phi \\lcm(a,b) \\argmax_x \\eps \\pair{a}{b}$', pre));
       assert.deepEqual(r.errors, []);
       assert.match(r.html, /mathbb/);
       assert.match(r.html, /<mi>φ<\/mi>/, '\\phi renewed to \\varphi');
+    });
+
+    it('a macro\'s optional argument given explicitly is used, the default when it is not', () => {
+      const pre = String.raw`\newcommand{\norm}[2][2]{\lVert #2\rVert_{#1}}\newcommand{\pow}[2][n]{#2^{#1}}`;
+      const macros = katexMacros(scanLatex(pre).macros);
+      assert.equal(explicitOptionals(String.raw`\norm[\infty]{x} + \norm{y} + \pow[{a]b}]{z} + \norm[x`, macros),
+        String.raw`\qedopt@norm{\infty}{x} + \norm{y} + \qedopt@pow{{a]b}}{z} + \norm[x`);
+      assert.equal(explicitOptionals(String.raw`\sqrt[3]{x} \frac[a]`, macros), String.raw`\sqrt[3]{x} \frac[a]`, 'other macros untouched');
+      const r = render(doc(String.raw`$\norm[\infty]{x}$ and $\norm{y}$ and $\pow[\frac{1}{2}]{z}$`, pre));
+      assert.deepEqual(r.errors, []);
+      const math = find(parseHtml(r.html), e => e.tag === 'annotation').map(textOf);
+      assert.deepEqual(math, [String.raw`\norm[\infty]{x}`, String.raw`\norm{y}`, String.raw`\pow[\frac{1}{2}]{z}`]);
+      assert.match(r.html, /<mi mathvariant="normal">∞<\/mi>/, 'the explicit ∞ is the subscript');
+      assert.doesNotMatch(r.html, /<mo[^>]*>\[<\/mo>/, 'no bracket left over from the call');
+      assert.doesNotMatch(r.html, /qedopt/, 'the rewrite is never shown');
     });
 
     it('a proof ends with ∎, or has it where \\qedhere stands (and not again at the end)', () => {
