@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { checkVsix } from '../../../scripts/check-vsix.mjs';
+import { VSCE_WARN_JS_FILES, checkVsix } from '../../../scripts/check-vsix.mjs';
 
 /** A zip with stored (uncompressed) entries. */
 function zip(files: Record<string, Buffer | string>): Buffer {
@@ -49,9 +49,12 @@ const base = (target: string, addon: Buffer): Record<string, Buffer | string> =>
   'extension/package.json': JSON.stringify({ main: './dist/extension.js' }),
   'extension/dist/extension.js': '// bundle',
   'extension/dist/worker.mjs': '// worker',
+  'extension/dist/node-llama-cpp.mjs': '// node-llama-cpp bundled',
+  'extension/dist/testBindingBinary.mjs': '// its binary test',
+  'extension/dist/node-llama-cpp.mjs.licenses.txt': 'licences',
   'extension/media/icon.png': 'png',
   'extension/node_modules/node-llama-cpp/package.json': '{"version":"3.21.1"}',
-  'extension/node_modules/node-llama-cpp/dist/index.js': '',
+  'extension/node_modules/node-llama-cpp/llama/binariesGithubRelease.json': '{"release":"v0.4.0"}',
   'extension/node_modules/@node-llama-cpp/linux-arm64/package.json': '{"version":"3.21.1"}',
   'extension/node_modules/@node-llama-cpp/linux-arm64/dist/index.js': '',
   'extension/node_modules/@node-llama-cpp/linux-arm64/bins/linux-arm64/_nlcBuildMetadata.json': '{}',
@@ -62,10 +65,10 @@ describe('platforms: the .vsix check', () => {
   let dir: string;
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-vsix-')); });
   after(() => { fs.rmSync(dir, { recursive: true, force: true }); });
-  const check = (files: Record<string, Buffer | string>, target = 'linux-arm64') => {
+  const check = (files: Record<string, Buffer | string>, target = 'linux-arm64', vsceOutput = '') => {
     const f = path.join(dir, `${Math.random().toString(36).slice(2)}.vsix`);
     fs.writeFileSync(f, zip(files));
-    return checkVsix(f, target, '3.21.1');
+    return checkVsix(f, target, '3.21.1', vsceOutput);
   };
 
   it('a right linux-arm64 package passes, its native file read as ELF AArch64', () => {
@@ -90,5 +93,25 @@ describe('platforms: the .vsix check', () => {
     assert.ok(notNative.problems.some((p) => /named like a native file but no ELF\/Mach-O\/PE header/.test(p)), notNative.problems.join('\n'));
     const missing = check(base('linux-arm64', elf(AARCH64)), 'darwin-arm64');
     assert.ok(missing.problems.some((p) => /missing: .*mac-arm64-metal\/bins\/mac-arm64-metal\/llama-addon\.node/.test(p)), missing.problems.join('\n'));
+  });
+
+  it('a warning from vsce fails the check, and so do more files than vsce accepts without one', () => {
+    const quiet = check(base('linux-arm64', elf(AARCH64)), 'linux-arm64', ' INFO  Files included in the VSIX:\n DONE  Packaged: x.vsix (12 files, 1 MB)\n');
+    assert.deepEqual(quiet.problems, []);
+    assert.deepEqual(quiet.vsceWarnings, []);
+    // as vsce prints it on a terminal (chalk's colours) and on GitHub Actions
+    const coloured = check(base('linux-arm64', elf(AARCH64)), 'linux-arm64', '\u001b[30;43m WARNING \u001b[39;49m A \'repository\' field is missing\n::warning::LICENSE not found\n');
+    assert.equal(coloured.vsceWarnings.length, 2, coloured.vsceWarnings.join('\n'));
+    assert.ok(coloured.problems.some((p) => /^vsce warning: WARNING\s+A 'repository' field is missing/.test(p)), coloured.problems.join('\n'));
+    assert.ok(coloured.problems.some((p) => /^vsce warning: ::warning::LICENSE not found/.test(p)), coloured.problems.join('\n'));
+    const js: Record<string, string> = {};
+    for (let i = 0; i <= VSCE_WARN_JS_FILES; i++) js[`extension/node_modules/dep/f${i}.js`] = '';
+    const unbundled = check({ ...base('linux-arm64', elf(AARCH64)), ...js });
+    assert.ok(unbundled.jsFiles > VSCE_WARN_JS_FILES, String(unbundled.jsFiles));
+    assert.ok(unbundled.problems.some((p) => new RegExp(`${unbundled.jsFiles} of them \\.js: vsce warns`).test(p)), unbundled.problems.join('\n'));
+    // .mjs files are not counted by vsce
+    const mjs: Record<string, string> = {};
+    for (let i = 0; i <= VSCE_WARN_JS_FILES; i++) mjs[`extension/dist/f${i}.mjs`] = '';
+    assert.deepEqual(check({ ...base('linux-arm64', elf(AARCH64)), ...mjs }).problems, []);
   });
 });
