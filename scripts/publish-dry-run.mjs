@@ -75,6 +75,7 @@ for (const target of Object.keys(TARGETS)) {
   if (!readme) { problems.push(`${target}: the .vsix has no extension/readme.md`); continue; }
   const text = read(readme).toString('utf8');
   const images = [...text.matchAll(/!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img[^>]*\ssrc="([^"]+)"/g)].map((m) => m[1] ?? m[2]);
+  if (!images.length) problems.push(`${target}: the packaged README shows no image`);
   for (const src of images) {
     if (!src.startsWith('https://')) { problems.push(`${target}: README image ${src} is not an https URL`); continue; }
     const m = src.match(new RegExp(`^${repository.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/raw/HEAD/(.+)$`));
