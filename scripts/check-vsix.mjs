@@ -1,10 +1,22 @@
 // What a platform's .vsix must hold, read from the file itself: the extension's entry points, exactly the
 // target's @node-llama-cpp prebuilt packages at node-llama-cpp's version, every native file of the target's format
 // and architecture (from its header: ELF e_machine, Mach-O cputype, PE machine and PE32+ magic), nothing of another
-// platform or of CUDA, and the target in extension.vsixmanifest. Used by scripts/package-vsix.mjs after packaging
-// and by scripts/check-platforms.mjs in `npm test`.
+// platform or of CUDA, the target in extension.vsixmanifest, and no warning from `vsce package` (its output, and
+// from the file itself the one warning a package's content decides: too many files). Used by
+// scripts/package-vsix.mjs after packaging, which `npm test` runs for every target.
 import { statSync } from 'node:fs';
 import { TARGETS, NATIVE_NAME, nativeFormat, zipEntries } from './platforms.mjs';
+
+// @vscode/vsce (out/package.js, printAndValidatePackagedFiles) warns "you should bundle your extension" when a
+// package has more than this many files, or more than this many files named *.js (.mjs and .cjs do not count).
+export const VSCE_WARN_FILES = 5000;
+export const VSCE_WARN_JS_FILES = 100;
+
+/** The warnings in `vsce package` output (vsce prints each as a line starting " WARNING ", coloured on a terminal). */
+export function vsceWarnings(output) {
+  const lines = output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '').split('\n');
+  return lines.filter((l) => /^\s*WARNING\b/.test(l) || /^::warning/.test(l)).map((l) => l.trim());
+}
 
 const FORBIDDEN = [
   [/cuda/i, 'CUDA (downloaded on demand, never packaged)'],
@@ -14,15 +26,21 @@ const FORBIDDEN = [
   [/^extension\/node_modules\/(typescript|esbuild|eslint|mocha|@vscode\/vsce|playwright-core)\//, 'a development tool'],
 ];
 
-/** Checks one .vsix for a target; returns the findings and a list of problems (empty when it is right). */
-export function checkVsix(file, target, version) {
+/**
+ * Checks one .vsix for a target; returns the findings and a list of problems (empty when it is right).
+ * `vsceOutput`: what `vsce package` printed for it (stdout and stderr); each warning in it is a problem.
+ */
+export function checkVsix(file, target, version, vsceOutput = '') {
   const spec = TARGETS[target];
   const problems = [];
   const { entries, read } = zipEntries(file);
   const files = entries.filter((e) => !e.name.endsWith('/'));
   const names = new Set(files.map((e) => e.name));
+  // node-llama-cpp is bundled (dist/node-llama-cpp.mjs, dist/testBindingBinary.mjs); it still reads its package.json
+  // and llama/binariesGithubRelease.json from node_modules (scripts/build.mjs).
   const required = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.mjs',
-    'extension/node_modules/node-llama-cpp/package.json', 'extension/node_modules/node-llama-cpp/dist/index.js',
+    'extension/dist/node-llama-cpp.mjs', 'extension/dist/testBindingBinary.mjs', 'extension/dist/node-llama-cpp.mjs.licenses.txt',
+    'extension/node_modules/node-llama-cpp/package.json', 'extension/node_modules/node-llama-cpp/llama/binariesGithubRelease.json',
     'extension/extension.vsixmanifest', 'extension/media/icon.png'];
   for (const p of spec.packages) {
     const base = `extension/node_modules/@node-llama-cpp/${p}`;
@@ -70,16 +88,24 @@ export function checkVsix(file, target, version) {
     if (m.main !== './dist/extension.js') problems.push(`packaged package.json main is ${m.main}`);
   }
 
+  const jsFiles = files.filter((e) => /\.js$/i.test(e.name)).length;
+  const packaged = files.filter((e) => e.name.startsWith('extension/')).length;
+  if (packaged > VSCE_WARN_FILES || jsFiles > VSCE_WARN_JS_FILES) {
+    problems.push(`${packaged} files, ${jsFiles} of them .js: vsce warns above ${VSCE_WARN_FILES} files or ${VSCE_WARN_JS_FILES} .js files (bundle them)`);
+  }
+  const warnings = vsceWarnings(vsceOutput);
+  for (const w of warnings) problems.push(`vsce warning: ${w}`);
+
   const formats = [...new Set(native.map((n) => `${n.format} ${n.archs.join('+')}`))];
   const nativeBytes = native.reduce((s, n) => s + n.size, 0);
-  return { target, file, bytes: statSync(file).size, fileCount: files.length, unpacked: files.reduce((s, e) => s + e.size, 0),
-    native, nativeBytes, formats, prebuilts: [...prebuilts], manifestTarget, problems };
+  return { target, file, bytes: statSync(file).size, fileCount: files.length, jsFiles, unpacked: files.reduce((s, e) => s + e.size, 0),
+    native, nativeBytes, formats, prebuilts: [...prebuilts], manifestTarget, vsceWarnings: warnings, problems };
 }
 
 const mb = (n) => `${(n / 1048576).toFixed(1)} MiB`;
 
 export function formatReport(r) {
-  const lines = [`[check] ${r.target}: ${mb(r.bytes)} .vsix, ${r.fileCount} files (${mb(r.unpacked)} unpacked); TargetPlatform ${r.manifestTarget}`,
+  const lines = [`[check] ${r.target}: ${mb(r.bytes)} .vsix, ${r.fileCount} files, ${r.jsFiles} .js (${mb(r.unpacked)} unpacked); TargetPlatform ${r.manifestTarget}; ${r.vsceWarnings.length} vsce warnings`,
     `[check] ${r.target}: prebuilt packages ${r.prebuilts.map((p) => `@node-llama-cpp/${p}`).join(', ')}`,
     `[check] ${r.target}: ${r.native.length} native files (${mb(r.nativeBytes)}), all ${r.formats.join(', ')}`];
   for (const p of r.problems) lines.push(`[check] ${r.target}: PROBLEM ${p}`);

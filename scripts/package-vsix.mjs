@@ -3,18 +3,17 @@
 //   T: darwin-arm64 darwin-x64 win32-x64 win32-arm64 linux-x64 linux-arm64 (default: this machine's); --out only
 //   with one target. --report writes the checks' counts (one test per target) and findings as JSON (npm test).
 // Each target is packaged from its own staging folder (test-results/stage/T): the files the extension runs
-// (hard links), the production dependencies except every platform-specific package, and the target's
-// @node-llama-cpp prebuilt packages at the lockfile's node-llama-cpp version, unpacked from registry tarballs that
-// are verified against the lockfile's and the registry's SHA-512 integrity and cached outside the repository
-// (scripts/platforms.mjs). npm will not install another OS's optional dependencies on this machine, so they cannot
-// come from node_modules. A production package that declares `os`/`cpu` (such as @reflink/reflink-linux-x64-gnu)
-// travels only to a target it declares. CUDA never travels: it is downloaded on demand (Enable CUDA Acceleration).
+// (copies; node-llama-cpp's JavaScript is bundled into dist/worker.mjs), the few files node-llama-cpp still reads,
+// and the target's @node-llama-cpp prebuilt packages at the lockfile's node-llama-cpp version, unpacked from registry
+// tarballs that are verified against the lockfile's and the registry's SHA-512 integrity and cached outside the
+// repository (scripts/platforms.mjs). npm will not install another OS's optional dependencies on this machine, so
+// they cannot come from node_modules. CUDA never travels: it is downloaded on demand (Enable CUDA Acceleration).
 // Every .vsix is then checked (scripts/check-vsix.mjs): native files' formats from their headers, nothing of another
-// platform, the manifest's target.
+// platform, the manifest's target, and no warning from vsce.
 import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, lstatSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { TARGETS, hostTarget, fetchPrebuilt, lockedPrebuilts } from './platforms.mjs';
+import { TARGETS, NODE_LLAMA_CPP_FILES, hostTarget, fetchPrebuilt, lockedPrebuilts } from './platforms.mjs';
 import { checkVsix, formatReport } from './check-vsix.mjs';
 import { renderIcon } from './icon.mjs';
 
@@ -51,20 +50,16 @@ function linkTree(from, to, skip = () => false, copy = false) {
   try { linkSync(from, to); } catch { copyFileSync(from, to); }
 }
 
-/** The production dependency folders (relative to root), without @node-llama-cpp/* and TypeScript (an optional peer). */
-function productionPackages() {
-  const r = spawnSync('npm', ['ls', '--omit=dev', '--parseable', '--all'], { cwd: root, encoding: 'utf8' });
-  if (!r.stdout) throw new Error(`npm ls failed: ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean).map((p) => relative(root, p)).filter((p) => p.startsWith('node_modules/'))
-    .filter((p) => !p.startsWith('node_modules/@node-llama-cpp/') && p !== 'node_modules/typescript');
-}
-
-/** Whether a package's `os`/`cpu` (npm's platform fields) admit the target. */
-function packageFitsTarget(pkgDir, target) {
-  const pkg = JSON.parse(readFileSync(join(root, pkgDir, 'package.json'), 'utf8'));
-  const [os, cpu] = target.split('-');
-  const admits = (list, value) => !Array.isArray(list) || (list.some((v) => !v.startsWith('!')) ? list.includes(value) : !list.includes(`!${value}`));
-  return admits(pkg.os, os) && admits(pkg.cpu, cpu);
+// node-llama-cpp's staged package.json has no `dependencies`: they are inside its bundle, and vsce's `npm list` would
+// fail on them missing. Its optionalDependencies (the prebuilt packages) stay: npm accepts absent ones.
+function stageNodeLlamaCpp(stage) {
+  const from = join(root, 'node_modules', 'node-llama-cpp');
+  const to = join(stage, 'node_modules', 'node-llama-cpp');
+  const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8'));
+  delete pkg.dependencies;
+  mkdirSync(join(to, 'llama'), { recursive: true });
+  writeFileSync(join(to, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+  for (const f of NODE_LLAMA_CPP_FILES) if (f !== 'package.json') linkTree(join(from, f), join(to, f));
 }
 
 // vsce would run the manifest's vscode:prepublish (the production build) in every staging folder: build once here
@@ -74,7 +69,11 @@ const iconBytes = await renderIcon(root);
 console.log(`[package] media/icon.png: ${iconBytes} bytes, rendered from media/icon.svg`);
 
 const { version } = lockedPrebuilts(root);
-const prod = productionPackages();
+const runtimeDependencies = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies ?? {});
+if (runtimeDependencies.join() !== 'node-llama-cpp') {
+  console.error(`[package] dependencies are ${runtimeDependencies.join(', ')}: only node-llama-cpp is staged (bundled into the worker); bundle any other one too`);
+  process.exit(1);
+}
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 delete manifest.scripts['vscode:prepublish'];
 // Top-level files and folders of the extension (what .vscodeignore lets through; the rest is not staged at all).
@@ -87,12 +86,7 @@ for (const target of targets) {
   mkdirSync(stage, { recursive: true });
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   for (const name of TOP) if (existsSync(join(root, name))) linkTree(join(root, name), join(stage, name), (n, from) => n === 'src' && from === join(root, 'media'), true);
-  const dropped = [];
-  for (const p of prod) {
-    if (!packageFitsTarget(p, target)) { dropped.push(p); continue; }
-    // Nested node_modules are packages of their own in the list.
-    linkTree(join(root, p), join(stage, p), (n, from) => n === 'node_modules' && from === join(root, p));
-  }
+  stageNodeLlamaCpp(stage);
   for (const name of TARGETS[target].packages) {
     const { file, bytes, fromCache } = await fetchPrebuilt(root, name);
     console.log(`[package] ${target}: @node-llama-cpp/${name}@${version} ${(bytes / 1048576).toFixed(1)} MiB, integrity verified (${fromCache ? 'cache' : 'registry'})`);
@@ -101,12 +95,17 @@ for (const target of targets) {
     const tar = spawnSync('tar', ['-xzf', file, '-C', dest, '--strip-components=1', '--no-same-owner'], { stdio: 'inherit' });
     if (tar.status !== 0) { console.error(`[package] could not unpack ${file}`); process.exit(1); }
   }
-  if (dropped.length) console.log(`[package] ${target}: left out (another platform's package): ${dropped.join(', ')}`);
   const out = resolve(opt('out', join(outDir, `qed-nano-${target}.vsix`)));
   mkdirSync(dirname(out), { recursive: true });
   rmSync(out, { force: true });
-  step(`vsce package ${target}`, join(root, 'node_modules/.bin/vsce'), ['package', '--target', target, '--out', out], stage);
-  const report = checkVsix(out, target, version);
+  // vsce's output is captured for the check (a warning fails it), and printed.
+  const vsceArgs = ['package', '--target', target, '--out', out];
+  console.log(`[package] vsce package ${target}: vsce ${vsceArgs.join(' ')}`);
+  const vsce = spawnSync(join(root, 'node_modules/.bin/vsce'), vsceArgs, { cwd: stage, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  process.stdout.write(vsce.stdout);
+  process.stderr.write(vsce.stderr);
+  if (vsce.status !== 0) { console.error(`[package] vsce package ${target} failed (${vsce.status ?? vsce.signal})`); process.exit(1); }
+  const report = checkVsix(out, target, version, `${vsce.stdout}\n${vsce.stderr}`);
   reports.push(report);
   console.log(formatReport(report));
   if (report.problems.length) failed = true;
@@ -114,7 +113,7 @@ for (const target of targets) {
 }
 if (reports.length > 1) {
   console.log('\n[package] targets:');
-  for (const r of reports) console.log(`  ${r.target.padEnd(13)} ${(r.bytes / 1048576).toFixed(1).padStart(6)} MiB  ${r.native.length} native files (${r.formats.join(', ')})  ${r.problems.length ? `${r.problems.length} PROBLEMS` : 'ok'}`);
+  for (const r of reports) console.log(`  ${r.target.padEnd(13)} ${(r.bytes / 1048576).toFixed(1).padStart(6)} MiB  ${String(r.fileCount).padStart(4)} files ${String(r.jsFiles).padStart(3)} .js  ${r.native.length} native files (${r.formats.join(', ')})  ${r.vsceWarnings.length} vsce warnings  ${r.problems.length ? `${r.problems.length} PROBLEMS` : 'ok'}`);
 }
 const reportFile = opt('report');
 if (reportFile) {

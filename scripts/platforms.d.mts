@@ -8,3 +8,4 @@ export function sha512Integrity(buf: Buffer): string;
 export const NATIVE_NAME: RegExp;
 export function fetchPrebuilt(root: string, name: string, log?: (line: string) => void): Promise<{ file: string; bytes: number; fromCache: boolean }>;
 export function lockedPrebuilts(root: string): { version: string; packages: Map<string, { version: string; integrity: string }> };
+export const NODE_LLAMA_CPP_FILES: string[];

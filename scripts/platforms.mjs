@@ -22,6 +22,13 @@ export const TARGETS = {
   'linux-arm64': { packages: ['linux-arm64'], format: 'ELF', arch: 'AArch64' },
 };
 
+/**
+ * The files of the node-llama-cpp package that the extension ships: its JavaScript is bundled (scripts/build.mjs:
+ * dist/node-llama-cpp.mjs), which still reads these from node_modules/node-llama-cpp at run time (its version from
+ * package.json, the llama.cpp release of its binaries from llama/*.json).
+ */
+export const NODE_LLAMA_CPP_FILES = ['package.json', 'LICENSE', 'llama/binariesGithubRelease.json', 'llama/llama.cpp.info.json'];
+
 /** The vsce target of this machine, or undefined when the extension has no package for it. */
 export function hostTarget() {
   const t = `${process.platform}-${process.arch}`;
@@ -86,17 +93,17 @@ export async function fetchPrebuilt(root, name, log = console.log) {
   return { file, bytes: buf.length, fromCache: false };
 }
 
-/** The entries of a zip file from its central directory, and a reader for an entry's bytes. */
+/** The entries of a zip file (a path or its bytes) from its central directory, and a reader for an entry's bytes. */
 export function zipEntries(file) {
-  const buf = readFileSync(file);
+  const buf = Buffer.isBuffer(file) ? file : readFileSync(file);
   let eocd = buf.length - 22;
   while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
-  if (eocd < 0) throw new Error(`${file} is not a zip file`);
+  if (eocd < 0) throw new Error(`${Buffer.isBuffer(file) ? 'the data' : file} is not a zip file`);
   const count = buf.readUInt16LE(eocd + 10);
   let p = buf.readUInt32LE(eocd + 16);
   const entries = [];
   for (let i = 0; i < count; i++) {
-    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error(`bad central directory entry ${i} in ${file}`);
+    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error(`bad central directory entry ${i} in ${Buffer.isBuffer(file) ? 'the data' : file}`);
     const method = buf.readUInt16LE(p + 10);
     const compressed = buf.readUInt32LE(p + 20);
     const size = buf.readUInt32LE(p + 24);

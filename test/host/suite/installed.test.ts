@@ -18,11 +18,15 @@ suite('installed from the .vsix', () => {
     note(`extensionPath: ${ext.extensionPath}`);
   });
 
-  test('the package carries the bundle, the worker and node-llama-cpp with its linux-x64 binary', () => {
+  test('the package carries the bundle, the worker, node-llama-cpp bundled and its linux-x64 binary', () => {
     const root = extension().extensionPath;
-    for (const rel of ['dist/extension.js', 'dist/worker.mjs', 'node_modules/node-llama-cpp/package.json', 'node_modules/@node-llama-cpp/linux-x64/package.json']) {
+    for (const rel of ['dist/extension.js', 'dist/worker.mjs', 'dist/node-llama-cpp.mjs', 'dist/testBindingBinary.mjs',
+      'node_modules/node-llama-cpp/package.json', 'node_modules/@node-llama-cpp/linux-x64/package.json']) {
       assert.ok(fs.existsSync(path.join(root, rel)), `${rel} is missing from the installed extension`);
     }
+    // node-llama-cpp's JavaScript and its dependencies are inside dist/node-llama-cpp.mjs (scripts/build.mjs)
+    assert.deepEqual(fs.readdirSync(path.join(root, 'node_modules')).sort(), ['@node-llama-cpp', 'node-llama-cpp']);
+    assert.ok(!fs.existsSync(path.join(root, 'node_modules/node-llama-cpp/dist')), 'node-llama-cpp/dist is packaged: it is bundled');
   });
 
   defineGenerateTests(async () => { extension(); return activateByMarkdown(); });

@@ -8,6 +8,11 @@ import { writeRandomModel, writeScriptedModel } from '../../fixtures/gguf';
 
 /** out/test/unit/model/*.test.js -> <root>/dist/worker.mjs (built by scripts/build.mjs). */
 export const WORKER_PATH = path.resolve(__dirname, '../../../../dist/worker.mjs');
+/**
+ * The worker's files in dist/ (scripts/build.mjs): the worker, node-llama-cpp bundled, and the module node-llama-cpp
+ * forks to test a binary before loading it.
+ */
+export const WORKER_FILES = ['worker.mjs', 'node-llama-cpp.mjs', 'testBindingBinary.mjs'];
 
 export const THINKING = ['\nOkay, ', 'the user ', 'wants ', '2+2. ', 'Adding ', 'two ', 'and two ', 'gives ', 'four.\n'];
 export const ANSWER = ['The answer ', 'is **4**.'];

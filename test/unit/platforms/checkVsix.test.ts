@@ -5,34 +5,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { crc32 } from 'node:zlib';
-import { checkVsix } from '../../../scripts/check-vsix.mjs';
-
-/** A zip with stored (uncompressed) entries. */
-function zip(files: Record<string, Buffer | string>): Buffer {
-  const locals: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const [name, content] of Object.entries(files)) {
-    const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
-    const n = Buffer.from(name);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22); local.writeUInt16LE(n.length, 26);
-    const cd = Buffer.alloc(46);
-    cd.writeUInt32LE(0x02014b50, 0); cd.writeUInt16LE(20, 4); cd.writeUInt16LE(20, 6); cd.writeUInt32LE(crc, 16);
-    cd.writeUInt32LE(data.length, 20); cd.writeUInt32LE(data.length, 24); cd.writeUInt16LE(n.length, 28); cd.writeUInt32LE(offset, 42);
-    locals.push(local, n, data);
-    central.push(cd, n);
-    offset += 30 + n.length + data.length;
-  }
-  const cdBuf = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(central.length / 2, 8); end.writeUInt16LE(central.length / 2, 10);
-  end.writeUInt32LE(cdBuf.length, 12); end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cdBuf, end]);
-}
+import { VSCE_WARN_JS_FILES, checkVsix } from '../../../scripts/check-vsix.mjs';
+import { zip } from './zip';
 
 function elf(machine: number): Buffer {
   const b = Buffer.alloc(64); b.writeUInt32BE(0x7f454c46, 0); b[4] = 2; b[5] = 1; b.writeUInt16LE(machine, 18); return b;
@@ -49,9 +23,12 @@ const base = (target: string, addon: Buffer): Record<string, Buffer | string> =>
   'extension/package.json': JSON.stringify({ main: './dist/extension.js' }),
   'extension/dist/extension.js': '// bundle',
   'extension/dist/worker.mjs': '// worker',
+  'extension/dist/node-llama-cpp.mjs': '// node-llama-cpp bundled',
+  'extension/dist/testBindingBinary.mjs': '// its binary test',
+  'extension/dist/node-llama-cpp.mjs.licenses.txt': 'licences',
   'extension/media/icon.png': 'png',
   'extension/node_modules/node-llama-cpp/package.json': '{"version":"3.21.1"}',
-  'extension/node_modules/node-llama-cpp/dist/index.js': '',
+  'extension/node_modules/node-llama-cpp/llama/binariesGithubRelease.json': '{"release":"v0.4.0"}',
   'extension/node_modules/@node-llama-cpp/linux-arm64/package.json': '{"version":"3.21.1"}',
   'extension/node_modules/@node-llama-cpp/linux-arm64/dist/index.js': '',
   'extension/node_modules/@node-llama-cpp/linux-arm64/bins/linux-arm64/_nlcBuildMetadata.json': '{}',
@@ -62,10 +39,10 @@ describe('platforms: the .vsix check', () => {
   let dir: string;
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qed-vsix-')); });
   after(() => { fs.rmSync(dir, { recursive: true, force: true }); });
-  const check = (files: Record<string, Buffer | string>, target = 'linux-arm64') => {
+  const check = (files: Record<string, Buffer | string>, target = 'linux-arm64', vsceOutput = '') => {
     const f = path.join(dir, `${Math.random().toString(36).slice(2)}.vsix`);
     fs.writeFileSync(f, zip(files));
-    return checkVsix(f, target, '3.21.1');
+    return checkVsix(f, target, '3.21.1', vsceOutput);
   };
 
   it('a right linux-arm64 package passes, its native file read as ELF AArch64', () => {
@@ -90,5 +67,25 @@ describe('platforms: the .vsix check', () => {
     assert.ok(notNative.problems.some((p) => /named like a native file but no ELF\/Mach-O\/PE header/.test(p)), notNative.problems.join('\n'));
     const missing = check(base('linux-arm64', elf(AARCH64)), 'darwin-arm64');
     assert.ok(missing.problems.some((p) => /missing: .*mac-arm64-metal\/bins\/mac-arm64-metal\/llama-addon\.node/.test(p)), missing.problems.join('\n'));
+  });
+
+  it('a warning from vsce fails the check, and so do more files than vsce accepts without one', () => {
+    const quiet = check(base('linux-arm64', elf(AARCH64)), 'linux-arm64', ' INFO  Files included in the VSIX:\n DONE  Packaged: x.vsix (12 files, 1 MB)\n');
+    assert.deepEqual(quiet.problems, []);
+    assert.deepEqual(quiet.vsceWarnings, []);
+    // as vsce prints it on a terminal (chalk's colours) and on GitHub Actions
+    const coloured = check(base('linux-arm64', elf(AARCH64)), 'linux-arm64', '\u001b[30;43m WARNING \u001b[39;49m A \'repository\' field is missing\n::warning::LICENSE not found\n');
+    assert.equal(coloured.vsceWarnings.length, 2, coloured.vsceWarnings.join('\n'));
+    assert.ok(coloured.problems.some((p) => /^vsce warning: WARNING\s+A 'repository' field is missing/.test(p)), coloured.problems.join('\n'));
+    assert.ok(coloured.problems.some((p) => /^vsce warning: ::warning::LICENSE not found/.test(p)), coloured.problems.join('\n'));
+    const js: Record<string, string> = {};
+    for (let i = 0; i <= VSCE_WARN_JS_FILES; i++) js[`extension/node_modules/dep/f${i}.js`] = '';
+    const unbundled = check({ ...base('linux-arm64', elf(AARCH64)), ...js });
+    assert.ok(unbundled.jsFiles > VSCE_WARN_JS_FILES, String(unbundled.jsFiles));
+    assert.ok(unbundled.problems.some((p) => new RegExp(`${unbundled.jsFiles} of them \\.js: vsce warns`).test(p)), unbundled.problems.join('\n'));
+    // .mjs files are not counted by vsce
+    const mjs: Record<string, string> = {};
+    for (let i = 0; i <= VSCE_WARN_JS_FILES; i++) mjs[`extension/dist/f${i}.mjs`] = '';
+    assert.deepEqual(check({ ...base('linux-arm64', elf(AARCH64)), ...mjs }).problems, []);
   });
 });
