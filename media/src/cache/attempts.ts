@@ -7,9 +7,8 @@
 // touches only its own stream's last text block: the cost of an update does not grow with the run's history.
 import type { Attempt, AttemptOrigin, RunRecord, VerificationStep } from '../../../src/prover/record';
 import type { LiveStream, StreamPart } from '../../../src/webview/cacheProtocol';
-import { renderMarkdownMath } from '../../../src/render/markdownHtml';
 import type { OpenState } from './cycle';
-import { el, fmtDuration, fmtTokens, proofActionButtons, setText } from './dom';
+import { el, fmtDuration, fmtTokens, proofActionButtons, renderMarkdownInto, setText } from './dom';
 import { renderWhenNear } from './lazy';
 import { PlainText, StreamedMarkdown } from './stream';
 
@@ -239,7 +238,7 @@ class AttemptCard {
     } else {
       const body = el('div', 'proof-body rendered');
       const proof = s.proof;
-      renderWhenNear(this.card, body, () => { body.innerHTML = renderMarkdownMath(proof).html; }, proof.length);
+      renderWhenNear(this.card, body, () => renderMarkdownInto(body, proof), proof.length);
       const actions = el('div', 'actions proof-actions');
       actions.append(...proofActionButtons('attempt', String(this.index)));
       box.append(body, actions);
