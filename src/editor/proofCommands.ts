@@ -52,6 +52,11 @@ export interface ProofCommandsOptions {
   delayBeforeCallMs(): number;
   /** Test-only: cap the solve call of this cycle at this many tokens (to cut a cycle off with the scripted model). */
   solveTokenCap(): { cycle: number; maxTokens: number } | undefined;
+  /**
+   * A modal question (message, detail, the choices; Cancel is VS Code's own): showWarningMessage with modal: true.
+   * VS Code refuses modal dialogs inside extension tests, so the tests answer through the API instead.
+   */
+  askModal(message: string, detail: string, choices: string[]): Thenable<string | undefined>;
   /** Every event of every run, with what the editor knows about the run (its document and theorem). */
   onEvent(e: ProverEvent, context: RunContext): void;
 }
@@ -433,7 +438,7 @@ export class ProofCommands {
     const { message, detail } = confirmationText(estimate, tokensPerSecond);
     const RUN = 'Run';
     const RAISE = "Run, and don't ask again for runs under this size";
-    const choice = await vscode.window.showWarningMessage(message, { modal: true, detail }, RUN, RAISE);
+    const choice = await this.o.askModal(message, detail, [RUN, RAISE]);
     if (choice === RAISE) await raiseConfirmThreshold(estimate.maxTokens);
     return choice === RUN || choice === RAISE;
   }
