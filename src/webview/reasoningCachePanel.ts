@@ -178,9 +178,9 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
   }
 
   private sendSnapshot(): void {
-    this.flushAppend();
     // The snapshot holds every stream's text so far: what was pending is in it.
     this.pendingParts.clear();
+    this.flushAppend();
     this.post({ type: 'snapshot', seq: this.nextSeq(), view: this.view() });
   }
 
