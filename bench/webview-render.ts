@@ -4,14 +4,17 @@
 //       100k tokens of finished cycles already shown: from dispatching the message to the end of that frame's
 //       rendering (the page's flush + style, layout and paint on the main thread), median of 200 thinking updates
 //       and 200 proof updates per size. Goal: flat, 100k/1k ≤ 1.2.
+//   (a') the same with n = 1, 2, 4 attempts of a best-of-n run streaming at once (updates interleaved over the
+//       streams, each update one stream's append), beside 1k or 100k tokens of finished attempts (proofs, evaluations,
+//       thinking folded): the cost of one update, thinking and proof. Goal: flat, 100k/1k ≤ 1.2 for every n.
 //   (b) opening a panel on a 3-cycle, 60k-token run: snapshot delivered to a fresh page → first paint (what is on
 //       screen), → every proof and summary drawn (off-screen ones are deferred) and painted, → KaTeX fonts loaded
 //       and painted; median of several pages.
-// usage: node out/bench/webview-render.js [--updates N] [--opens N]      (build first: npm run build)
+// usage: node out/bench/webview-render.js [--updates N] [--opens N] [--streams-only]      (build first: npm run build)
 import type { RunRecord } from '../src/prover/record';
 import type { ToCacheWebview } from '../src/webview/cacheProtocol';
 import { AssetServer, CHROMIUM, CachePage, haveChromium, launchBrowser } from '../test/unit/webview/page';
-import { CHARS_PER_TOKEN, historyRecord, liveStep, proofText, thinkingText, viewOf } from '../test/unit/webview/fixtures';
+import { CHARS_PER_TOKEN, attemptsRecord, historyRecord, liveStep, liveStream, proofText, thinkingText, viewOf } from '../test/unit/webview/fixtures';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : dflt; };
@@ -20,6 +23,10 @@ const OPENS = opt('opens', 7);
 const SIZES = [1_000, 10_000, 100_000];
 const CYCLES: Record<number, number> = { 1_000: 2, 10_000: 4, 100_000: 10 };
 const TOKENS_PER_UPDATE = 8;
+const STREAMS_ONLY = args.includes('--streams-only');
+const STREAM_COUNTS = [1, 2, 4];
+/** Finished attempts holding the history: about 10k tokens each. */
+const ATTEMPTS: Record<number, number> = { 1_000: 1, 100_000: 10 };
 
 interface Cost { cost: number; wall: number }
 
@@ -119,6 +126,55 @@ async function streamingCosts(browser: Awaited<ReturnType<typeof launchBrowser>>
   return all;
 }
 
+interface AttemptStreaming { n: number; tokens: number; attempts: number; page: CachePage; think: Cost[]; proof: Cost[] }
+
+async function openAttemptStreaming(browser: Awaited<ReturnType<typeof launchBrowser>>, server: AssetServer, tokens: number, n: number): Promise<AttemptStreaming> {
+  const run = attemptsRecord(tokens, ATTEMPTS[tokens], 'run-bench');
+  const first = run.attempts.length + 1;
+  const page = await CachePage.open(browser, server, { width: 1000, height: 900 });
+  const streams = Array.from({ length: n }, (_, i) => liveStream(run.id, first + i, null, { reasoning: thinkingText(500, i), tokens: 500 }));
+  await page.send({ type: 'snapshot', seq: 1, view: viewOf(run, { streams, running: { runId: run.id, theorem: 'Theorem 2', documentName: 'ineq.tex' } }) });
+  await page.waitSeq(1);
+  const chars = TOKENS_PER_UPDATE * CHARS_PER_TOKEN;
+  const thinking = Array.from({ length: n }, (_, i) => thinkingText(UPDATES * TOKENS_PER_UPDATE / n + 50, 3 + i));
+  const proof = Array.from({ length: n }, (_, i) => proofText(UPDATES * TOKENS_PER_UPDATE / n + 50, 2 + i));
+  const tokensOf = streams.map(x => x.tokens);
+  const textStartedAt = Date.now();
+  let seq = 1;
+  // Update i goes to stream i mod n, its (i div n)-th chunk.
+  const append = (i: number, kind: 'think' | 'proof'): ToCacheWebview => {
+    const k = i % n;
+    const j = Math.floor(i / n);
+    tokensOf[k] += TOKENS_PER_UPDATE;
+    const slice = (kind === 'think' ? thinking : proof)[k].slice(j * chars, (j + 1) * chars);
+    return {
+      type: 'streamAppend', seq: ++seq, runId: run.id, runTokens: tokens + tokensOf.reduce((a, b) => a + b, 0), tokensPerSecond: 21.3,
+      parts: [{ attempt: first + k, verification: null, reasoning: kind === 'think' ? slice : '', text: kind === 'proof' ? slice : '', tokens: tokensOf[k], textStartedAt: kind === 'proof' ? textStartedAt : null }],
+    };
+  };
+  await install(page, [
+    ...Array.from({ length: UPDATES }, (_, i) => append(i, 'think')),
+    ...Array.from({ length: UPDATES }, (_, i) => append(i, 'proof')),
+  ]);
+  await scrollToEnd(page);
+  return { n, tokens, attempts: run.attempts.length, page, think: [], proof: [] };
+}
+
+/** As streamingCosts: every page open at once and updated in turn, so the machine's load weighs on all alike. */
+async function attemptStreamingCosts(browser: Awaited<ReturnType<typeof launchBrowser>>, server: AssetServer): Promise<AttemptStreaming[]> {
+  const all: AttemptStreaming[] = [];
+  for (const n of STREAM_COUNTS) for (const t of [1_000, 100_000]) all.push(await openAttemptStreaming(browser, server, t, n));
+  for (let i = 0; i < 2 * UPDATES; i++) {
+    for (const s of all) {
+      if (i % 20 === 0) await scrollToEnd(s.page);
+      const c = await s.page.page.evaluate(k => (window as unknown as { __step: (i: number) => Promise<Cost> }).__step(k), i);
+      (i < UPDATES ? s.think : s.proof).push(c);
+    }
+  }
+  for (const s of all) await s.page.close();
+  return all;
+}
+
 async function openCost(browser: Awaited<ReturnType<typeof launchBrowser>>, server: AssetServer) {
   const run = historyRecord(60_000, 3, 'run-open');
   const view = viewOf(run);
@@ -165,12 +221,31 @@ async function main(): Promise<void> {
   await server.start();
   const browser = await launchBrowser();
   try {
+    const fmt = (xs: number[]) => `${median(xs).toFixed(2)} (${pct(xs, 0.95).toFixed(2)})`;
+    const attemptRows = await attemptStreamingCosts(browser, server);
+    console.log(`\nAttempts streaming at once (best-of-n): one update = one stream's append of ${TOKENS_PER_UPDATE} tokens, interleaved over n streams, → rendered; ms, ${UPDATES} updates each, median (p95)`);
+    console.log('streams | history tokens | finished attempts | thinking update | proof update');
+    const am = (r: AttemptStreaming, k: 'think' | 'proof') => median(r[k].map(c => c.cost));
+    const attemptRatios: { n: number; thinking: number; proof: number }[] = [];
+    for (const r of attemptRows) {
+      console.log(`${String(r.n).padStart(7)} | ${String(r.tokens).padStart(14)} | ${String(r.attempts).padStart(17)} | ${fmt(r.think.map(c => c.cost)).padStart(15)} | ${fmt(r.proof.map(c => c.cost)).padStart(12)}`);
+    }
+    for (const n of STREAM_COUNTS) {
+      const small = attemptRows.find(r => r.n === n && r.tokens === 1_000)!;
+      const big = attemptRows.find(r => r.n === n && r.tokens === 100_000)!;
+      attemptRatios.push({ n, thinking: am(big, 'think') / am(small, 'think'), proof: am(big, 'proof') / am(small, 'proof') });
+    }
+    console.log(`ratio 100k/1k: ${attemptRatios.map(x => `n=${x.n}: thinking ${x.thinking.toFixed(2)}×, proof ${x.proof.toFixed(2)}×`).join('; ')} (goal ≤ 1.2×)`);
+    const attemptJson = {
+      attemptStreaming: attemptRows.map(r => ({ streams: r.n, historyTokens: r.tokens, attempts: r.attempts, thinkingMedianMs: +am(r, 'think').toFixed(3), proofMedianMs: +am(r, 'proof').toFixed(3) })),
+      attemptRatio100kTo1k: attemptRatios.map(x => ({ streams: x.n, thinking: +x.thinking.toFixed(3), proof: +x.proof.toFixed(3) })),
+    };
+    if (STREAMS_ONLY) { console.log(JSON.stringify({ bench: 'webview-render', updates: UPDATES, tokensPerUpdate: TOKENS_PER_UPDATE, ...attemptJson })); return; }
     const rows = await streamingCosts(browser, server);
     const open = await openCost(browser, server);
 
     console.log(`\nStreaming update cost (append of ${TOKENS_PER_UPDATE} tokens → flushed at the next frame → rendered), ms; ${UPDATES} updates each, median (p95)`);
     console.log('history tokens | cycles | thinking update | proof update | wall (dispatch → frame done), median');
-    const fmt = (xs: number[]) => `${median(xs).toFixed(2)} (${pct(xs, 0.95).toFixed(2)})`;
     for (const r of rows) {
       const wall = median([...r.think, ...r.proof].map(c => c.wall));
       console.log(`${r.label.padStart(14)} | ${String(r.cycles).padStart(6)} | ${fmt(r.think.map(c => c.cost)).padStart(15)} | ${fmt(r.proof.map(c => c.cost)).padStart(12)} | ${wall.toFixed(1)}`);
@@ -190,6 +265,7 @@ async function main(): Promise<void> {
       streaming: rows.map(r => ({ history: r.label, historyTokens: r.tokens, cycles: r.cycles, thinkingMedianMs: +m(r, 'think').toFixed(3), proofMedianMs: +m(r, 'proof').toFixed(3), thinkingP95Ms: +pct(r.think.map(c => c.cost), 0.95).toFixed(3), proofP95Ms: +pct(r.proof.map(c => c.cost), 0.95).toFixed(3) })),
       ratio100kTo1k: { thinking: +ratioThink.toFixed(3), proof: +ratioProof.toFixed(3) },
       ratio100kSameNeighbourTo1k: { thinking: +controlThink.toFixed(3), proof: +controlProof.toFixed(3) },
+      ...attemptJson,
       open60k: { medianPaintMs: +median(open.paint).toFixed(1), medianScriptMs: +median(open.js).toFixed(1), medianAllDrawnMs: +median(open.all).toFixed(1), medianWithFontsMs: +median(open.fonts).toFixed(1), runs: open.paint.map(x => +x.toFixed(1)) },
     }));
   } finally {

@@ -42,6 +42,11 @@ export interface QedNanoApi {
   busy(): boolean;
   /** Test-only: wait this long before every model call, so a test can edit the document during a run. */
   setDelayBeforeCallMs(ms: number): void;
+  /**
+   * Test-only: answer Prove's modal questions (the confirmation of a large run) with `answer` instead of showing them
+   * (VS Code refuses modal dialogs in extension tests); undefined: show them. `answer` gets the question as shown.
+   */
+  answerModals(answer: ((q: { message: string; detail: string; choices: string[] }) => string | undefined) | undefined): void;
   /** Test-only: cut off the solve call of one cycle at `maxTokens` tokens (undefined: no cap). */
   setSolveTokenCap(cap: { cycle: number; maxTokens: number } | undefined): void;
   /** The status bar item's text, e.g. "$(sync~spin) QED-Nano: cycle 2 of 3, thinking, 12 tokens, 1s". */
@@ -88,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   const proposals = new Proposals();
   let delayBeforeCallMs = 0;
   let solveTokenCap: { cycle: number; maxTokens: number } | undefined;
+  let modalAnswer: ((q: { message: string; detail: string; choices: string[] }) => string | undefined) | undefined;
   // The workspace's LaTeX/Markdown projects, indexed in the background (roots, preambles, packages, book configs).
   const project = new WorkspaceProject(output);
   context.subscriptions.push(project);
@@ -95,6 +101,9 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
   const store = new RunStore(context.storageUri ?? context.globalStorageUri, output);
   const proofs = new ProofCommands({
     service, proposals, project, delayBeforeCallMs: () => delayBeforeCallMs, solveTokenCap: () => solveTokenCap,
+    askModal: (message, detail, choices) => modalAnswer
+      ? Promise.resolve(modalAnswer({ message, detail, choices }))
+      : vscode.window.showWarningMessage(message, { modal: true, detail }, ...choices),
     // The view first, so that whoever waits on an event (the tests) finds the view already up to date.
     onEvent: (e, ctx) => { cacheView.onEvent(e, ctx); proverEvents.fire(e); },
   });
@@ -197,6 +206,7 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     statusText: () => statusBar.text,
     setDelayBeforeCallMs: ms => { delayBeforeCallMs = Math.max(0, ms); },
     setSolveTokenCap: cap => { solveTokenCap = cap; },
+    answerModals: answer => { modalAnswer = answer; },
     pendingProposals: () => proposals.pending.map(p => p.uri.toString()),
     reasoningCache: () => ({
       open: cacheView.isOpen, ready: cacheView.isReady, shownRunId: cacheView.shownRun, document: cacheView.shownDocument, storage: store.folder,

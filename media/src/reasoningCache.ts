@@ -1,11 +1,12 @@
 // Webview side of the reasoning cache panel (protocol: src/webview/cacheProtocol.ts). The page is a projection of
 // the extension's state: a snapshot draws everything, numbered deltas update it. Streaming text is buffered and
-// applied once per animation frame, into the live cycle only; nothing else is re-rendered per chunk.
+// applied once per animation frame, into the live cycle (or the streaming attempts and verifications, several at once)
+// only; nothing else is re-rendered per chunk.
 import type { RunRecord } from '../../src/prover/record';
 import type {
-  CacheAction, CacheView, CacheWebviewState, FromCacheWebview, LiveStep, RunHeader, ToCacheWebview,
+  CacheAction, CacheView, CacheWebviewState, FromCacheWebview, LiveStep, LiveStream, RunHeader, ToCacheWebview,
 } from '../../src/webview/cacheProtocol';
-import { renderAttempts } from './cache/attempts';
+import { AttemptsView, isLiveStream, isStreamPart, streamKey } from './cache/attempts';
 import { CycleView, type OpenState } from './cache/cycle';
 import { button, el, fmtDate, fmtDuration, fmtRate, fmtTokens, setText } from './cache/dom';
 import { dropDetached, setEager } from './cache/lazy';
@@ -101,6 +102,7 @@ attemptsSection.setAttribute('aria-label', 'Attempts');
 const attemptsGrid = el('div', 'attempt-grid');
 attemptsSection.append(el('h2', undefined, 'Attempts'), attemptsGrid);
 attemptsSection.hidden = true;
+const attemptsView = new AttemptsView(attemptsSection, attemptsGrid, openState);
 
 const outcomeSection = el('section', 'outcome');
 outcomeSection.id = 'outcome';
@@ -126,9 +128,18 @@ function liveOnShown(): LiveStep | null {
   return v && v.live && v.shown && v.live.runId === v.shown.id ? v.live : null;
 }
 
+/** The attempts and verifications of the shown run generating now. */
+function streamsOnShown(): LiveStream[] {
+  const v = view;
+  return v?.shown ? v.streams.filter(s => s.runId === v.shown?.id) : [];
+}
+
+/** The run's totals while its attempts stream (from the last streamAppend). */
+let streamStats: { runTokens: number; tokensPerSecond: number } | null = null;
+
 function isRunning(): boolean {
   const v = view;
-  return !!v?.shown && (v.shown.outcome.status === 'running' || liveOnShown() !== null);
+  return !!v?.shown && (v.shown.outcome.status === 'running' || liveOnShown() !== null || streamsOnShown().length > 0);
 }
 
 // ---------------------------------------------------------------- rendering
@@ -200,8 +211,12 @@ function renderStatus(): void {
   if (run.strategy.name !== 'reasoning-cache') {
     const checks = run.attempts.reduce((k, a) => k + a.verifications.length, 0);
     const done = `${run.attempts.length} attempt${run.attempts.length === 1 ? '' : 's'} and ${checks} check${checks === 1 ? '' : 's'}`;
+    const streams = streamsOnShown();
+    const writing = streams.filter(x => x.verification === null).length;
+    const checking = streams.length - writing;
+    const now = [writing && `writing ${writing} attempt${writing === 1 ? '' : 's'}`, checking && `running ${checking} check${checking === 1 ? '' : 's'}`].filter(Boolean).join(' and ');
     switch (o.status) {
-      case 'running': status = `Running ${run.strategy.name}: ${done} so far`; break;
+      case 'running': status = `Running ${run.strategy.name}: ${done} so far${now ? `; ${now}` : ''}`; break;
       case 'proved': status = `Proved: the answer is attempt ${o.proofAttempt ?? '?'} (${done})`; break;
       case 'truncated': status = `No proof: every attempt ran out of tokens (${done})`; break;
       case 'cancelled': status = `Stopped after ${done}`; break;
@@ -215,6 +230,10 @@ function renderStatus(): void {
     case 'failed': status = `Failed: ${o.error?.message ?? 'unknown error'}`; break;
   }
   setText(statusLine, status);
+  if (o.status === 'running' && streamStats) {
+    setText(statsLine, `${fmtTokens(streamStats.runTokens)} tokens · ${fmtRate(streamStats.tokensPerSecond)} · ${fmtDuration(Date.now() - Date.parse(run.createdAt))} elapsed`);
+    return;
+  }
   const t = runTotals(run);
   setText(statsLine, `${fmtTokens(t.tokens)} tokens · ${t.ms > 0 ? fmtRate(t.tokens / (t.ms / 1000)) : '—'} · ${fmtDuration(t.ms)} of generation`);
 }
@@ -389,6 +408,7 @@ function renderBodyAttrs(): void {
   document.body.dataset.seq = String(lastSeq);
   const live = liveOnShown();
   document.body.dataset.status = live ? live.phase : view?.shown?.outcome.status ?? 'empty';
+  document.body.dataset.streams = String(view ? streamsOnShown().length : 0);
 }
 
 /** Everything for a structural change (snapshot, record, live, history): rare, so done at once, not per frame. */
@@ -397,13 +417,13 @@ function renderAll(): void {
   const shown = !!v.shown;
   emptyBox.hidden = shown;
   // A best-of-n / verify-refine run has attempts instead of cycles.
-  cyclesSection.hidden = !shown || (v.shown!.attempts.length > 0 && v.shown!.cycles.length === 0);
+  cyclesSection.hidden = !shown || (v.shown!.cycles.length === 0 && (v.shown!.attempts.length > 0 || streamsOnShown().length > 0 || v.shown!.strategy.name !== 'reasoning-cache'));
   if (shown && ui.shownRunId !== v.shown?.id) { ui.shownRunId = v.shown?.id; saveState(); }
   if (v.document && ui.documentUri !== v.document.uri) { ui.documentUri = v.document.uri; saveState(); }
   renderHeader();
   renderHistory();
   renderCycles();
-  renderAttempts(attemptsSection, attemptsGrid, v.shown, openState);
+  attemptsView.update(v.shown, streamsOnShown());
   dropDetached();
   renderOutcome();
   renderRunActions();
@@ -414,6 +434,8 @@ function renderAll(): void {
 // ---------------------------------------------------------------- streaming: buffered, flushed once per frame
 
 let frame = 0;
+/** The next flush refreshes every live label (the elapsed time), not only the streams that received text. */
+let tick = false;
 /**
  * Follow the stream while the reader is at the bottom (as a terminal does); scrolling up to read stops following,
  * scrolling back to the bottom resumes. Decided in the scroll handler, so a flush never reads layout to know it.
@@ -428,7 +450,15 @@ function scheduleFlush(): void {
 function flush(): void {
   frame = 0;
   const live = liveOnShown();
-  if (live) {
+  if (attemptsView.streaming) {
+    attemptsView.flush(Date.now(), tick);
+    tick = false;
+    renderStatus();
+    if (following) {
+      const scroller = document.scrollingElement ?? document.documentElement;
+      scroller.scrollTop = scroller.scrollHeight;
+    }
+  } else if (live) {
     const cv = cycleViews[live.cycle - 1];
     if (cv?.flush(live, Date.now())) {
       const key = `think:${live.runId}:${live.cycle}`;
@@ -473,6 +503,46 @@ function applyAppend(m: Extract<ToCacheWebview, { type: 'append' }>): void {
   scheduleFlush();
 }
 
+function applyStreamStarted(m: Extract<ToCacheWebview, { type: 'streamStarted' }>): void {
+  const v = view as CacheView;
+  if (!isLiveStream(m.stream) || !v.shown || m.stream.runId !== v.shown.id) return;
+  const key = streamKey(m.stream.attempt, m.stream.verification);
+  v.streams = [...v.streams.filter(s => streamKey(s.attempt, s.verification) !== key || s.runId !== m.stream.runId), m.stream];
+  renderAll();
+}
+
+function applyStreamAppend(m: Extract<ToCacheWebview, { type: 'streamAppend' }>): void {
+  const v = view as CacheView;
+  if (!v.shown || m.runId !== v.shown.id || !Array.isArray(m.parts)) return;
+  if (typeof m.runTokens === 'number' && typeof m.tokensPerSecond === 'number') streamStats = { runTokens: m.runTokens, tokensPerSecond: m.tokensPerSecond };
+  let redraw = false;
+  for (const p of m.parts) {
+    if (!isStreamPart(p)) continue;
+    let s = v.streams.find(x => x.runId === m.runId && x.attempt === p.attempt && x.verification === p.verification);
+    if (!s) {
+      // Text for a stream we were not told about: start it from this chunk.
+      const a = v.shown.attempts.find(x => x.index === p.attempt);
+      s = { runId: m.runId, attempt: p.attempt, verification: p.verification, round: a?.round ?? 0, origin: a?.origin ?? { kind: 'generate' }, reasoning: '', text: '', startedAt: Date.now(), textStartedAt: null, tokens: 0 };
+      v.streams.push(s);
+      redraw = true;
+    }
+    s.reasoning += p.reasoning;
+    s.text += p.text;
+    s.tokens = p.tokens;
+    s.textStartedAt = p.textStartedAt;
+    // A stream no part shows yet is drawn from its whole text by the redraw.
+    if (!attemptsView.push(p)) redraw = true;
+  }
+  if (redraw) renderAll(); // draws the new streams from their whole text so far
+}
+
+function applyStreamEnded(m: Extract<ToCacheWebview, { type: 'streamEnded' }>): void {
+  const v = view as CacheView;
+  const before = v.streams.length;
+  v.streams = v.streams.filter(s => !(s.runId === m.runId && s.attempt === m.attempt && s.verification === m.verification));
+  if (v.streams.length !== before) renderAll();
+}
+
 function applyRecord(m: Extract<ToCacheWebview, { type: 'record' }>): void {
   const v = view as CacheView;
   v.shown = m.record;
@@ -493,7 +563,9 @@ function onMessage(event: MessageEvent<unknown>): void {
   if (m.type === 'snapshot') {
     if (!m.view || typeof m.view !== 'object') return;
     if (frame) { cancelAnimationFrame(frame); frame = 0; }
-    view = m.view;
+    view = { ...m.view, streams: Array.isArray(m.view.streams) ? m.view.streams.filter(isLiveStream) : [] };
+    streamStats = null;
+    attemptsView.reset();
     lastSeq = m.seq;
     haveSnapshot = true;
     awaitingSnapshot = false;
@@ -539,6 +611,18 @@ function onMessage(event: MessageEvent<unknown>): void {
       flushNow();
       applyRecord(m);
       return;
+    case 'streamStarted':
+      flushNow();
+      applyStreamStarted(m);
+      return;
+    case 'streamAppend':
+      applyStreamAppend(m);
+      scheduleFlush();
+      return;
+    case 'streamEnded':
+      flushNow();
+      applyStreamEnded(m);
+      return;
     case 'history':
       flushNow();
       v.document = m.document;
@@ -554,8 +638,8 @@ function onMessage(event: MessageEvent<unknown>): void {
 
 let timer: ReturnType<typeof setInterval> | null = null;
 function syncTimer(): void {
-  const live = liveOnShown() !== null;
-  if (live && timer === null) timer = setInterval(() => { renderStatus(); scheduleFlush(); }, 1000);
+  const live = liveOnShown() !== null || streamsOnShown().length > 0;
+  if (live && timer === null) timer = setInterval(() => { tick = true; renderStatus(); scheduleFlush(); }, 1000);
   else if (!live && timer !== null) { clearInterval(timer); timer = null; }
 }
 

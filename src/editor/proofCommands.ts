@@ -8,7 +8,7 @@ import { ProverError } from '../prover/errors';
 import { loadPrompts, type LoadedPrompts } from '../prover/promptFiles';
 import { PromptTemplateError } from '../prover/prompts';
 import { extend, prove, resolveSettings, type ProverEvent, type ProverStream } from '../prover/rc';
-import { describeBudget, estimateBudget, resolveStrategy, runStrategy } from '../prover/strategies';
+import { confirmationText, describeBudget, estimateBudget, resolveStrategy, runStrategy, type BudgetEstimate } from '../prover/strategies';
 import type { RunRecord } from '../prover/record';
 import type { ProverModel } from '../prover/model';
 import type { ModelService } from './modelService';
@@ -18,7 +18,7 @@ import { documentLanguage } from './documentLanguage';
 import { applyOneEdit, type Proposal, type Proposals } from './proposals';
 import type { PlacementTarget, RunContext } from './runStore';
 import { problemTokensHigh } from '../prover/budget';
-import { AUTO_CONTEXT_CAP, promptOverrides, proverSettings, strategySettings } from './settings';
+import { AUTO_CONTEXT_CAP, confirmRunsOverTokens, promptOverrides, proverSettings, raiseConfirmThreshold, strategySettings } from './settings';
 
 export type ProveStatus = 'inserted' | 'proposed' | 'side' | 'cancelled' | 'failed' | 'truncated' | 'refused';
 
@@ -33,6 +33,8 @@ export interface ProveResult {
   document?: vscode.Uri;
   proposal?: vscode.Uri;
   record?: RunRecord;
+  /** The plan's upper bound, computed before the run (and shown in the confirmation of a large run). */
+  estimate?: BudgetEstimate;
 }
 
 /** Arguments the CodeLenses (and tests) pass: which document and where; refine's instruction skips the input box. */
@@ -51,6 +53,11 @@ export interface ProofCommandsOptions {
   delayBeforeCallMs(): number;
   /** Test-only: cap the solve call of this cycle at this many tokens (to cut a cycle off with the scripted model). */
   solveTokenCap(): { cycle: number; maxTokens: number } | undefined;
+  /**
+   * A modal question (message, detail, the choices; Cancel is VS Code's own): showWarningMessage with modal: true.
+   * VS Code refuses modal dialogs inside extension tests, so the tests answer through the API instead.
+   */
+  askModal(message: string, detail: string, choices: string[]): Thenable<string | undefined>;
   /** Every event of every run, with what the editor knows about the run (its document and theorem). */
   onEvent(e: ProverEvent, context: RunContext): void;
 }
@@ -253,11 +260,13 @@ export class ProofCommands {
     const strategy = strategySettings();
     // The plan's upper bound is shown before anything runs: the loaded model's context when there is one (the
     // settings of the run itself are sized to the model it gets), the time from this machine's last measured speed.
-    let plan: string | undefined;
-    if (strategy.name !== 'reasoning-cache') {
-      const tps = this.o.service.measuredTokensPerSecond;
-      const planContext = this.o.service.modelClient.info?.contextSize ?? AUTO_CONTEXT_CAP;
-      plan = describeBudget(estimateBudget(resolveSettings(proverSettings(planContext, problemTokensHigh(problem))), resolveStrategy(strategy), tps), tps);
+    const tps = this.o.service.measuredTokensPerSecond;
+    const planContext = this.o.service.modelClient.info?.contextSize ?? AUTO_CONTEXT_CAP;
+    const estimate = estimateBudget(resolveSettings(proverSettings(planContext, problemTokensHigh(problem))), resolveStrategy(strategy), tps);
+    const plan = strategy.name !== 'reasoning-cache' ? describeBudget(estimate, tps) : undefined;
+    // A large run is the user's decision: its estimate first, Run or Cancel (nothing starts, nothing changes).
+    if (estimate.maxTokens > confirmRunsOverTokens() && !(await this.confirmRun(estimate, tps))) {
+      return this.tell({ status: 'cancelled', message: `Not started: ${estimate.strategy} on ${name} was cancelled before it ran.`, estimate });
     }
     const record = await this.run(`proving ${name}${strategy.name === 'reasoning-cache' ? '' : ` (${strategy.name})`}`, context, (model, signal, prompts) => runStrategy({
       model, problem, source: { file: doc.uri.toString(), label: theorem?.label ?? null }, settings: settingsFor(model, problem), strategy: strategySettings(model.info.contextSize), prompts, signal,
@@ -417,6 +426,16 @@ export class ProofCommands {
       return this.tell({ status: 'side', proof, document: side, record, message: `${p.error} The refined proof is in an untitled side document.` }, true);
     }
     return { status: 'proposed', proof, proposal: (p as Proposal).uri, record, message: 'Refined proof proposed as a diff.' };
+  }
+
+  /** The modal question before a large run; true: run it. "Don't ask again…" raises the threshold to this run's size. */
+  private async confirmRun(estimate: BudgetEstimate, tokensPerSecond: number | undefined): Promise<boolean> {
+    const { message, detail } = confirmationText(estimate, tokensPerSecond);
+    const RUN = 'Run';
+    const RAISE = "Run, and don't ask again for runs under this size";
+    const choice = await this.o.askModal(message, detail, [RUN, RAISE]);
+    if (choice === RAISE) await raiseConfirmThreshold(estimate.maxTokens);
+    return choice === RUN || choice === RAISE;
   }
 
   private tell(r: ProveResult, warn = false): ProveResult {

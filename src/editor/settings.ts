@@ -181,6 +181,16 @@ export function strategySettings(contextSize = AUTO_CONTEXT_CAP): Required<Omit<
   };
 }
 
+/** qedNano.confirmRunsOverTokens: Prove asks first when its plan may generate more tokens than this. */
+export function confirmRunsOverTokens(): number {
+  return intSetting('confirmRunsOverTokens', 200_000, 0, Number.MAX_SAFE_INTEGER);
+}
+
+/** "Don't ask again for runs under this size": runs up to `tokens` start without asking from now on. */
+export async function raiseConfirmThreshold(tokens: number): Promise<void> {
+  await section().update('confirmRunsOverTokens', tokens, vscode.ConfigurationTarget.Global);
+}
+
 /** Check Proof: k verifications with the Prove sampling. */
 export function checkSettings(contextSize = AUTO_CONTEXT_CAP): { k: number; concurrency: number; maxTokensPerVerify: number; sampling: Sampling } {
   const s = strategySettings(contextSize);

@@ -122,6 +122,19 @@ export function describeBudget(e: BudgetEstimate, tokensPerSecond?: number): str
   return `${e.strategy}: ${parts.join(' + ')}, at most ${fmtTokens(e.maxTokens)} tokens${cap}${time}`;
 }
 
+/**
+ * The question asked before a large run: "Run verify-refine: about 458k tokens, about 3.2 h on this machine." and a
+ * detail line with the plan's calls and the cap. The time is at the measured speed, one call at a time (an upper bound).
+ */
+export function confirmationText(e: BudgetEstimate, tokensPerSecond?: number): { message: string; detail: string } {
+  const time = e.maxSeconds !== null && tokensPerSecond
+    ? `, about ${fmtDuration(e.maxSeconds)} on this machine (${Math.round(tokensPerSecond)} tok/s measured)`
+    : ' (no speed measured yet on this machine: the time is unknown)';
+  const detail = [`At most: ${describeBudget(e, tokensPerSecond)}.`];
+  if (e.capTokens !== null) detail.push(`The hard cap (qedNano.maxTotalTokens) stops the run at ${e.capTokens.toLocaleString('en-US')} tokens${e.capTokens < e.planTokens ? '; the answer is then the best proof so far' : ''}.`);
+  return { message: `Run ${e.strategy}: about ${fmtTokens(e.maxTokens)} tokens${time}.`, detail: detail.join('\n') };
+}
+
 // ---------------------------------------------------------------- ranking
 
 export interface Ranked { attempt: Attempt; scores: ScoreSummary }

@@ -5,7 +5,8 @@
 // time: hidden, closed, window reloaded). It follows the prover's events, saves the record after every completed
 // step (RunStore), and talks to the page with the numbered messages of cacheProtocol.ts: a snapshot when the page
 // says 'ready' or asks to 'resync', deltas otherwise. Streamed text is batched (APPEND_BATCH_MS) so a fast model
-// does not flood the page with one message per token.
+// does not flood the page with one message per token; the attempts and verifications of a best-of-n / verify-refine
+// run, several generating at once, are batched together: one streamAppend per batch, one part per stream.
 import * as vscode from 'vscode';
 import { markdownProofToLatex, latexProofEnvironment, normaliseMarkdownMath } from '../render/proofText';
 import type { ProverEvent } from '../prover/rc';
@@ -14,7 +15,8 @@ import { runReportMarkdown } from '../prover/report';
 import { headerOf, type RunContext, type RunStore, type StoredRun } from '../editor/runStore';
 import { documentLanguage } from '../editor/documentLanguage';
 import {
-  CACHE_VIEW_TYPE, isFromCacheWebview, type CacheView, type CacheWebviewState, type FromCacheWebview, type LiveStep, type ToCacheWebview,
+  CACHE_VIEW_TYPE, isFromCacheWebview, type CacheView, type CacheWebviewState, type FromCacheWebview, type LiveStep, type LiveStream,
+  type StreamPart, type ToCacheWebview,
 } from './cacheProtocol';
 import { webviewHtml, webviewOptions } from './html';
 
@@ -35,7 +37,13 @@ interface Running {
   record: RunRecord;
   startedAt: number;
   live: LiveStep | null;
+  /** Attempts and verifications generating now, by streamKey; in start order. */
+  streams: Map<string, LiveStream>;
+  /** Tokens of the completed steps (the record), and of the streams so far. */
+  streamTokens: number;
 }
+
+const streamKey = (attempt: number, verification: number | null): string => `${attempt}:${verification ?? 'solve'}`;
 
 /** The proof a cycle (or, without a cycle, the run) offers. */
 export function proofOf(record: RunRecord, cycle: number | undefined, attempt?: number): string | undefined {
@@ -51,7 +59,8 @@ export function proofOf(record: RunRecord, cycle: number | undefined, attempt?: 
 }
 
 function generatedTokens(record: RunRecord): number {
-  return record.cycles.reduce((n, c) => n + c.solve.generatedTokens + (c.summary?.model?.generatedTokens ?? 0), 0);
+  return record.cycles.reduce((n, c) => n + c.solve.generatedTokens + (c.summary?.model?.generatedTokens ?? 0), 0)
+    + record.attempts.reduce((n, a) => n + a.solve.generatedTokens + a.verifications.reduce((m, v) => m + v.generatedTokens, 0), 0);
 }
 
 function isProofDocument(doc: vscode.TextDocument): boolean {
@@ -68,6 +77,8 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
   private shownRunId: string | null = null;
   private running: Running | undefined;
   private pending: { reasoning: string; text: string } | undefined;
+  /** Streamed text of the streams not yet posted, by streamKey. */
+  private pendingParts = new Map<string, StreamPart>();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** What the page last saved with setState (the serializer also gets it from VS Code after a reload). */
@@ -162,11 +173,14 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
       shown,
       shownHeader: meta ? headerOf(meta) : null,
       live: this.running && this.running.record.id === this.shownRunId ? this.running.live : null,
+      streams: this.running && this.running.record.id === this.shownRunId ? [...this.running.streams.values()].map(x => ({ ...x })) : [],
       running: this.running ? { runId: this.running.record.id, theorem: this.running.context.theorem, documentName: this.running.context.documentName } : null,
     };
   }
 
   private sendSnapshot(): void {
+    // The snapshot holds every stream's text so far: what was pending is in it.
+    this.pendingParts.clear();
     this.flushAppend();
     this.post({ type: 'snapshot', seq: this.nextSeq(), view: this.view() });
   }
@@ -191,7 +205,7 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
   onEvent(e: ProverEvent, context: RunContext): void {
     switch (e.type) {
       case 'runStarted': {
-        this.running = { context, record: e.record, startedAt: Date.now(), live: null };
+        this.running = { context, record: e.record, startedAt: Date.now(), live: null, streams: new Map(), streamTokens: 0 };
         this.document = { uri: context.documentUri, name: context.documentName };
         this.shownRunId = e.record.id;
         this.save(e.record, context);
@@ -230,6 +244,60 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
         this.flushTimer ??= setTimeout(() => this.flushAppend(), APPEND_BATCH_MS);
         return;
       }
+      case 'attemptStarted':
+      case 'verificationStarted': {
+        const r = this.running;
+        if (!r) return;
+        const verification = e.type === 'verificationStarted' ? e.verification : null;
+        const attempt = r.record.attempts.find(a => a.index === e.attempt);
+        const stream: LiveStream = {
+          runId: r.record.id, attempt: e.attempt, verification,
+          round: e.type === 'attemptStarted' ? e.round : attempt?.round ?? 0,
+          origin: e.type === 'attemptStarted' ? e.origin : attempt?.origin ?? { kind: 'generate' },
+          reasoning: '', text: '', startedAt: Date.now(), textStartedAt: null, tokens: 0,
+        };
+        r.streams.set(streamKey(e.attempt, verification), stream);
+        if (this.shownRunId === r.record.id) {
+          this.flushAppend();
+          this.post({ type: 'streamStarted', seq: this.nextSeq(), stream: { ...stream } });
+        }
+        return;
+      }
+      case 'attemptText':
+      case 'verificationText': {
+        const r = this.running;
+        const verification = e.type === 'verificationText' ? e.verification : null;
+        const key = streamKey(e.attempt, verification);
+        const stream = r?.streams.get(key);
+        if (!r || !stream) return;
+        const reasoning = e.kind === 'thought' ? e.text : '';
+        const text = e.kind === 'thought' ? '' : e.text;
+        stream.reasoning += reasoning;
+        stream.text += text;
+        if (text && stream.textStartedAt === null) stream.textStartedAt = Date.now();
+        stream.tokens++;
+        r.streamTokens++;
+        if (this.shownRunId !== r.record.id) return;
+        const part = this.pendingParts.get(key);
+        if (part) {
+          part.reasoning += reasoning;
+          part.text += text;
+          part.tokens = stream.tokens;
+          part.textStartedAt = stream.textStartedAt;
+        } else {
+          this.pendingParts.set(key, { attempt: e.attempt, verification, reasoning, text, tokens: stream.tokens, textStartedAt: stream.textStartedAt });
+        }
+        this.flushTimer ??= setTimeout(() => this.flushAppend(), APPEND_BATCH_MS);
+        return;
+      }
+      case 'roundDone': {
+        // Every call of the round has settled: a stream still open was aborted (an early stop) and will not complete.
+        const r = this.running;
+        if (!r) return;
+        this.flushAppend();
+        for (const st of [...r.streams.values()]) this.endStream(r, st.attempt, st.verification);
+        return;
+      }
       case 'phaseDone':
       case 'cycleDone':
       case 'attemptDone':
@@ -241,6 +309,12 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
         r.record = e.record;
         if (e.type !== 'cycleDone') r.live = null;
         const stored = this.save(e.record, r.context);
+        if (e.type === 'attemptDone' || e.type === 'verificationDone') {
+          // The record first: the page keeps the stream's text on screen until the record has the step.
+          if (this.shownRunId === r.record.id && stored) this.post({ type: 'record', seq: this.nextSeq(), record: e.record, header: headerOf(stored) });
+          this.endStream(r, e.attempt, e.type === 'verificationDone' ? e.verification : null);
+          return;
+        }
         if (this.shownRunId === r.record.id) {
           this.post({ type: 'live', seq: this.nextSeq(), live: r.live });
           if (stored) this.post({ type: 'record', seq: this.nextSeq(), record: e.record, header: headerOf(stored) });
@@ -271,8 +345,27 @@ export class ReasoningCacheView implements vscode.Disposable, vscode.WebviewPane
     }
   }
 
+  private endStream(r: Running, attempt: number, verification: number | null): void {
+    const key = streamKey(attempt, verification);
+    const stream = r.streams.get(key);
+    if (!stream) return;
+    r.streams.delete(key);
+    r.streamTokens -= stream.tokens;
+    if (this.shownRunId === r.record.id) this.post({ type: 'streamEnded', seq: this.nextSeq(), runId: r.record.id, attempt, verification });
+  }
+
   private flushAppend(): void {
     if (this.flushTimer) { clearTimeout(this.flushTimer); this.flushTimer = undefined; }
+    const r = this.running;
+    if (this.pendingParts.size) {
+      const parts = [...this.pendingParts.values()];
+      this.pendingParts.clear();
+      if (r && this.shownRunId === r.record.id) {
+        const runTokens = generatedTokens(r.record) + r.streamTokens;
+        const seconds = (Date.now() - r.startedAt) / 1000;
+        this.post({ type: 'streamAppend', seq: this.nextSeq(), runId: r.record.id, parts, runTokens, tokensPerSecond: seconds > 0 ? runTokens / seconds : 0 });
+      }
+    }
     const p = this.pending;
     const live = this.running?.live;
     this.pending = undefined;

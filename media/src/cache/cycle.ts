@@ -3,8 +3,7 @@
 // live part's last text block.
 import type { LiveStep } from '../../../src/webview/cacheProtocol';
 import type { RunCycle, RunRecord } from '../../../src/prover/record';
-import { renderMarkdownMath } from '../../../src/render/markdownHtml';
-import { el, fmtDuration, fmtTokens, proofActionButtons, setText } from './dom';
+import { el, fmtDuration, fmtTokens, proofActionButtons, renderMarkdownInto, setText } from './dom';
 import { renderWhenNear } from './lazy';
 import { PlainText, StreamedMarkdown } from './stream';
 
@@ -30,9 +29,7 @@ function details(cls: string, key: string, open: boolean): { details: HTMLDetail
   return { details: d, summary, body };
 }
 
-function renderInto(e: HTMLElement, markdown: string): void {
-  e.innerHTML = renderMarkdownMath(markdown).html;
-}
+const renderInto = renderMarkdownInto;
 
 /** Live thinking or summariser text being streamed into a part, with what arrived since the last frame. */
 export interface LiveSink {

@@ -1,3 +1,5 @@
+import { renderMarkdownMath } from '../../../src/render/markdownHtml';
+
 // DOM and text helpers of the reasoning cache view. Everything from the model or the record goes in as text
 // (textContent / Text nodes); the only HTML ever inserted is src/render/markdownHtml's output.
 
@@ -60,4 +62,26 @@ export function fmtDate(iso: string): string {
 
 export function fmtRate(tokensPerSecond: number): string {
   return `${tokensPerSecond.toFixed(tokensPerSecond < 10 ? 1 : 0)} tok/s`;
+}
+
+/** Top-level blocks per chunk of a long rendered proof or summary. */
+const CHUNK_BLOCKS = 8;
+
+/**
+ * Fills `e` with the safe rendering of `markdown`. A long one is cut into chunks of CHUNK_BLOCKS top-level blocks,
+ * which the style sheet lets the browser skip while far from the viewport: a finished proof partly on screen is then
+ * not painted whole (every KaTeX glyph within Chromium's paint margin) in every frame of a stream beside it, and the
+ * chunks are few enough that watching them costs little.
+ */
+export function renderMarkdownInto(e: HTMLElement, markdown: string): void {
+  e.innerHTML = renderMarkdownMath(markdown).html;
+  const blocks = [...e.children];
+  if (blocks.length <= CHUNK_BLOCKS) return;
+  const frag = document.createDocumentFragment();
+  for (let i = 0; i < blocks.length; i += CHUNK_BLOCKS) {
+    const chunk = el('div', 'rendered-chunk');
+    chunk.append(...blocks.slice(i, i + CHUNK_BLOCKS));
+    frag.append(chunk);
+  }
+  e.replaceChildren(frag);
 }

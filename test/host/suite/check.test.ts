@@ -9,7 +9,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeScriptedModel } from '../../fixtures/gguf';
-import { activateByMarkdown, note, notificationText, openWorkspaceFile, screenshot, until, webviewClick, webviewQuery, webviewText, type ProveResult, type QedApi } from './helpers';
+import { DONE, FakeOpenAiServer, chunk, usageEvent } from '../../unit/server/fakeServer';
+import {
+  activateByMarkdown, note, notificationText, openWorkspaceFile, screenshot, until, webviewClick, webviewQuery, webviewText,
+  type ProveResult, type QedApi,
+} from './helpers';
 
 const MD = [
   '# Parity',
@@ -27,7 +31,9 @@ interface CheckResult {
   check?: { verifications: { score: number | null; unparsable: { reason: string; message: string } | null; evaluation: string }[] };
 }
 interface Diag { message: string; severity: number; range: [number, number, number, number] }
+interface Question { message: string; detail: string; choices: string[] }
 type CheckApi = QedApi & {
+  answerModals(answer: ((q: Question) => string | undefined) | undefined): void;
   checkDiagnostics(uri: string): Diag[];
   reasoningCacheAction(action: string, runId: string, cycle?: number, summary?: string, attempt?: number): Promise<unknown>;
 };
@@ -38,6 +44,7 @@ suite('Check Proof and the verify-refine strategy (real extension host)', () => 
   let dir: string;
   const config = () => vscode.workspace.getConfiguration('qedNano');
   let harnessModel: string | undefined;
+  let server: FakeOpenAiServer | undefined;
 
   suiteSetup(async () => {
     api = await activateByMarkdown() as CheckApi;
@@ -47,7 +54,8 @@ suite('Check Proof and the verify-refine strategy (real extension host)', () => 
     await vscode.commands.executeCommand('notifications.clearAll');
   });
   suiteTeardown(async () => {
-    for (const key of ['verifications', 'strategy', 'attempts', 'refineRounds']) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
+    for (const key of ['verifications', 'strategy', 'attempts', 'refineRounds', 'backend', 'server.url', 'concurrency', 'confirmRunsOverTokens']) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
+    await server?.stop();
     await config().update('modelPath', harnessModel, vscode.ConfigurationTarget.Global);
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -145,5 +153,108 @@ suite('Check Proof and the verify-refine strategy (real extension host)', () => 
     const placed = await api.reasoningCacheAction('insert', rec.id, undefined, undefined, 4) as ProveResult;
     assert.equal(placed.status, 'proposed', placed.message);
     await vscode.commands.executeCommand('qedNano.rejectProposal', placed.proposal);
+  });
+
+  // Attempts running at once need a backend that answers calls in parallel: an OpenAI-compatible server (a scripted
+  // one on 127.0.0.1; the local worker queues its calls). Each attempt thinks in `steps` pieces `pauseMs` apart, then
+  // writes its proof; each verification scores 1.
+  async function useServer(steps: number, pauseMs: number): Promise<FakeOpenAiServer> {
+    if (!server) { server = new FakeOpenAiServer(); await server.start(); }
+    server.defaultReply = body => body.includes('PROOF TO CHECK')
+      ? { pieces: [chunk({ reasoning_content: 'Checking.' }), chunk({ content: 'Every step holds. \\boxed{1}' }), chunk({}, 'stop'), usageEvent(60, 12), DONE] }
+      : {
+        pieces: [...Array.from({ length: steps }, (_, i) => chunk({ reasoning_content: `step ${i + 1}. ` })),
+          chunk({ content: '\n\n**Proof.** $n^2 - n = n(n-1)$ is a product of two consecutive integers, one of them even. ∎' }), chunk({}, 'stop'), usageEvent(60, steps + 20), DONE],
+        pauseMs,
+      };
+    await config().update('backend', 'server', vscode.ConfigurationTarget.Global);
+    await config().update('server.url', server.url, vscode.ConfigurationTarget.Global);
+    await config().update('strategy', 'best-of-n', vscode.ConfigurationTarget.Global);
+    await config().update('attempts', 2, vscode.ConfigurationTarget.Global);
+    await config().update('verifications', 1, vscode.ConfigurationTarget.Global);
+    await config().update('concurrency', 2, vscode.ConfigurationTarget.Global);
+    return server;
+  }
+  const fmtTokens = (n: number) => n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${Math.round(n / 1e3)}k` : String(n);
+  const theoremOnly = MD.replace(/\*\*Proof\.\*\*[\s\S]*$/, '');
+
+  test('a run over qedNano.confirmRunsOverTokens asks first with its estimate: Cancel starts nothing and leaves the document; Run proceeds', async function () {
+    this.timeout(180_000);
+    const fake = await useServer(2, 0);
+    await config().update('confirmRunsOverTokens', 1, vscode.ConfigurationTarget.Global);
+    const editor = await openWorkspaceFile('budget.md', theoremOnly, 'For every integer');
+    const args = { uri: editor.document.uri.toString(), offset: theoremOnly.indexOf('For every integer') };
+    const events: string[] = [];
+    const sub = api.onProverEvent(e => events.push(e.type));
+    try {
+      const chatsBefore = fake.chats().length;
+      // VS Code refuses modal dialogs in extension tests: the question is answered through the API (Cancel is VS
+      // Code's own button of every modal, which answers undefined).
+      const asked: Question[] = [];
+      api.answerModals(q => { asked.push(q); return undefined; });
+      const r = await vscode.commands.executeCommand<ProveResult & { estimate?: { maxTokens: number; maxSeconds: number | null; calls: { solve: number; verify: number } } }>('qedNano.proveTheorem', args);
+      note(`question: ${JSON.stringify(asked)}`);
+      assert.equal(asked.length, 1, 'asked once');
+      assert.equal(r?.status, 'cancelled', r?.message);
+      const e = r.estimate!;
+      assert.deepEqual(e.calls, { solve: 2, summary: 0, verify: 2 });
+      const q = asked[0]!;
+      assert.ok(q.message.startsWith(`Run best-of-n: about ${fmtTokens(e.maxTokens)} tokens`), q.message);
+      assert.ok(q.message.includes(e.maxSeconds === null ? 'no speed measured yet on this machine' : 'on this machine ('), q.message);
+      assert.ok(q.detail.includes('2 attempts + 2 verifications'), q.detail);
+      assert.deepEqual(q.choices, ['Run', "Run, and don't ask again for runs under this size"]);
+      assert.deepEqual(events, [], 'nothing started');
+      assert.equal(fake.chats().length, chatsBefore, 'no request reached the model');
+      assert.equal(editor.document.getText(), theoremOnly, 'the document is untouched');
+      assert.equal(editor.document.isDirty, false);
+
+      asked.length = 0;
+      api.answerModals(question => { asked.push(question); return 'Run'; });
+      const r2 = await vscode.commands.executeCommand<ProveResult>('qedNano.proveTheorem', args);
+      assert.equal(asked.length, 1);
+      assert.equal(r2?.status, 'inserted', r2?.message);
+      assert.equal(events[0], 'runStarted');
+      assert.ok(editor.document.getText().includes('product of two consecutive integers'));
+      await vscode.commands.executeCommand('undo');
+    } finally {
+      api.answerModals(undefined);
+      sub.dispose();
+    }
+  });
+
+  test('best-of-n with two attempts at once: both stream their thinking into the view before either finishes (screenshot)', async function () {
+    this.timeout(180_000);
+    const fake = await useServer(60, 150);
+    await config().update('confirmRunsOverTokens', 10_000_000, vscode.ConfigurationTarget.Global);
+    const editor = await openWorkspaceFile('streams.md', theoremOnly, 'For every integer');
+    let attemptsDone = 0;
+    const sub = api.onProverEvent(e => { if (e.type === 'attemptDone') attemptsDone++; });
+    try {
+      const run = vscode.commands.executeCommand<ProveResult & { record?: SearchRecord }>('qedNano.proveTheorem', { uri: editor.document.uri.toString(), offset: theoremOnly.indexOf('For every integer') });
+      const VIEW = 'QED-Nano Reasoning Cache';
+      await webviewText('.attempt[data-attempt="2"].streaming .attempt-thinking .thinking-text', { view: VIEW, contains: 'step 3.', timeoutMs: 30_000 });
+      const live = await webviewQuery('.attempt.streaming .attempt-thinking .thinking-text', { view: VIEW });
+      const doneWhenSeen = attemptsDone;
+      note(`streaming: ${JSON.stringify(live.texts.map(t => t.slice(0, 60)))}; attempts done then: ${doneWhenSeen}`);
+      assert.equal(doneWhenSeen, 0, 'the text was seen before either attempt finished');
+      assert.equal(live.count, 2, JSON.stringify(live.texts));
+      for (const t of live.texts) assert.match(t, /^step 1\. step 2\. step 3\./);
+      assert.match(await webviewText('#run-status', { view: VIEW }), /writing 2 attempts/);
+      await vscode.commands.executeCommand('workbench.action.closePanel');
+      await vscode.commands.executeCommand('notifications.hideList');
+      // The cards, not the history above them, in the picture.
+      await webviewClick('#history details > summary', { view: VIEW });
+      await screenshot('check-attempts-streaming');
+      const r = await run;
+      assert.equal(r?.status, 'inserted', r?.message);
+      assert.equal(r.record?.attempts.length, 2);
+      assert.ok(fake.maxInFlight >= 2, `at most ${fake.maxInFlight} request(s) at once`);
+      // Once finished, the cards show the record: no stream left, both proofs with their score.
+      await webviewText('body[data-status="proved"][data-streams="0"]', { view: VIEW, timeoutMs: 20_000 });
+      assert.equal(await webviewText('.attempt[data-attempt="2"] .score-badge', { view: VIEW }), '1 (1)');
+      await vscode.commands.executeCommand('undo');
+    } finally {
+      sub.dispose();
+    }
   });
 });

@@ -7,7 +7,7 @@ import { REFINE_TEMPLATE, SOLVE_FIRST_TEMPLATE, VERIFY_TEMPLATE } from '../../..
 import type { ProverEvent } from '../../../src/prover/rc';
 import { parseRunRecord, serializeRunRecord, validateRunRecord } from '../../../src/prover/record';
 import {
-  checkProof, describeBudget, estimateBudget, resolveStrategy, runStrategy, type StrategyEvent,
+  checkProof, confirmationText, describeBudget, estimateBudget, resolveStrategy, runStrategy, type StrategyEvent,
 } from '../../../src/prover/strategies';
 import { resolveSettings } from '../../../src/prover/rc';
 import { describeScores } from '../../../src/prover/verdict';
@@ -242,6 +242,19 @@ describe('prover/strategies: best-of-n, verify-refine and checking a proof (mock
     const rc = estimateBudget(resolveSettings({ cycles: 3 }), resolveStrategy({}));
     assert.deepEqual(rc.calls, { solve: 3, summary: 2, verify: 0 });
     assert.equal(rc.maxTokens, 3 * 16384 + 2 * 4096);
+  });
+
+  it('the confirmation before a large run says the tokens, the time at the measured speed, and the cap', () => {
+    const settings = resolveSettings({});
+    const bon = estimateBudget(settings, resolveStrategy({ name: 'best-of-n' }), 40);
+    assert.deepEqual(confirmationText(bon, 40), {
+      message: 'Run best-of-n: about 328k tokens, about 2.3 h on this machine (40 tok/s measured).',
+      detail: 'At most: best-of-n: 4 attempts + 16 verifications, at most 328k tokens (at most 2.3 h at 40 tok/s).',
+    });
+    const vr = estimateBudget(settings, resolveStrategy({ name: 'verify-refine', maxTotalTokens: 500_000 }));
+    const t = confirmationText(vr);
+    assert.equal(t.message, 'Run verify-refine: about 500k tokens (no speed measured yet on this machine: the time is unknown).');
+    assert.match(t.detail, /hard cap \(qedNano\.maxTotalTokens\) stops the run at 500,000 tokens; the answer is then the best proof so far\.$/);
   });
 
   describe('checkProof', () => {

@@ -1,7 +1,7 @@
 // Run records, headers and views for the reasoning cache page's tests and benchmark: realistic Markdown-with-math
 // proofs and long thinking of a chosen size (about 4 characters per token), deterministic.
-import { DEFAULT_STRATEGY, type RunCycle, type RunRecord } from '../../../src/prover/record';
-import type { CacheView, LiveStep, RunHeader } from '../../../src/webview/cacheProtocol';
+import { DEFAULT_STRATEGY, type Attempt, type RunCycle, type RunRecord } from '../../../src/prover/record';
+import type { CacheView, LiveStep, LiveStream, RunHeader } from '../../../src/webview/cacheProtocol';
 
 export const CHARS_PER_TOKEN = 4;
 
@@ -129,6 +129,7 @@ export function viewOf(r: RunRecord | null, more: Partial<CacheView> = {}): Cach
     shown: r,
     shownHeader: r ? header(r) : null,
     live: null,
+    streams: [],
     running: null,
     ...more,
   };
@@ -152,4 +153,33 @@ export function historyRecord(tokens: number, cycles: number, id = 'run-h'): Run
     specs.push({ reasoning: thinkingText(Math.round(per - proof), i), proof: proofText(proof, i), summary: i < cycles - 1 ? summaryText(i + 1) : null });
   }
   return record({ id, cycles: specs });
+}
+
+/**
+ * A best-of-n run (`status` running by default) whose finished attempts total about `tokens` tokens: each attempt's
+ * thinking, proof (a quarter, at most 3k tokens) and `k` verifications (an evaluation of a sixteenth each).
+ */
+export function attemptsRecord(tokens: number, attempts: number, id = 'run-a', k = 2): RunRecord {
+  const base = record({ id, cycles: [], status: 'running', outcome: { proof: null, proofCycle: null } });
+  const per = attempts ? tokens / attempts : 0;
+  const proofTokens = Math.min(Math.round(per / 4), 3_000);
+  const evalTokens = Math.round(per / 16);
+  const list: Attempt[] = Array.from({ length: attempts }, (_, i) => ({
+    index: i + 1, round: 0, origin: { kind: 'generate' },
+    solve: {
+      ...stats(Math.round(per - k * evalTokens)), reasoning: thinkingText(Math.max(0, Math.round(per - proofTokens - k * evalTokens)), i), proof: proofText(proofTokens, i),
+      selfEvaluation: null, truncated: false, thinking: { ms: 30_000, tokens: Math.round(per / 2) },
+    },
+    verifications: Array.from({ length: k }, (_, j) => ({
+      ...stats(evalTokens), index: j + 1, reasoning: 'Check each step.', evaluation: `${thinkingText(evalTokens, j)}\n\nScore: \\boxed{0.5}`, score: 0.5 as const, unparsable: null,
+    })),
+  }));
+  return { ...base, settings: { ...base.settings, cycles: 1 }, strategy: { ...DEFAULT_STRATEGY, name: 'best-of-n', n: attempts + 4, k, concurrency: 4 }, attempts: list };
+}
+
+export function liveStream(runId: string, attempt: number, verification: number | null = null, more: Partial<LiveStream> = {}): LiveStream {
+  return {
+    runId, attempt, verification, round: 0, origin: { kind: 'generate' }, reasoning: '', text: '', startedAt: Date.now() - 5_000,
+    textStartedAt: null, tokens: 0, ...more,
+  };
 }
