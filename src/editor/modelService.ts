@@ -203,7 +203,7 @@ export class ModelService implements vscode.Disposable {
     const info = await this.client.ensureLoaded(request);
     if (info !== before) {
       this.loads++;
-      this.output.info(`Loaded ${info.fileName}: ${info.typeDescription}, context ${info.contextSize}, ${info.gpuType}` +
+      this.output.info(`Loaded ${info.fileName}: ${info.typeDescription}, context ${info.contextSize}${info.sequences > 1 ? ` × ${info.sequences} sequences (qedNano.concurrency)` : ''}, ${info.gpuType}` +
         ` (${info.layersOffloaded}/${info.totalLayers} layers on GPU), ${info.threads} thread(s), ${info.loadTimeMs} ms`);
       if (info.gpuFallbackReason) this.output.warn(`GPU not used: ${info.gpuFallbackReason}`);
     }

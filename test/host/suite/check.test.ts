@@ -47,7 +47,7 @@ suite('Check Proof and the verify-refine strategy (real extension host)', () => 
     await vscode.commands.executeCommand('notifications.clearAll');
   });
   suiteTeardown(async () => {
-    for (const key of ['verifications', 'strategy', 'attempts', 'refineRounds']) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
+    for (const key of ['verifications', 'strategy', 'attempts', 'refineRounds', 'concurrency']) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
     await config().update('modelPath', harnessModel, vscode.ConfigurationTarget.Global);
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -111,6 +111,23 @@ suite('Check Proof and the verify-refine strategy (real extension host)', () => 
     await vscode.commands.executeCommand('editor.action.showHover');
     await new Promise(res => setTimeout(res, 800));
     await screenshot('check-diagnostics');
+  });
+
+  test('qedNano.concurrency 2: the local model is reloaded with 2 sequences and the 2 checks give the same result', async function () {
+    this.timeout(120_000);
+    const one = await api.modelInfo();
+    assert.equal(one.sequences, 1);
+    const loads = api.loadCount();
+    await config().update('concurrency', 2, vscode.ConfigurationTarget.Global);
+    const editor = await openWorkspaceFile('check-concurrent.md', MD, 'Then use');
+    const r = await vscode.commands.executeCommand<CheckResult>('qedNano.checkProof', { uri: editor.document.uri.toString(), offset: MD.indexOf('Then use') });
+    assert.equal(r?.status, 'checked', r?.message);
+    assert.equal(r.message, 'Checked 2×: 0.5 average (0.5, 0.5)');
+    // what the check itself loaded (read without loading again)
+    const loaded = (api.client() as { info?: { sequences: number; contextSize: number } }).info;
+    assert.equal(api.loadCount(), loads + 1);
+    assert.deepEqual(loaded && [loaded.sequences, loaded.contextSize], [2, one.contextSize], 'the context size is per sequence');
+    await config().update('concurrency', undefined, vscode.ConfigurationTarget.Global);
   });
 
   test('Prove with verify-refine: every attempt side by side in the view (score badges, lineage, evaluations), Insert this proof on any attempt (screenshot)', async function () {
