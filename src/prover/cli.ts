@@ -216,7 +216,7 @@ export function parseArgs(argv: string[]): Args | 'help' {
       if (v !== undefined) throw new UsageError(`${flag} does not go with eval.`);
     }
     if (a.file === undefined || a.file === '-') throw new UsageError('Give the problems file (JSONL or CSV).');
-    if ((a.concurrency ?? 1) > 1 && a.server === undefined) throw new UsageError('--concurrency above 1 needs --server: the local model runs one request at a time.');
+    if ((a.concurrency ?? 1) > 1 && a.server === undefined) throw new UsageError('--concurrency above 1 needs --server: on the local model eval runs one problem at a time.');
     return a;
   }
   for (const [flag, v] of [['--column', a.column], ['--id-column', a.idColumn], ['--results', a.results], ['--records', a.records], ['--resume', a.resume]] as const) {
