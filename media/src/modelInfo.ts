@@ -37,6 +37,7 @@ function rows(info: ModelInfo): [string, string][] {
     ['Parameters', params(info.parameterCount)],
     ['Quantization', info.quantization],
     ['Context', `${info.contextSize.toLocaleString()} tokens (trained on ${info.trainContextSize.toLocaleString()})`],
+    ['Parallel sequences', info.sequences > 1 ? `${info.sequences} (qedNano.concurrency): each has its own context of ${info.contextSize.toLocaleString()} tokens` : '1'],
     ['Backend', gpu],
     ['Threads', String(info.threads)],
     ['Chat format', `${info.chatWrapper}${info.hasChatTemplate ? '' : ' (the file has no chat template)'}`],
@@ -57,11 +58,12 @@ function fitSection(fit: FitReport): HTMLElement {
   section.append(el('h2', 'Memory'));
   const table = el('table');
   const add = (k: string, v: string) => { const tr = el('tr'); tr.append(el('th', k), el('td', v)); table.append(tr); };
-  add('Verdict', `${VERDICT[fit.verdict]} at a ${fit.contextSize.toLocaleString()}-token context on ${fit.backend === 'cpu' ? 'the CPU' : fit.backend.toUpperCase()}`);
+  const contexts = fit.sequences > 1 ? ` × ${fit.sequences} sequences` : '';
+  add('Verdict', `${VERDICT[fit.verdict]} at a ${fit.contextSize.toLocaleString()}-token context${contexts} on ${fit.backend === 'cpu' ? 'the CPU' : fit.backend.toUpperCase()}`);
   for (const m of fit.memory) {
     add(m.pool === 'vram' ? 'GPU memory' : 'RAM', `model ${bytes(m.modelBytes)} + context ${bytes(m.contextBytes)} = ${bytes(m.modelBytes + m.contextBytes)}, of ${bytes(m.freeBytes)} free (${bytes(m.totalBytes)} in all)`);
   }
-  if (fit.largestFittingContextSize !== null) add('Largest context that fits', `${fit.largestFittingContextSize.toLocaleString()} tokens`);
+  if (fit.largestFittingContextSize !== null) add('Largest context that fits', `${fit.largestFittingContextSize.toLocaleString()} tokens${fit.sequences > 1 ? ' per sequence' : ''}`);
   add('Looks like QED-Nano', fit.looksLikeQedNano ? 'yes' : `no (${fit.name ?? fit.basename ?? fit.fileName})`);
   section.append(table);
   for (const line of [...fit.suggestions, ...fit.warnings]) {
@@ -107,7 +109,8 @@ function render(view: ModelInfoView): void {
     p.id = 'budget';
     root.append(p);
   }
-  root.append(el('p', `Settings: GPU ${view.settings.gpu}, ${view.settings.threads} thread(s), context ${view.settings.contextSize}.`, 'muted'));
+  const sequences = view.settings.sequences ?? 1;
+  root.append(el('p', `Settings: GPU ${view.settings.gpu}, ${view.settings.threads} thread(s), context ${view.settings.contextSize}${sequences > 1 ? `, ${sequences} parallel sequences` : ''}.`, 'muted'));
   const actions = el('div', undefined, 'actions');
   actions.append(
     button('Choose model…', { type: 'command', command: 'qedNano.selectModel' }),

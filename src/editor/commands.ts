@@ -34,10 +34,10 @@ export async function showModelInfo(service: ModelService, extensionUri: vscode.
     return undefined;
   }
   const req = loadRequest(modelPath);
-  const settings = { gpu: req.gpu, threads: req.threads, contextSize: String(req.contextSize) };
+  const settings = { gpu: req.gpu, threads: req.threads, contextSize: String(req.contextSize), sequences: req.sequences ?? 1 };
   // The header and the fit estimate first: they explain a model that then fails to load.
   let fit: FitReport | undefined;
-  try { fit = await service.modelClient.inspect(modelPath, { contextSize: req.contextSize, maxContextSize: req.maxContextSize, gpu: req.gpu }); } catch { /* the load below reports it */ }
+  try { fit = await service.modelClient.inspect(modelPath, req); } catch { /* the load below reports it */ }
   try {
     const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'QED-Nano: loading model' }, () => service.ensureLoaded(modelPath));
     return ModelInfoPanel.show(extensionUri, { info, settings, ...(fit ? { fit } : {}), budget: budgetAt(info.contextSize) }, output);

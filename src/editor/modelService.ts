@@ -192,7 +192,8 @@ export class ModelService implements vscode.Disposable {
   async ensureLoaded(modelPath: string): Promise<ModelInfo> {
     const request = loadRequest(modelPath);
     const before = this.client.info;
-    const sameModel = before !== undefined && before.modelPath === request.modelPath;
+    // more sequences take more memory: a change of qedNano.concurrency gets the fit check like another model
+    const sameModel = before !== undefined && before.modelPath === request.modelPath && before.sequences === (request.sequences ?? 1);
     if (!sameModel || this.client.state === 'stopped') {
       if (this.hooks.beforeLoad && !(await this.hooks.beforeLoad(modelPath))) {
         throw new ModelError('aborted', `${modelPath.split(/[\\/]/).pop()} was not loaded: it would probably not fit in memory at this context size.`);
@@ -202,7 +203,7 @@ export class ModelService implements vscode.Disposable {
     const info = await this.client.ensureLoaded(request);
     if (info !== before) {
       this.loads++;
-      this.output.info(`Loaded ${info.fileName}: ${info.typeDescription}, context ${info.contextSize}, ${info.gpuType}` +
+      this.output.info(`Loaded ${info.fileName}: ${info.typeDescription}, context ${info.contextSize}${info.sequences > 1 ? ` × ${info.sequences} sequences (qedNano.concurrency)` : ''}, ${info.gpuType}` +
         ` (${info.layersOffloaded}/${info.totalLayers} layers on GPU), ${info.threads} thread(s), ${info.loadTimeMs} ms`);
       if (info.gpuFallbackReason) this.output.warn(`GPU not used: ${info.gpuFallbackReason}`);
     }

@@ -459,7 +459,7 @@ export class ModelSetup implements vscode.Disposable {
   async useModelFile(file: string): Promise<string | undefined> {
     let report: FitReport;
     try {
-      report = await this.service.modelClient.inspect(file, { contextSize: loadRequest(file).contextSize, maxContextSize: loadRequest(file).maxContextSize, gpu: loadRequest(file).gpu });
+      report = await this.service.modelClient.inspect(file, loadRequest(file));
     } catch (error) {
       const e = ModelError.from(error);
       void vscode.window.showErrorMessage(`QED-Nano cannot use ${path.basename(file)}: ${e.message}`);
@@ -487,13 +487,13 @@ export class ModelSetup implements vscode.Disposable {
     // The same file (by size and time) at the same settings was found to fit before: the header need not be read
     // again for every reload (after an idle unload, a worker restart).
     let key: string | undefined;
-    try { const st = fs.statSync(modelPath); key = `${modelPath}|${st.size}|${st.mtimeMs}|${req.contextSize}|${req.gpu}`; } catch { /* the load reports it */ }
+    try { const st = fs.statSync(modelPath); key = `${modelPath}|${st.size}|${st.mtimeMs}|${req.contextSize}|${req.gpu}|${req.sequences ?? 1}`; } catch { /* the load reports it */ }
     if (key !== undefined && this.fitted.has(key)) return true;
     let report: FitReport;
-    try { report = await this.service.modelClient.inspect(modelPath, { contextSize: req.contextSize, maxContextSize: req.maxContextSize, gpu: req.gpu }); } catch {
+    try { report = await this.service.modelClient.inspect(modelPath, req); } catch {
       return true; // the load itself reports a broken file with the right message
     }
-    this.output.info(`Fit check for ${report.fileName}: ${report.verdict} at ${report.contextSize} tokens on ${report.backend} ` +
+    this.output.info(`Fit check for ${report.fileName}: ${report.verdict} at ${report.contextSize} tokens${report.sequences > 1 ? ` × ${report.sequences} sequences` : ''} on ${report.backend} ` +
       `(${report.memory.map(m => `${m.pool}: ${formatBytes(m.modelBytes + m.contextBytes)} of ${formatBytes(m.freeBytes)} free`).join(', ')}).`);
     if (report.verdict !== 'doesNotFit') { if (key !== undefined) this.fitted.add(key); return true; }
     const smaller = report.largestFittingContextSize;
@@ -502,7 +502,7 @@ export class ModelSetup implements vscode.Disposable {
     const LOAD = 'Load Anyway';
     const need = report.memory.map(m => `${formatBytes(m.modelBytes + m.contextBytes)} of ${m.pool === 'vram' ? 'GPU memory' : 'RAM'} (${formatBytes(m.freeBytes)} free)`).join(' and ');
     const choice = await vscode.window.showWarningMessage(
-      `QED-Nano: ${report.fileName} at a ${report.contextSize.toLocaleString()}-token context needs about ${need}: it will probably not fit. ${report.suggestions.join(' ')}`,
+      `QED-Nano: ${report.fileName} at a ${report.contextSize.toLocaleString()}-token context${report.sequences > 1 ? ` × ${report.sequences} sequences (qedNano.concurrency)` : ''} needs about ${need}: it will probably not fit. ${report.suggestions.join(' ')}`,
       ...[USE_SMALLER, USE_CPU, LOAD].filter((x): x is string => x !== undefined));
     const cfg = vscode.workspace.getConfiguration('qedNano');
     if (choice === USE_SMALLER && smaller) { await cfg.update('contextSize', smaller, vscode.ConfigurationTarget.Global); return true; }

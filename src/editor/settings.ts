@@ -2,7 +2,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { GpuChoice, LoadRequest, SamplingOptions } from '../model/protocol';
+import { MAX_SEQUENCES, type GpuChoice, type LoadRequest, type SamplingOptions } from '../model/protocol';
 import type { PromptOverrides } from '../prover/promptFiles';
 import { autoCycleBudget, contextForBudget, TRAINED_TOKENS_PER_STEP } from '../prover/budget';
 import type { ProverSettingsInput } from '../prover/rc';
@@ -55,6 +55,7 @@ export function parseContextSize(value: unknown): 'auto' | number {
   return 'auto';
 }
 
+/** The local model's load: qedNano.concurrency model calls run at once as that many sequences of its context. */
 export function loadRequest(modelPath: string): LoadRequest {
   const cfg = section();
   const gpu = cfg.get<string>('gpu') ?? 'auto';
@@ -64,6 +65,7 @@ export function loadRequest(modelPath: string): LoadRequest {
     threads: effectiveThreads(cfg.get<number>('threads') ?? 0),
     contextSize: parseContextSize(cfg.get('contextSize')),
     maxContextSize: AUTO_CONTEXT_CAP,
+    sequences: concurrencySetting(),
   };
 }
 
@@ -118,7 +120,7 @@ export function serverSettings(): ServerSettings {
 }
 
 /** Settings whose change means the loaded model must be reloaded (the client notices on its next request). */
-export const RELOAD_SETTINGS = ['qedNano.modelPath', 'qedNano.gpu', 'qedNano.threads', 'qedNano.contextSize', 'qedNano.backend', 'qedNano.server'];
+export const RELOAD_SETTINGS = ['qedNano.modelPath', 'qedNano.gpu', 'qedNano.threads', 'qedNano.contextSize', 'qedNano.concurrency', 'qedNano.backend', 'qedNano.server'];
 
 export type EditorProverSettings = Required<Pick<ProverSettingsInput, 'cycles' | 'maxTokensPerSolve' | 'summaryMaxTokens' | 'summaryThinkingTokens'>> & { sampling: Sampling };
 
@@ -161,6 +163,11 @@ function intSetting(key: string, fallback: number, min: number, max: number): nu
   return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, Math.floor(v))) : fallback;
 }
 
+/** qedNano.concurrency: model calls in flight at once (a server's parallel requests, the local model's sequences). */
+function concurrencySetting(): number {
+  return intSetting('concurrency', 1, 1, MAX_SEQUENCES);
+}
+
 /**
  * The strategy for Prove (qedNano.strategy and its n, k, rounds, concurrency, token cap), for a model whose context
  * holds `contextSize` tokens (a verification's budget follows qedNano.maxTokensPerCycle, 'auto' sized to it).
@@ -174,7 +181,7 @@ export function strategySettings(contextSize = AUTO_CONTEXT_CAP): Required<Omit<
     n: intSetting('attempts', 4, 1, 16),
     k: intSetting('verifications', 4, 1, 16),
     rounds: intSetting('refineRounds', 2, 0, 8),
-    concurrency: intSetting('concurrency', 1, 1, 64),
+    concurrency: concurrencySetting(),
     // A verification reads one proof and writes one evaluation: the same budget as a solve.
     maxTokensPerVerify: gen.maxTokensPerCycle === 'auto' ? autoCycleBudget(contextSize).maxTokensPerSolve : gen.maxTokensPerCycle,
     maxTotalTokens: cap > 0 ? cap : null,

@@ -5,8 +5,9 @@
 // within a bounded time even if the worker is slow to answer.
 import { fork, type ChildProcess } from 'node:child_process';
 import type { EvaluatedPrompt, FitReport, GenerateChunk, GenerateRequest, GenerateResult, GpuChoice, HostMessage, LoadRequest, ModelInfo, WorkerMessage } from './protocol';
+import { sameLoad } from './protocol';
 import { ModelError } from './errors';
-import { parseWorkerMessage } from './validate';
+import { isLoadRequest, parseWorkerMessage } from './validate';
 
 export type ModelClientState = 'stopped' | 'starting' | 'idle' | 'loading' | 'generating';
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -32,11 +33,6 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: ModelError) => void;
   onChunk?: (c: GenerateChunk) => void;
-}
-
-function sameLoad(a: LoadRequest, b: LoadRequest): boolean {
-  return a.modelPath === b.modelPath && a.gpu === b.gpu && a.threads === b.threads && a.contextSize === b.contextSize
-    && a.maxContextSize === b.maxContextSize;
 }
 
 export class ModelClient {
@@ -72,6 +68,8 @@ export class ModelClient {
 
   async ensureLoaded(req: LoadRequest): Promise<ModelInfo> {
     this.checkNotDisposed();
+    // the worker ignores a malformed message: refuse it here rather than wait for a reply that never comes
+    if (!isLoadRequest(req)) throw new ModelError('internal', `Invalid model load request: ${JSON.stringify(req)}.`);
     this.lastRequest = { ...req };
     this.clearIdleTimer();
     try {
@@ -185,14 +183,18 @@ export class ModelClient {
 
   /**
    * The fit check: reads the GGUF file's header WITHOUT loading the model and estimates whether it fits at this
-   * context size on this backend (see FitReport). Starts the worker if needed; works while a model is loaded or
-   * generating. Rejects with modelMissing / notGguf / corruptModel / binaryMissing for files it cannot read.
+   * context size and number of sequences on this backend (see FitReport); a LoadRequest is a valid `opts`. Starts the
+   * worker if needed; works while a model is loaded or generating. Rejects with modelMissing / notGguf /
+   * corruptModel / binaryMissing for files it cannot read.
    */
-  async inspect(modelPath: string, opts: { contextSize?: 'auto' | number; maxContextSize?: number; gpu?: GpuChoice } = {}): Promise<FitReport> {
+  async inspect(modelPath: string, opts: { contextSize?: 'auto' | number; maxContextSize?: number; gpu?: GpuChoice; sequences?: number } = {}): Promise<FitReport> {
     this.checkNotDisposed();
     await this.startWorker();
     return this.request<FitReport>({
-      type: 'inspect', id: this.nextId++, request: { modelPath, gpu: opts.gpu ?? 'auto', contextSize: opts.contextSize ?? 'auto', ...(opts.maxContextSize ? { maxContextSize: opts.maxContextSize } : {}) },
+      type: 'inspect', id: this.nextId++, request: {
+        modelPath, gpu: opts.gpu ?? 'auto', contextSize: opts.contextSize ?? 'auto',
+        ...(opts.maxContextSize ? { maxContextSize: opts.maxContextSize } : {}), ...(opts.sequences ? { sequences: opts.sequences } : {}),
+      },
     });
   }
 

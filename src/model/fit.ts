@@ -22,8 +22,10 @@ export interface PoolState {
 }
 
 export interface FitInput {
-  /** Estimated use of each pool for a context size. */
-  estimate: (contextSize: number) => Promise<PoolEstimate[]>;
+  /** Estimated use of each pool for a context size (per sequence) and a number of sequences. */
+  estimate: (contextSize: number, sequences: number) => Promise<PoolEstimate[]>;
+  /** Sequences of the context (LoadRequest.sequences), each holding its own contextSize tokens; absent = 1. */
+  sequences?: number;
   pools: PoolState[];
   trainContextSize: number;
   requested: 'auto' | number;
@@ -36,6 +38,7 @@ export interface FitInput {
 
 export interface FitAssessment {
   contextSize: number;
+  sequences: number;
   memory: MemoryNeed[];
   verdict: FitVerdict;
   largestFittingContextSize: number | null;
@@ -59,35 +62,51 @@ function combine(est: PoolEstimate[], pools: PoolState[]): MemoryNeed[] {
   });
 }
 
-/** Largest multiple of CONTEXT_STEP ≤ max whose estimate is 'fits'; null if not even CONTEXT_STEP fits. */
-async function largestFitting(input: FitInput, max: number): Promise<number | null> {
-  const fitsAt = async (c: number) => verdictOf(combine(await input.estimate(c), input.pools)) === 'fits';
-  let lo = 0; // in steps; lo fits (0 = none)
-  let hi = Math.max(1, Math.floor(max / CONTEXT_STEP));
-  if (await fitsAt(hi * CONTEXT_STEP)) return hi * CONTEXT_STEP;
-  // memory grows monotonically with the context, so bisect
+/** Largest n in 1..max with fitsAt(n); 0 if none. Memory grows monotonically with n, so bisect. */
+async function largestWhere(max: number, fitsAt: (n: number) => Promise<boolean>): Promise<number> {
+  let lo = 0; // lo fits (0 = none)
+  let hi = Math.max(1, max);
+  if (await fitsAt(hi)) return hi;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (await fitsAt(mid * CONTEXT_STEP)) lo = mid; else hi = mid;
+    if (await fitsAt(mid)) lo = mid; else hi = mid;
   }
-  return lo > 0 ? lo * CONTEXT_STEP : null;
+  return lo;
+}
+
+const fitsIn = async (input: FitInput, contextSize: number, sequences: number) =>
+  verdictOf(combine(await input.estimate(contextSize, sequences), input.pools)) === 'fits';
+
+/** Largest multiple of CONTEXT_STEP ≤ max whose estimate (at the input's sequences) is 'fits'; null if not even CONTEXT_STEP fits. */
+async function largestFitting(input: FitInput, max: number): Promise<number | null> {
+  const sequences = input.sequences ?? 1;
+  const steps = await largestWhere(Math.floor(max / CONTEXT_STEP), s => fitsIn(input, s * CONTEXT_STEP, sequences));
+  return steps > 0 ? steps * CONTEXT_STEP : null;
 }
 
 export async function assessFit(input: FitInput): Promise<FitAssessment> {
   const train = Math.max(CONTEXT_STEP, input.trainContextSize);
   const ceiling = Math.max(CONTEXT_STEP, Math.min(train, input.maxAutoContextSize ?? train));
+  const sequences = input.sequences ?? 1;
   const largest = await largestFitting(input, ceiling);
   const contextSize = input.requested === 'auto'
     ? (largest ?? Math.min(ceiling, 4096))
     : Math.ceil(input.requested / CONTEXT_STEP) * CONTEXT_STEP;
-  const memory = combine(await input.estimate(contextSize), input.pools);
+  const memory = combine(await input.estimate(contextSize, sequences), input.pools);
   const verdict = verdictOf(memory);
   const suggestions: string[] = [];
   const onGpu = input.backend !== 'cpu';
   const modelOnly = memory.every(m => m.modelBytes <= m.freeBytes * FIT_SHARE);
   if (verdict !== 'fits') {
     if (largest !== null && largest < contextSize) {
-      suggestions.push(`A context of ${largest.toLocaleString('en-US')} tokens fits: set qedNano.contextSize to ${largest} (or "auto").`);
+      suggestions.push(`A context of ${largest.toLocaleString('en-US')} tokens${sequences > 1 ? ` per sequence (${sequences} sequences)` : ''} fits: set qedNano.contextSize to ${largest} (or "auto").`);
+    }
+    if (sequences > 1) {
+      // every sequence holds its own context: fewer parallel generations need less memory
+      const fewer = await largestWhere(sequences - 1, n => fitsIn(input, contextSize, n));
+      suggestions.push(fewer > 0
+        ? `${sequences} parallel sequences (qedNano.concurrency) each hold their own ${contextSize.toLocaleString('en-US')}-token context: ${fewer === 1 ? 'one fits' : `${fewer} fit`}: set qedNano.concurrency to ${fewer}.`
+        : `${sequences} parallel sequences (qedNano.concurrency) each hold their own ${contextSize.toLocaleString('en-US')}-token context; not even one fits at this size.`);
     }
     if (!modelOnly) {
       const short = memory.filter(m => m.modelBytes > m.freeBytes * FIT_SHARE)
@@ -106,7 +125,7 @@ export async function assessFit(input: FitInput): Promise<FitAssessment> {
   if (input.requested !== 'auto' && input.requested > input.trainContextSize) {
     suggestions.push(`The model was trained on ${input.trainContextSize.toLocaleString('en-US')} tokens of context; more than that (${input.requested.toLocaleString('en-US')}) may degrade its output.`);
   }
-  return { contextSize, memory, verdict, largestFittingContextSize: largest, suggestions };
+  return { contextSize, sequences, memory, verdict, largestFittingContextSize: largest, suggestions };
 }
 
 /** QED-Nano by its metadata (general.name / basename / finetune) or, failing that, its file name. */

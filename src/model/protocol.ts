@@ -14,6 +14,18 @@ export interface LoadRequest {
   /** The most an 'auto' context allocates: a 262k-token training context would take its whole KV cache from the
    *  machine while the prover never uses more than its budget needs. Absent = no cap. */
   maxContextSize?: number;
+  /** Generations the loaded model runs at once, as sequences of one context (qedNano.concurrency, --concurrency);
+   *  absent = 1. Each sequence holds its own contextSize tokens, so the KV cache grows this many times. */
+  sequences?: number;
+}
+
+/** The most sequences a LoadRequest may ask for (as qedNano.concurrency's maximum). */
+export const MAX_SEQUENCES = 64;
+
+/** Whether two LoadRequests load the same thing (a change in any of these reloads the model). */
+export function sameLoad(a: LoadRequest, b: LoadRequest): boolean {
+  return a.modelPath === b.modelPath && a.gpu === b.gpu && a.threads === b.threads && a.contextSize === b.contextSize
+    && a.maxContextSize === b.maxContextSize && (a.sequences ?? 1) === (b.sequences ?? 1);
 }
 
 export interface ModelInfo {
@@ -26,7 +38,10 @@ export interface ModelInfo {
   parameterCount: number;
   quantization: string;
   trainContextSize: number;
+  /** Tokens of context per sequence. */
   contextSize: number;
+  /** Generations that run at once (LoadRequest.sequences), each in its own contextSize tokens. */
+  sequences: number;
   /** The backend actually in use: 'cuda' | 'vulkan' | 'metal' | 'cpu'. */
   gpuType: 'cuda' | 'vulkan' | 'metal' | 'cpu';
   /** Why a GPU was not used, when one was asked for (or 'auto' found none usable). */
@@ -93,6 +108,8 @@ export interface InspectRequest {
   contextSize: 'auto' | number;
   /** As LoadRequest.maxContextSize. */
   maxContextSize?: number;
+  /** As LoadRequest.sequences: the KV cache is estimated for this many contexts. Absent = 1. */
+  sequences?: number;
 }
 
 /**
@@ -143,13 +160,15 @@ export interface FitReport {
   gpuFallbackReason?: string;
   /** Layers the estimate puts on the GPU (0 on the CPU). */
   gpuLayers: number;
-  /** The context size estimated for. */
+  /** The context size estimated for (per sequence). */
   contextSize: number;
+  /** The sequences estimated for (InspectRequest.sequences): contextBytes holds that many contexts. */
+  sequences: number;
   /** One entry per pool the model uses: ram only on the CPU; vram and ram with a GPU. */
   memory: MemoryNeed[];
   /** fits: needs ≤ 80 % of what is free in every pool; tight: ≤ 100 %; doesNotFit: more than is free. */
   verdict: FitVerdict;
-  /** The largest context (a multiple of 256, at most the training context) that fits on this backend; null if none. */
+  /** The largest context (a multiple of 256, at most the training context; per sequence) that fits on this backend; null if none. */
   largestFittingContextSize: number | null;
   /** Plain sentences saying what to do (a smaller context, the CPU, a smaller quantization). */
   suggestions: string[];

@@ -2,6 +2,7 @@
 import type {
   FitReport, GenerateChunk, GenerateRequest, GenerateResult, HostMessage, InspectRequest, LoadRequest, MemoryNeed, ModelInfo, SerializedModelError, WorkerMessage,
 } from './protocol';
+import { MAX_SEQUENCES } from './protocol';
 import { isModelErrorCode } from './errors';
 
 type Obj = Record<string, unknown>;
@@ -20,15 +21,18 @@ const STOP_REASONS = ['eos', 'maxTokens', 'abort', 'stopString', 'other'] as con
 
 export function isLoadRequest(v: unknown): v is LoadRequest {
   return isObj(v) && isStr(v.modelPath) && oneOf(v.gpu, GPU_CHOICES) && isInt(v.threads) && (v.threads as number) >= 0
-    && (v.contextSize === 'auto' || (isInt(v.contextSize) && (v.contextSize as number) > 0)) && isMaxContext(v.maxContextSize);
+    && (v.contextSize === 'auto' || (isInt(v.contextSize) && (v.contextSize as number) > 0)) && isMaxContext(v.maxContextSize)
+    && isSequences(v.sequences);
 }
 
 export function isInspectRequest(v: unknown): v is InspectRequest {
   return isObj(v) && isStr(v.modelPath) && oneOf(v.gpu, GPU_CHOICES)
-    && (v.contextSize === 'auto' || (isInt(v.contextSize) && (v.contextSize as number) > 0)) && isMaxContext(v.maxContextSize);
+    && (v.contextSize === 'auto' || (isInt(v.contextSize) && (v.contextSize as number) > 0)) && isMaxContext(v.maxContextSize)
+    && isSequences(v.sequences);
 }
 
 const isMaxContext = (v: unknown) => v === undefined || (isInt(v) && (v as number) > 0);
+const isSequences = (v: unknown) => v === undefined || (isInt(v) && (v as number) >= 1 && (v as number) <= MAX_SEQUENCES);
 
 const isStrOrNull = (v: unknown): v is string | null => v === null || isStr(v);
 
@@ -42,7 +46,7 @@ export function isFitReport(v: unknown): v is FitReport {
     && isBool(v.looksLikeQedNano) && isNum(v.parameterCount) && isStr(v.quantization) && isNum(v.trainContextSize)
     && isNum(v.layerCount) && isBool(v.hasChatTemplate) && oneOf(v.backend, GPU_TYPES)
     && (v.gpuFallbackReason === undefined || isStr(v.gpuFallbackReason)) && isNum(v.gpuLayers) && isNum(v.contextSize)
-    && Array.isArray(v.memory) && v.memory.every(isMemoryNeed) && oneOf(v.verdict, ['fits', 'tight', 'doesNotFit'] as const)
+    && isInt(v.sequences) && (v.sequences as number) >= 1 && Array.isArray(v.memory) && v.memory.every(isMemoryNeed) && oneOf(v.verdict, ['fits', 'tight', 'doesNotFit'] as const)
     && (v.largestFittingContextSize === null || isNum(v.largestFittingContextSize))
     && Array.isArray(v.suggestions) && v.suggestions.every(isStr) && Array.isArray(v.warnings) && v.warnings.every(isStr);
 }
@@ -58,7 +62,7 @@ export function isGenerateRequest(v: unknown): v is GenerateRequest {
 export function isModelInfo(v: unknown): v is ModelInfo {
   return isObj(v) && isStr(v.modelPath) && isStr(v.fileName) && isNum(v.fileSizeBytes) && isStr(v.architecture)
     && isStr(v.typeDescription) && isNum(v.parameterCount) && isStr(v.quantization) && isNum(v.trainContextSize)
-    && isNum(v.contextSize) && oneOf(v.gpuType, GPU_TYPES) && (v.gpuFallbackReason === undefined || isStr(v.gpuFallbackReason))
+    && isNum(v.contextSize) && isInt(v.sequences) && (v.sequences as number) >= 1 && oneOf(v.gpuType, GPU_TYPES) && (v.gpuFallbackReason === undefined || isStr(v.gpuFallbackReason))
     && isNum(v.layersOffloaded) && isNum(v.totalLayers) && isNum(v.threads) && isBool(v.hasChatTemplate)
     && isStr(v.chatWrapper) && isNum(v.loadTimeMs);
 }

@@ -1,9 +1,13 @@
 // The model worker: an ESM child process forked by ModelClient. It alone owns node-llama-cpp.
 //
-// One Llama, one model, one context (one sequence). Requests are handled one at a time, in arrival order: a
-// 'generate' that arrives while another runs WAITS its turn (it is not rejected); an 'abort' is handled at once,
-// for the running request or for a queued one (which then finishes immediately with stopReason 'abort').
-// Each 'generate' is an independent conversation: the context sequence is cleared before it.
+// One Llama, one model, one context holding LoadRequest.sequences sequences (1 by default). Requests are taken in
+// arrival order: a 'generate' runs on a free sequence, so up to that many generate at once (node-llama-cpp batches
+// their tokens into one decode per step); one that arrives while every sequence is busy WAITS its turn (it is not
+// rejected). 'load', 'unload' and 'lastPrompt' wait until no generation runs, and nothing after them starts before
+// they are done. An 'abort' is handled at once, for a running request or a queued one (which then finishes
+// immediately with stopReason 'abort'); it touches no other generation.
+// Each 'generate' is an independent conversation: its sequence is cleared before it. Sequences share nothing (no
+// evaluated prompt prefix): what parallel sequences gain is batching alone.
 // The process exits when its IPC channel closes (the extension host died) or on 'shutdown'.
 import { availableParallelism, freemem, totalmem } from 'node:os';
 import { open, stat } from 'node:fs/promises';
@@ -14,6 +18,7 @@ import type {
 import type {
   EvaluatedPrompt, FitReport, GenerateChunk, GenerateRequest, GenerateResult, HostMessage, InspectRequest, LoadRequest, ModelInfo, StopReason, WorkerMessage,
 } from './protocol';
+import { sameLoad } from './protocol';
 import { assessFit, looksLikeQedNano, type PoolEstimate, type PoolState } from './fit';
 import { ModelError, looksLikeBinaryMissing, looksLikeContextOverflow, looksLikeOutOfMemory } from './errors';
 import { parseHostMessage } from './validate';
@@ -22,19 +27,24 @@ import { resolveHookUrl } from './cuda';
 
 type NodeLlamaCpp = typeof import('node-llama-cpp');
 
+/** One sequence of the loaded context; busy while a generation runs on it. */
+interface Slot {
+  sequence: LlamaContextSequence;
+  busy: boolean;
+}
+
 interface Loaded {
   request: LoadRequest;
   llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
-  sequence: LlamaContextSequence;
+  slots: Slot[];
   chatWrapper: ChatWrapper;
   info: ModelInfo;
 }
 
 let lib: NodeLlamaCpp | undefined;
 let loaded: Loaded | undefined;
-let queue: Promise<void> = Promise.resolve();
 const aborts = new Map<number, AbortController>();
 
 function send(msg: WorkerMessage): void {
@@ -170,16 +180,13 @@ async function getLlamaFor(L: NodeLlamaCpp, req: LoadRequest, threads: number): 
   throw ModelError.binaryMissing(reasons.join(' '));
 }
 
-function sameLoad(a: LoadRequest, b: LoadRequest): boolean {
-  return a.modelPath === b.modelPath && a.gpu === b.gpu && a.threads === b.threads && a.contextSize === b.contextSize
-    && a.maxContextSize === b.maxContextSize;
-}
-
 async function disposeLoaded(): Promise<void> {
   const l = loaded;
   loaded = undefined;
   if (!l) return;
-  try { l.sequence.dispose(); } catch { /* already disposed */ }
+  for (const slot of l.slots) {
+    try { slot.sequence.dispose(); } catch { /* already disposed */ }
+  }
   await l.context.dispose().catch(() => undefined);
   await l.model.dispose().catch(() => undefined);
   await l.llama.dispose().catch(() => undefined);
@@ -222,7 +229,7 @@ async function load(req: LoadRequest): Promise<ModelInfo> {
   try {
     context = await model.createContext({
       contextSize: req.contextSize !== 'auto' ? req.contextSize : req.maxContextSize ? { max: req.maxContextSize } : 'auto',
-      sequences: 1,
+      sequences: req.sequences ?? 1,
       threads,
     });
   } catch (err) {
@@ -232,7 +239,7 @@ async function load(req: LoadRequest): Promise<ModelInfo> {
     if (looksLikeOutOfMemory(msg) || err instanceof L.InsufficientMemoryError) throw ModelError.outOfMemory(msg);
     throw ModelError.internal(err);
   }
-  const sequence = context.getSequence();
+  const slots = Array.from({ length: req.sequences ?? 1 }, (): Slot => ({ sequence: context.getSequence(), busy: false }));
   const chatWrapper = pickChatWrapper(L, model);
   const meta = model.fileInfo.metadata;
   const fileType = meta?.general?.file_type;
@@ -247,6 +254,7 @@ async function load(req: LoadRequest): Promise<ModelInfo> {
     quantization: quantizationOf(L, fileType, insights.dominantTensorType),
     trainContextSize: model.trainContextSize,
     contextSize: context.contextSize,
+    sequences: slots.length,
     gpuType: backendName(offload, llama.gpu),
     ...(fallback ? { gpuFallbackReason: fallback } : {}),
     layersOffloaded: model.gpuLayers,
@@ -256,9 +264,9 @@ async function load(req: LoadRequest): Promise<ModelInfo> {
     chatWrapper: chatWrapper.wrapperName,
     loadTimeMs: Math.round(performance.now() - t0),
   };
-  loaded = { request: req, llama, model, context, sequence, chatWrapper, info };
+  loaded = { request: req, llama, model, context, slots, chatWrapper, info };
   log('info', `loaded ${info.fileName}: ${info.typeDescription}, ${info.gpuType}, ${info.layersOffloaded}/${info.totalLayers} layers offloaded, ` +
-    `context ${info.contextSize}, ${info.threads} thread(s), ${info.chatWrapper}, ${info.loadTimeMs} ms`);
+    `context ${info.contextSize}${info.sequences > 1 ? ` × ${info.sequences} sequences` : ''}, ${info.threads} thread(s), ${info.chatWrapper}, ${info.loadTimeMs} ms`);
   return info;
 }
 
@@ -281,12 +289,14 @@ function mapStop(reason: string): StopReason {
   }
 }
 
-/** The prompt the last generation evaluated (lastPrompt message). */
+/** The prompt the generation that finished last evaluated (lastPrompt message). */
 let lastPrompt: EvaluatedPrompt | null = null;
 
-async function generate(id: number, req: GenerateRequest, abort: AbortController, receivedAt: number): Promise<GenerateResult> {
+/** `slot`: the free sequence the scheduler gave this generation (none when no model is loaded). */
+async function generate(id: number, req: GenerateRequest, abort: AbortController, receivedAt: number, slot: Slot | undefined): Promise<GenerateResult> {
   const l = loaded;
-  if (!l) throw ModelError.notLoaded();
+  if (!l || !slot) throw ModelError.notLoaded();
+  const sequence = slot.sequence;
   const L = await loadLib();
   const history = toHistory(req);
   const promptHistory: ChatHistoryItem[] = history[history.length - 1]?.type === 'model' ? history : [...history, { type: 'model', response: [] }];
@@ -306,14 +316,14 @@ async function generate(id: number, req: GenerateRequest, abort: AbortController
   if (abort.signal.aborted) {
     return { stopReason: 'abort', thought, text, promptTokens, generatedTokens, timeToFirstTokenMs: 0, totalMs: Math.round(performance.now() - receivedAt), tokensPerSecond: 0 };
   }
-  await l.sequence.clearHistory();
-  const chat = new L.LlamaChat({ contextSequence: l.sequence, chatWrapper: l.chatWrapper, autoDisposeSequence: false });
+  await sequence.clearHistory();
+  const chat = new L.LlamaChat({ contextSequence: sequence, chatWrapper: l.chatWrapper, autoDisposeSequence: false });
   try {
     // chunk.tokens are the chunk's text re-tokenized (trimmed thinking comes back as byte tokens), so count the
     // tokens the model actually produced with the sequence's token meter instead
-    const outputBefore = l.sequence.tokenMeter.usedOutputTokens;
+    const outputBefore = sequence.tokenMeter.usedOutputTokens;
     const onResponseChunk = (c: LlamaChatResponseChunk) => {
-      generatedTokens = l.sequence.tokenMeter.usedOutputTokens - outputBefore;
+      generatedTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
       if (c.text === '') return;
       if (c.type === 'segment' && c.segmentType !== 'thought') return; // other segment kinds (e.g. comments) are not shown
       if (firstChunkAt === undefined) firstChunkAt = performance.now();
@@ -336,10 +346,10 @@ async function generate(id: number, req: GenerateRequest, abort: AbortController
       stopOnAbortSignal: true,
     });
     const end = performance.now();
-    generatedTokens = l.sequence.tokenMeter.usedOutputTokens - outputBefore;
+    generatedTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
     // What the model evaluated before its reply: the first promptTokens tokens the sequence really holds (after them
     // come the reply's, all but the last sampled one). Were promptTokens miscounted, the text would show it.
-    const evaluated = l.sequence.contextTokens.slice(0, promptTokens);
+    const evaluated = sequence.contextTokens.slice(0, promptTokens);
     lastPrompt = { text: l.model.detokenize(evaluated, true), tokens: evaluated.length };
     const genSeconds = (end - genStart) / 1000;
     return {
@@ -413,13 +423,14 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
     const vram = onGpu ? await llama.getVramState() : undefined;
     const unified = vram !== undefined && vram.unifiedSize > 0;
     const modelCache = new Map<number, { cpuRam: number; gpuVram: number }>();
-    const estimateFor = (layers: number) => async (contextSize: number): Promise<PoolEstimate[]> => {
+    const estimateFor = (layers: number) => async (contextSize: number, sequences: number): Promise<PoolEstimate[]> => {
       let model = modelCache.get(layers);
       if (!model) {
         model = await insights.estimateModelResourceRequirementsV2({ gpuLayers: layers });
         modelCache.set(layers, model);
       }
-      const ctx = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: layers, sequences: 1 });
+      // each sequence has its own contextSize cells: the KV cache grows with the sequences
+      const ctx = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: layers, sequences });
       const ram: PoolEstimate = { pool: 'ram', modelBytes: model.cpuRam, contextBytes: ctx.cpuRam };
       if (layers === 0) return [ram];
       if (unified) return [{ pool: 'vram', modelBytes: model.gpuVram + model.cpuRam, contextBytes: ctx.gpuVram + ctx.cpuRam }];
@@ -433,12 +444,13 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
         : { pool: 'vram', freeBytes: vram.free, totalBytes: vram.total });
     }
     const trainContextSize = insights.trainContextSize ?? 4096;
+    const sequences = req.sequences ?? 1;
     const fit = await assessFit({
-      estimate: estimateFor(gpuLayers), pools, trainContextSize, requested: req.contextSize, maxAutoContextSize: req.maxContextSize,
+      estimate: estimateFor(gpuLayers), sequences, pools, trainContextSize, requested: req.contextSize, maxAutoContextSize: req.maxContextSize,
       backend: backendName(onGpu, llama.gpu),
       ...(onGpu ? {
         cpuAlternative: async () => {
-          const cpu = await assessFit({ estimate: estimateFor(0), pools: [ramPool], trainContextSize, requested: req.contextSize, maxAutoContextSize: req.maxContextSize, backend: 'cpu' });
+          const cpu = await assessFit({ estimate: estimateFor(0), sequences, pools: [ramPool], trainContextSize, requested: req.contextSize, maxAutoContextSize: req.maxContextSize, backend: 'cpu' });
           return { verdict: cpu.verdict, largestFittingContextSize: cpu.largestFittingContextSize };
         },
       } : {}),
@@ -470,6 +482,7 @@ async function inspect(req: InspectRequest): Promise<FitReport> {
       ...(fallback ? { gpuFallbackReason: fallback } : {}),
       gpuLayers,
       contextSize: fit.contextSize,
+      sequences: fit.sequences,
       memory: fit.memory,
       verdict: fit.verdict,
       largestFittingContextSize: fit.largestFittingContextSize,
@@ -488,8 +501,50 @@ function fail(id: number, err: unknown): void {
   send({ type: 'error', id, error: e.toJSON() });
 }
 
-function enqueue(task: () => Promise<void>): void {
-  queue = queue.then(task, task);
+// The scheduler. Tasks start in arrival order: a generation as soon as a sequence is free, an exclusive task (load,
+// unload, lastPrompt) once no generation runs; while the head of the queue waits, nothing behind it starts.
+type Task =
+  | { kind: 'generate'; run: (slot: Slot | undefined) => Promise<void> }
+  | { kind: 'exclusive'; run: () => Promise<void> };
+
+const waiting: Task[] = [];
+let generationsRunning = 0;
+let exclusiveRunning = false;
+
+function dispatch(): void {
+  while (!exclusiveRunning && waiting.length > 0) {
+    const next = waiting[0]!;
+    if (next.kind === 'exclusive') {
+      if (generationsRunning > 0) return;
+      waiting.shift();
+      exclusiveRunning = true;
+      void next.run().finally(() => { exclusiveRunning = false; dispatch(); });
+      return;
+    }
+    // Without a model the generation fails at once (notLoaded) and needs no sequence.
+    const slot = loaded?.slots.find(x => !x.busy);
+    if (loaded && !slot) return;
+    waiting.shift();
+    generationsRunning++;
+    if (slot) slot.busy = true;
+    void next.run(slot).finally(() => {
+      generationsRunning--;
+      if (slot) slot.busy = false;
+      dispatch();
+    });
+  }
+}
+
+function enqueueExclusive(run: () => Promise<void>): Promise<void> {
+  return new Promise<void>(resolve => {
+    waiting.push({ kind: 'exclusive', run: () => run().catch(() => undefined).finally(resolve) });
+    dispatch();
+  });
+}
+
+function enqueueGenerate(run: (slot: Slot | undefined) => Promise<void>): void {
+  waiting.push({ kind: 'generate', run });
+  dispatch();
 }
 
 let shuttingDown = false;
@@ -497,8 +552,7 @@ async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   for (const a of aborts.values()) a.abort();
-  await queue.catch(() => undefined);
-  await disposeLoaded().catch(() => undefined);
+  await enqueueExclusive(() => disposeLoaded()).catch(() => undefined);
   process.exit(code);
 }
 
@@ -510,7 +564,7 @@ function handle(raw: unknown): void {
   }
   switch (msg.type) {
     case 'load':
-      enqueue(async () => {
+      void enqueueExclusive(async () => {
         try { send({ type: 'loaded', id: msg.id, info: await load(msg.request) }); } catch (err) { fail(msg.id, err); }
       });
       break;
@@ -518,14 +572,14 @@ function handle(raw: unknown): void {
       const receivedAt = performance.now();
       const abort = new AbortController();
       aborts.set(msg.id, abort);
-      enqueue(async () => {
-        try { send({ type: 'done', id: msg.id, result: await generate(msg.id, msg.request, abort, receivedAt) }); } catch (err) { fail(msg.id, err); }
+      enqueueGenerate(async slot => {
+        try { send({ type: 'done', id: msg.id, result: await generate(msg.id, msg.request, abort, receivedAt, slot) }); } catch (err) { fail(msg.id, err); }
         finally { aborts.delete(msg.id); }
       });
       break;
     }
     case 'lastPrompt':
-      enqueue(async () => { send({ type: 'lastPrompt', id: msg.id, prompt: lastPrompt }); });
+      void enqueueExclusive(async () => { send({ type: 'lastPrompt', id: msg.id, prompt: lastPrompt }); });
       break;
     case 'inspect':
       // not queued: it reads a file header and never touches the loaded model (see inspect())
@@ -535,7 +589,7 @@ function handle(raw: unknown): void {
       aborts.get(msg.id)?.abort();
       break;
     case 'unload':
-      enqueue(async () => {
+      void enqueueExclusive(async () => {
         try { await disposeLoaded(); send({ type: 'unloaded', id: msg.id }); } catch (err) { fail(msg.id, err); }
       });
       break;

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelClient } from '../model/client';
 import { ModelError } from '../model/errors';
-import type { GpuChoice, ModelInfo } from '../model/protocol';
+import { MAX_SEQUENCES, type GpuChoice, type ModelInfo } from '../model/protocol';
 import { ServerModel } from '../model/server/openai';
 import { EvalInputError, readProblems, runEval, type Problem as EvalProblem } from './eval';
 import { documentKindOf, findTheorems, type TheoremInfo } from '../documents/theorems';
@@ -43,7 +43,8 @@ Options:
   --k N                   verifications of each attempt (default 4)
   --rounds N              verify-refine: refinement rounds (default 2)
   --critiques N           verify-refine: evaluations given to one refinement (default 2)
-  --concurrency N         model calls in flight at once (default 1; a server runs them in parallel)
+  --concurrency N         model calls in flight at once (default 1; a server runs them in parallel, the local
+                          model as N sequences of one context, each with its own --context of KV cache)
   --verify-tokens N       most tokens one verification may generate (default 16384)
   --max-total-tokens N    hard cap on the tokens of the whole run (default: none)
   --theorem N             which theorem of a LaTeX/Markdown file with several (numbered as listed)
@@ -215,11 +216,14 @@ export function parseArgs(argv: string[]): Args | 'help' {
       if (v !== undefined) throw new UsageError(`${flag} does not go with eval.`);
     }
     if (a.file === undefined || a.file === '-') throw new UsageError('Give the problems file (JSONL or CSV).');
-    if ((a.concurrency ?? 1) > 1 && a.server === undefined) throw new UsageError('--concurrency above 1 needs --server: the local model runs one request at a time.');
+    if ((a.concurrency ?? 1) > 1 && a.server === undefined) throw new UsageError('--concurrency above 1 needs --server: on the local model eval runs one problem at a time.');
     return a;
   }
   for (const [flag, v] of [['--column', a.column], ['--id-column', a.idColumn], ['--results', a.results], ['--records', a.records], ['--resume', a.resume]] as const) {
     if (v !== undefined) throw new UsageError(`${flag} only goes with eval.`);
+  }
+  if ((a.concurrency ?? 1) > MAX_SEQUENCES && a.server === undefined) {
+    throw new UsageError(`--concurrency above ${MAX_SEQUENCES} needs --server: the local model runs at most ${MAX_SEQUENCES} sequences at once.`);
   }
   if (a.extend !== undefined) {
     if (a.file !== undefined) throw new UsageError('--extend continues a saved run: give no input file with it.');
@@ -560,8 +564,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         model = m;
       } else {
         progress.info(`loading ${path.basename(modelPath!)}…`);
-        const info: ModelInfo = await client!.ensureLoaded({ modelPath: path.resolve(modelPath!), gpu: a.gpu, threads: a.threads, contextSize: a.context, maxContextSize: contextForBudget(TRAINED_TOKENS_PER_STEP) });
-        progress.info(`loaded ${info.typeDescription} (${info.gpuType}, context ${fmt(info.contextSize)}, ${info.threads} thread(s)) in ${(info.loadTimeMs / 1000).toFixed(1)} s`);
+        const info: ModelInfo = await client!.ensureLoaded({
+          modelPath: path.resolve(modelPath!), gpu: a.gpu, threads: a.threads, contextSize: a.context, maxContextSize: contextForBudget(TRAINED_TOKENS_PER_STEP),
+          sequences: a.concurrency ?? 1,
+        });
+        progress.info(`loaded ${info.typeDescription} (${info.gpuType}, context ${fmt(info.contextSize)}${info.sequences > 1 ? ` × ${info.sequences} sequences` : ''}, ${info.threads} thread(s)) in ${(info.loadTimeMs / 1000).toFixed(1)} s`);
         model = modelClientProverModel(client!, info);
       }
     } catch (err) {

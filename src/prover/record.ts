@@ -103,7 +103,7 @@ export interface StrategySettings {
   rounds: number;
   /** verify-refine: the lowest-scoring evaluations handed to one refinement. */
   critiques: number;
-  /** Most model calls in flight at once (a server backend runs them concurrently; the local worker queues them). */
+  /** Most model calls in flight at once (a server runs them concurrently, the local worker on as many sequences). */
   concurrency: number;
   /** Most tokens (thinking + evaluation) one verification may generate. */
   maxTokensPerVerify: number;

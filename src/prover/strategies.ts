@@ -8,7 +8,8 @@
 //                  stops early as soon as one proof scores 1 in every one of its k verifications
 //
 // Model calls go out concurrently up to `concurrency` over the ProverModel interface: a server backend answers them in
-// parallel, the local worker queues them. A hard token cap (maxTotalTokens) is enforced before each call: a call's
+// parallel, and so does the local worker loaded with as many sequences (LoadRequest.sequences); with fewer it queues
+// the rest. A hard token cap (maxTotalTokens) is enforced before each call: a call's
 // budget is clipped to what is left, and no call starts once nothing is left.
 import type { ChatMessage, GenerateRequest, GenerateResult } from '../model/protocol';
 import { ProverError } from './errors';

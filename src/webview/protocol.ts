@@ -6,7 +6,8 @@ export interface ModelInfoView {
   info?: ModelInfo;
   /** Set when loading failed: the message the user should read. */
   error?: string;
-  settings: { gpu: string; threads: number; contextSize: string };
+  /** sequences: qedNano.concurrency, the generations the local model runs at once (absent in views saved before it). */
+  settings: { gpu: string; threads: number; contextSize: string; sequences?: number };
   /** The GGUF header and the memory estimate at the configured context (read without loading the model). */
   fit?: FitReport;
   /** Tokens a reasoning-cache cycle may generate with this context, and why (qedNano.maxTokensPerCycle). */

@@ -121,6 +121,23 @@ suite('Check Proof and the verify-refine strategy (real extension host)', () => 
     await screenshot('check-diagnostics');
   });
 
+  test('qedNano.concurrency 2: the local model is reloaded with 2 sequences and the 2 checks give the same result', async function () {
+    this.timeout(120_000);
+    const one = await api.modelInfo();
+    assert.equal(one.sequences, 1);
+    const loads = api.loadCount();
+    await config().update('concurrency', 2, vscode.ConfigurationTarget.Global);
+    const editor = await openWorkspaceFile('check-concurrent.md', MD, 'Then use');
+    const r = await vscode.commands.executeCommand<CheckResult>('qedNano.checkProof', { uri: editor.document.uri.toString(), offset: MD.indexOf('Then use') });
+    assert.equal(r?.status, 'checked', r?.message);
+    assert.equal(r.message, 'Checked 2×: 0.5 average (0.5, 0.5)');
+    // what the check itself loaded (read without loading again)
+    const loaded = (api.client() as { info?: { sequences: number; contextSize: number } }).info;
+    assert.equal(api.loadCount(), loads + 1);
+    assert.deepEqual(loaded && [loaded.sequences, loaded.contextSize], [2, one.contextSize], 'the context size is per sequence');
+    await config().update('concurrency', undefined, vscode.ConfigurationTarget.Global);
+  });
+
   test('Prove with verify-refine: every attempt side by side in the view (score badges, lineage, evaluations), Insert this proof on any attempt (screenshot)', async function () {
     this.timeout(180_000);
     // The 0.5 verifier of the previous test stays loaded: every proof scores 0.5, so no early stop: 2 + 2 attempts.

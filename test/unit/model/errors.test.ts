@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { ModelClient } from '../../../src/model/client';
 import { ModelError, fmtBytes, isModelErrorCode, looksLikeContextOverflow, looksLikeOutOfMemory } from '../../../src/model/errors';
 import { parseHostMessage, parseWorkerMessage } from '../../../src/model/validate';
+import { MAX_SEQUENCES, sameLoad, type LoadRequest } from '../../../src/model/protocol';
 
 describe('model/errors', () => {
   it('contextOverflow names the numbers and what to change', () => {
@@ -54,7 +55,7 @@ describe('model/errors', () => {
 describe('model/validate', () => {
   const info = {
     modelPath: '/m.gguf', fileName: 'm.gguf', fileSizeBytes: 1, architecture: 'qwen3', typeDescription: 'qwen3 4B Q8_0', parameterCount: 4e9,
-    quantization: 'MOSTLY_Q8_0', trainContextSize: 32768, contextSize: 4096, gpuType: 'cpu', layersOffloaded: 0, totalLayers: 37, threads: 2,
+    quantization: 'MOSTLY_Q8_0', trainContextSize: 32768, contextSize: 4096, sequences: 1, gpuType: 'cpu', layersOffloaded: 0, totalLayers: 37, threads: 2,
     hasChatTemplate: true, chatWrapper: 'Qwen', loadTimeMs: 10,
   };
   it('accepts well-formed worker messages', () => {
@@ -77,7 +78,28 @@ describe('model/validate', () => {
     assert.ok(parseHostMessage({ type: 'generate', id: 1, request: { messages: [{ role: 'user', content: 'x' }], sampling: { temperature: 0.6, topP: 0.95, topK: 20 }, maxTokens: 10 } }));
     assert.equal(parseHostMessage({ type: 'load', id: 1, request: { modelPath: '/m', gpu: 'tpu', threads: 0, contextSize: 'auto' } }), undefined);
     assert.equal(parseHostMessage({ type: 'generate', id: 1, request: { messages: [{ role: 'bot', content: 'x' }], sampling: { temperature: 0.6, topP: 0.95, topK: 20 }, maxTokens: 10 } }), undefined);
-    assert.equal(parseHostMessage({ type: 'generate', id: 1, request: { messages: [], sampling: { temperature: 0.6, topP: 0.95, topK: 20 }, maxTokens: 0 } }), undefined);
+    assert.equal(parseHostMessage({ type: 'generate', id: 1, request: { messages: [], sampling: { temperature: 0.6, topP: 0.95, topK: 20 }, maxTokens: 0 } }), undefined);  });
+  it('validates the sequences of a load or inspect request: absent or a whole number from 1 to MAX_SEQUENCES', () => {
+    const load = (sequences: unknown) => parseHostMessage({ type: 'load', id: 1, request: { modelPath: '/m', gpu: 'auto', threads: 0, contextSize: 'auto', sequences } });
+    const inspect = (sequences: unknown) => parseHostMessage({ type: 'inspect', id: 1, request: { modelPath: '/m', gpu: 'auto', contextSize: 'auto', sequences } });
+    for (const ok of [undefined, 1, 4, MAX_SEQUENCES]) {
+      assert.ok(load(ok), `load with sequences ${String(ok)}`);
+      assert.ok(inspect(ok), `inspect with sequences ${String(ok)}`);
+    }
+    for (const bad of [0, -1, 1.5, MAX_SEQUENCES + 1, '2', null, Number.NaN]) {
+      assert.equal(load(bad), undefined, `load with sequences ${String(bad)}`);
+      assert.equal(inspect(bad), undefined, `inspect with sequences ${String(bad)}`);
+    }
+    assert.equal(parseWorkerMessage({ type: 'loaded', id: 1, info: { ...info, sequences: 0 } }), undefined);
+    const { sequences: _, ...withoutSequences } = info;
+    assert.equal(parseWorkerMessage({ type: 'loaded', id: 1, info: withoutSequences }), undefined);
+  });
+  it('sameLoad: a change of sequences is another load; absent is 1', () => {
+    const req: LoadRequest = { modelPath: '/m', gpu: 'auto', threads: 0, contextSize: 'auto' };
+    assert.ok(sameLoad(req, { ...req, sequences: 1 }));
+    assert.ok(!sameLoad(req, { ...req, sequences: 2 }));
+    assert.ok(!sameLoad({ ...req, sequences: 4 }, { ...req, sequences: 2 }));
+    assert.ok(!sameLoad(req, { ...req, contextSize: 1024 }));
   });
 });
 
@@ -96,7 +118,7 @@ process.on('message', m => {
     process.send({ type: 'loaded', id: m.id, info: { bogus: true } });
     process.send('not even an object');
     process.send({ type: 'loaded', id: m.id, info: { modelPath: m.request.modelPath, fileName: 'f.gguf', fileSizeBytes: 1, architecture: 'qwen3',
-      typeDescription: 't', parameterCount: 1, quantization: 'q', trainContextSize: 1, contextSize: 1, gpuType: 'cpu', layersOffloaded: 0,
+      typeDescription: 't', parameterCount: 1, quantization: 'q', trainContextSize: 1, contextSize: 1, sequences: 1, gpuType: 'cpu', layersOffloaded: 0,
       totalLayers: 1, threads: 1, hasChatTemplate: false, chatWrapper: 'Empty', loadTimeMs: 1 } });
   }
   if (m.type === 'shutdown') process.exit(0);
@@ -120,7 +142,7 @@ process.on('disconnect', () => process.exit(0));
 process.send({ type: 'ready', pid: process.pid });
 process.on('message', m => {
   if (m.type === 'load') process.send({ type: 'loaded', id: m.id, info: { modelPath: m.request.modelPath, fileName: 'f.gguf', fileSizeBytes: 1,
-    architecture: 'qwen3', typeDescription: 't', parameterCount: 1, quantization: 'q', trainContextSize: 1, contextSize: 1, gpuType: 'cpu',
+    architecture: 'qwen3', typeDescription: 't', parameterCount: 1, quantization: 'q', trainContextSize: 1, contextSize: 1, sequences: 1, gpuType: 'cpu',
     layersOffloaded: 0, totalLayers: 1, threads: 1, hasChatTemplate: false, chatWrapper: 'Empty', loadTimeMs: 1 } });
   if (m.type === 'generate') process.send({ type: 'chunk', id: m.id, chunk: { kind: 'thought', text: 'partial' } }); // then hangs
   if (m.type === 'shutdown') process.exit(0);

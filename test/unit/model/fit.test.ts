@@ -44,6 +44,30 @@ describe('model/fit: verdicts on synthetic estimates', () => {
     assert.match(over.suggestions.join(' '), /trained on 8,192 tokens/);
   });
 
+  it('n sequences take n KV caches; too many get the advice to lower qedNano.concurrency', async () => {
+    // 2 GB of weights, 0.1 MB of KV cache per token of each sequence
+    const estimate = async (c: number, n: number): Promise<PoolEstimate[]> => [{ pool: 'ram', modelBytes: 2 * GB, contextBytes: c * n * 0.1 * MB }];
+    const ram = (free: number) => [{ pool: 'ram' as const, freeBytes: free, totalBytes: 16 * GB }];
+    const base = { estimate, trainContextSize: 32768, backend: 'cpu' as const, requested: 4096 };
+    const one = await assessFit({ ...base, pools: ram(4 * GB) });
+    assert.deepEqual([one.verdict, one.sequences, one.suggestions], ['fits', 1, []]); // 2 + 0.41 GB of 4
+    const four = await assessFit({ ...base, sequences: 4, pools: ram(4 * GB) });
+    assert.equal(four.verdict, 'tight'); // 2 + 4 × 0.41 GB: more than 80 % of 4 GB
+    assert.equal(four.sequences, 4);
+    assert.equal(four.memory[0]!.contextBytes, 4 * 4096 * 0.1 * MB);
+    // 1.2 GB of room ÷ 4 × 0.1 MB = 3,000 tokens per sequence → 2,816; at 4,096 tokens 2 sequences fit, 3 do not
+    assert.equal(four.largestFittingContextSize, 2816);
+    assert.deepEqual(four.suggestions, [
+      'A context of 2,816 tokens per sequence (4 sequences) fits: set qedNano.contextSize to 2816 (or "auto").',
+      '4 parallel sequences (qedNano.concurrency) each hold their own 4,096-token context: 2 fit: set qedNano.concurrency to 2.',
+    ]);
+    const auto = await assessFit({ ...base, sequences: 4, pools: ram(4 * GB), requested: 'auto' });
+    assert.deepEqual([auto.contextSize, auto.verdict, auto.suggestions], [2816, 'fits', []]);
+    const none = await assessFit({ ...base, sequences: 4, pools: ram(2.4 * GB) });
+    assert.equal(none.verdict, 'doesNotFit');
+    assert.ok(none.suggestions.includes('4 parallel sequences (qedNano.concurrency) each hold their own 4,096-token context; not even one fits at this size.'), none.suggestions.join(' | '));
+  });
+
   it('on a GPU short of memory it suggests the CPU when that fits', async () => {
     const r = await assessFit({
       estimate: async c => [{ pool: 'vram', modelBytes: 4 * GB, contextBytes: c * 0.1 * MB }, { pool: 'ram', modelBytes: 0.3 * GB, contextBytes: 0 }],
@@ -121,6 +145,26 @@ describe('model/fit: ModelClient.inspect through the real worker', function () {
     // the estimate grows with the context
     const big = await tc.client.inspect(file, { contextSize: 4096, gpu: TEST_GPU });
     assert.ok(big.memory.find(m => m.pool === 'ram')!.contextBytes > ram.contextBytes);
+    assert.equal(r.sequences, 1);
+  });
+
+  it('estimates n sequences as n KV caches of the context size per sequence', async () => {
+    const file = path.join(dir, 'sequences.gguf');
+    writeScriptedModel(file, { thinking: ['\nA ', 'b.\n'], answer: ['C.'] });
+    const contextBytes = async (contextSize: number, sequences?: number) => {
+      const r = await tc.client.inspect(file, { contextSize, gpu: TEST_GPU, ...(sequences ? { sequences } : {}) });
+      assert.equal(r.sequences, sequences ?? 1);
+      assert.equal(r.contextSize, contextSize, 'the context size stays per sequence');
+      return r.memory.reduce((sum, m) => sum + m.contextBytes, 0);
+    };
+    const one = await contextBytes(2048);
+    const two = await contextBytes(2048, 2);
+    const four = await contextBytes(2048, 4);
+    console.log(`      context bytes at 2,048 tokens: 1 sequence ${one}, 2: ${two}, 4: ${four}`);
+    // each added sequence adds one KV cache of 2,048 cells (the compute buffers follow the per-sequence context)
+    const kv = two - one;
+    assert.ok(kv > 0, `${one} / ${two}`);
+    assert.ok(Math.abs((four - two) - 2 * kv) <= 0.05 * kv, `1 → 2 sequences: +${kv}, 2 → 4: +${four - two}`);
   });
 
   it('warns (does not refuse) for a model that is not QED-Nano, and for another architecture', async () => {

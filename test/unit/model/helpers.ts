@@ -87,3 +87,23 @@ export async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
   }
   throw new Error('expected the promise to reject, but it resolved');
 }
+
+/**
+ * The most generations that streamed at once, from the order their chunks arrived in (one label per chunk): each
+ * generation spans from its first chunk to its last. Generations run one after another never overlap (1); no
+ * timing is involved, only the order the worker sent the chunks in.
+ */
+export function maxOverlap(order: readonly (string | number)[]): number {
+  const spans = new Map<string | number, { first: number; last: number }>();
+  order.forEach((label, i) => {
+    const s = spans.get(label);
+    if (s) s.last = i; else spans.set(label, { first: i, last: i });
+  });
+  let most = 0;
+  for (let i = 0; i < order.length; i++) {
+    let open = 0;
+    for (const s of spans.values()) if (s.first <= i && i <= s.last) open++;
+    most = Math.max(most, open);
+  }
+  return most;
+}

@@ -125,6 +125,16 @@ describe('prover/cli: qed-nano end to end (spawned, real runtime)', function () 
     assert.ok(r.stderr.includes('[qed-nano] cycle 1/1: starting from your seed attempt\n'));
   });
 
+  it('--concurrency N loads the local model with N sequences; more than it can run is a usage error', async () => {
+    const r = await run(['prove', mdFile, '--theorem', '1', '--strategy', 'best-of-n', '--n', '2', '--k', '1', '--concurrency', '2', '--verify-tokens', '300', '--out', 'conc.json', ...base()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /loaded .*context 4,096 × 2 sequences/);
+    assert.equal(readRunRecord(path.join(dir, 'conc.json')).strategy.concurrency, 2);
+    const u = await run(['prove', mdFile, '--theorem', '1', '--concurrency', '65', ...base()]);
+    assert.equal(u.code, 1);
+    assert.match(u.stderr, /--concurrency above 64 needs --server: the local model runs at most 64 sequences at once\./);
+  });
+
   it('--strategy best-of-n with a verifier that writes no score: every verification recorded as unreadable, the user told so', async () => {
     const r = await run(['prove', mdFile, '--theorem', '1', '--strategy', 'best-of-n', '--n', '2', '--k', '2', '--verify-tokens', '300', '--out', 'bon.json', ...base()]);
     assert.equal(r.code, 0, r.stderr);

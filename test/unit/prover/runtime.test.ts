@@ -7,10 +7,12 @@ import * as path from 'node:path';
 import { ModelClient } from '../../../src/model/client';
 import { modelClientProverModel, type ProverModel } from '../../../src/prover/model';
 import { prove } from '../../../src/prover/rc';
+import { runStrategy } from '../../../src/prover/strategies';
 import { validateRunRecord } from '../../../src/prover/record';
 import { writeRandomModel, writeScriptedModel } from '../../fixtures/gguf';
 import { ANSWER, EXPECTED_PROOF, EXPECTED_REASONING, THINKING, WORKER_PATH } from './helpers';
 import { collect } from './mock';
+import { maxOverlap } from '../model/helpers';
 
 /** The scripted fixture follows its script reliably only under greedy sampling. */
 const GREEDY = { temperature: 0, topP: 1, topK: 0, seed: 1 };
@@ -23,10 +25,10 @@ describe('prover/rc through the real runtime (scripted and random GGUF fixtures)
   let random: string;
   const clients: ModelClient[] = [];
 
-  async function load(modelPath: string): Promise<ProverModel> {
+  async function load(modelPath: string, sequences?: number): Promise<ProverModel> {
     const client = new ModelClient({ workerPath: WORKER_PATH });
     clients.push(client);
-    const info = await client.ensureLoaded({ modelPath, gpu: 'off', threads: 1, contextSize: 'auto' });
+    const info = await client.ensureLoaded({ modelPath, gpu: 'off', threads: 1, contextSize: 'auto', ...(sequences ? { sequences } : {}) });
     return modelClientProverModel(client, info);
   }
 
@@ -63,6 +65,31 @@ describe('prover/rc through the real runtime (scripted and random GGUF fixtures)
     assert.deepEqual({ ...record.model }, { fileName: 'scripted.gguf', modelPath: scripted, fileSizeBytes: fs.statSync(scripted).size, architecture: 'qwen3', quantization: 'ALL_F32', typeDescription: record.model.typeDescription, contextSize: 4096 });
     validateRunRecord(JSON.parse(JSON.stringify(record)));
   });
+
+  for (const sequences of [1, 2]) {
+    it(`best-of-n at concurrency 2 on a worker with ${sequences} sequence(s): ${sequences === 2 ? 'two attempts stream at once' : 'the calls take turns'}`, async () => {
+      const inner = await load(scripted, sequences);
+      // each call's chunks tagged with the call's number, in the order they arrive from the worker
+      const order: number[] = [];
+      let calls = 0;
+      const model: ProverModel = {
+        info: inner.info,
+        generate: (req, opts) => {
+          const call = ++calls;
+          return inner.generate(req, { ...opts, onChunk: c => { order.push(call); opts.onChunk?.(c); } });
+        },
+      };
+      const { record } = await collect(runStrategy({
+        model, problem: PROBLEM, settings: { maxTokensPerSolve: 400, sampling: GREEDY },
+        strategy: { name: 'best-of-n', n: 2, k: 1, concurrency: 2, maxTokensPerVerify: 400 },
+      }));
+      assert.equal(calls, 4); // 2 solves, 1 verification each
+      assert.deepEqual(record.attempts.map(x => x.solve.proof), [EXPECTED_PROOF, EXPECTED_PROOF]);
+      assert.equal(maxOverlap(order), sequences, `chunk order ${order.join('')}`);
+      // the two solves (calls 1 and 2) themselves overlapped, or not
+      assert.equal(maxOverlap(order.filter(c => c <= 2)), sequences, `chunk order ${order.join('')}`);
+    });
+  }
 
   it('a solve cut off inside its thinking is truncated: no proof, no fallback', async () => {
     const model = await load(scripted);
