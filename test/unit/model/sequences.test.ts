@@ -20,11 +20,14 @@ const FULL_THOUGHT = LONG_THINKING.join('').trim();
 const FULL_TEXT = `\n\n${LONG_ANSWER.join('')}`;
 /** A reply cut at maxTokens: "<think>", then the first maxTokens - 1 thinking pieces. */
 const thoughtCutAt = (maxTokens: number) => LONG_THINKING.slice(0, maxTokens - 1).join('').trim();
+/** 240 steps: long enough that a cancel sent mid-stream always arrives while it runs. */
+const LONGER_THINKING = Array.from({ length: 240 }, (_, i) => i === 0 ? '\nstep0 ' : i === 239 ? 'step239\n' : `step${i} `);
 
 describe('model/worker: parallel sequences of one context', function () {
   this.timeout(60_000);
   let fx: Fixtures;
   let long: string;
+  let longer: string;
   const clients: TestClient[] = [];
   const client = () => { const c = makeClient(); clients.push(c); return c; };
 
@@ -33,6 +36,8 @@ describe('model/worker: parallel sequences of one context', function () {
     fx = makeFixtures();
     long = path.join(fx.dir, 'long-script.gguf');
     writeScriptedModel(long, { thinking: LONG_THINKING, answer: LONG_ANSWER });
+    longer = path.join(fx.dir, 'longer-script.gguf');
+    writeScriptedModel(longer, { thinking: LONGER_THINKING, answer: LONG_ANSWER }, { nEmbd: 256 });
   });
   afterEach(async () => { await Promise.all(clients.splice(0).map(c => c.client.dispose())); });
   after(() => removeFixtures(fx));
@@ -81,22 +86,25 @@ describe('model/worker: parallel sequences of one context', function () {
   });
 
   it('cancelling one generation stops it alone: the other finishes its script, and the freed sequence serves the next', async () => {
+    // A's script is 240 steps long, so the abort (sent when B has streamed 6 chunks) reaches the worker while A still
+    // runs however late a loaded machine delivers it; B stops at its own 40-token budget.
     const c = client();
-    await c.client.ensureLoaded(loadRequest(long, { sequences: 2 }));
+    await c.client.ensureLoaded(loadRequest(longer, { sequences: 2 }));
     const stopA = new AbortController();
     const order: number[] = [];
     let bChunks = 0;
-    const a = c.client.generate(userRequest(PROMPT, 200), { signal: stopA.signal, onChunk: () => { order.push(0); } });
-    const b = c.client.generate(userRequest('Another question?', 200), {
+    const a = c.client.generate(userRequest(PROMPT, 400), { signal: stopA.signal, onChunk: () => { order.push(0); } });
+    const b = c.client.generate(userRequest('Another question?', 40), {
       onChunk: () => { order.push(1); if (++bChunks === 6) stopA.abort(); },
     });
     const [ra, rb] = await Promise.all([a, b]);
+    const fullLonger = LONGER_THINKING.join('').trim();
     assert.equal(ra.stopReason, 'abort');
-    assert.ok(ra.thought.length < FULL_THOUGHT.length && FULL_THOUGHT.startsWith(ra.thought.trim()), `cancelled thought ${JSON.stringify(ra.thought)}`);
+    assert.ok(ra.thought.length < fullLonger.length && fullLonger.startsWith(ra.thought.trim()), `cancelled thought ${JSON.stringify(ra.thought.slice(-80))}`);
     assert.ok(order.includes(0), 'the cancelled generation had started');
-    assert.deepEqual([rb.thought, rb.text, rb.stopReason], [FULL_THOUGHT, FULL_TEXT, 'eos']);
-    const next = await c.client.generate(userRequest(PROMPT, 200));
-    assert.deepEqual([next.thought, next.text, next.stopReason], [FULL_THOUGHT, FULL_TEXT, 'eos']);
+    assert.deepEqual([rb.thought.trim(), rb.text, rb.stopReason, rb.generatedTokens], [LONGER_THINKING.slice(0, 39).join('').trim(), '', 'maxTokens', 40]);
+    const next = await c.client.generate(userRequest(PROMPT, 12));
+    assert.deepEqual([next.thought.trim(), next.stopReason, next.generatedTokens], [LONGER_THINKING.slice(0, 11).join('').trim(), 'maxTokens', 12]);
   });
 
   it('the worker: a load waits for the generations in flight, and a generation sent after it waits for the load', async () => {
