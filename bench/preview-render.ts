@@ -4,10 +4,15 @@
 //   edit   the re-render after typing one character in the middle (warm cache: only the changed formula, if any,
 //          goes through KaTeX) — what the preview does on every debounced keystroke (median of EDITS edits per
 //          repeat, each a new letter and followed by its undo; and the best one);
-//   same   the re-render of an unchanged document (warm cache).
+//   same   the re-render of an unchanged document (warm cache);
+//   \n, $  a structural edit at the same place, each followed by its undo: a line break, and a dollar (both make
+//          the renderers take the document's outline again: the lines below move, math spans change).
 // Each through the renderer the preview uses (DocumentRenderer, one per document: formulas kept, and Markdown blocks
 // an edit did not change); `--whole` measures renderDocumentHtml with a formula cache instead (the render before
-// issue 12's incremental preview). The last lines print the edit's growth from 1,000 to 5,000 lines.
+// issue 12's incremental preview). The last lines print the edits' growth from 1,000 to 5,000 lines.
+// Each edited text is handed to the renderer as a flat string, as the editor hands it (document.getText()): a string
+// built by concatenation is flattened where it is first read, a copy of the whole document that is no render work
+// (over 128 KB, two-byte Markdown at 5,000 lines, V8 allocates it apart, which alone made the 5,000-line edit ×1.4).
 // Median of repeats. Usage: npm run bench:preview  (or node out/bench/preview-render.js [--repeats N] [--whole])
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,25 +79,35 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Typing one character into a formula in the middle of the document (a different letter for each k < 26: a formula
- *  the caches have not seen). */
-function edited(text: string, k: number): string {
+/** Typing into a formula in the middle of the document: one letter (a different one for each k < 26: a formula the
+ *  caches have not seen), or what `typed` says. */
+function edited(text: string, k: number, typed?: string): string {
   const mid = text.indexOf('$', Math.floor(text.length / 2));
   const at = mid < 0 ? Math.floor(text.length / 2) : mid + 1;
-  return `${text.slice(0, at)}${'abcdefghijklmnopqrstuvwxyz'[k % 26]}${text.slice(at)}`;
+  return flat(`${text.slice(0, at)}${typed ?? 'abcdefghijklmnopqrstuvwxyz'[k % 26]}${text.slice(at)}`);
+}
+
+/** The same string as one flat copy (what document.getText() returns), not a concatenation V8 flattens on first read. */
+function flat(s: string): string {
+  return Buffer.from(s, 'utf16le').toString('utf16le');
 }
 
 /** Edits timed per repeat (each followed by an untimed undo): a keystroke takes about a millisecond, so one sample
  *  per repeat would be mostly timer and scheduler noise on a loaded machine. */
 const EDITS = 12;
 
-interface Row { language: DocumentLanguage; lines: number; chars: number; formulas: number; coldMs: number; editMs: number; editMinMs: number; unchangedMs: number }
+interface Row {
+  language: DocumentLanguage; lines: number; chars: number; formulas: number;
+  coldMs: number; editMs: number; editMinMs: number; unchangedMs: number; newlineMs: number; dollarMs: number;
+}
 
 function measure(language: DocumentLanguage, lines: number): Row {
   const text = language === 'latex' ? latexDoc(lines) : markdownDoc(lines);
   const cold: number[] = [];
   const edit: number[] = [];
   const same: number[] = [];
+  const newline: number[] = [];
+  const dollar: number[] = [];
   let formulas = 0;
   for (let r = 0; r < repeats; r++) {
     const cache = new FormulaCache();
@@ -104,9 +119,15 @@ function measure(language: DocumentLanguage, lines: number): Row {
       render(text);
     }
     same.push(render(text));
+    for (let j = 0; j < EDITS; j++) {
+      newline.push(render(edited(text, j, '\n')));
+      render(text);
+      dollar.push(render(edited(text, j, '$')));
+      render(text);
+    }
     formulas = whole ? cache.size : renderer.cache.size;
   }
-  return { language, lines, chars: text.length, formulas, coldMs: median(cold), editMs: median(edit), editMinMs: Math.min(...edit), unchangedMs: median(same) };
+  return { language, lines, chars: text.length, formulas, coldMs: median(cold), editMs: median(edit), editMinMs: Math.min(...edit), unchangedMs: median(same), newlineMs: median(newline), dollarMs: median(dollar) };
 }
 
 // Load KaTeX and warm the JIT the way a preview that has been open a while is.
@@ -117,13 +138,13 @@ for (const language of ['latex', 'markdown'] as const) for (const lines of [100,
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 // The 1-minute load average is printed: on a shared machine the medians move with it; `edit min` is the best run.
 console.log(`preview render${whole ? ' (--whole: renderDocumentHtml each time)' : ' (DocumentRenderer, as the preview)'}, median of ${repeats} (Node ${process.version}, DOM-free path, load average ${loadavg()[0].toFixed(2)} on ${cpus().length} CPUs)`);
-console.log(`${'language'.padEnd(9)}${pad('lines', 7)}${pad('chars', 9)}${pad('formulas', 10)}${pad('cold ms', 10)}${pad('edit ms', 10)}${pad('edit min', 10)}${pad('same ms', 10)}`);
-for (const r of rows) console.log(`${r.language.padEnd(9)}${pad(r.lines, 7)}${pad(r.chars, 9)}${pad(r.formulas, 10)}${pad(r.coldMs.toFixed(1), 10)}${pad(r.editMs.toFixed(1), 10)}${pad(r.editMinMs.toFixed(1), 10)}${pad(r.unchangedMs.toFixed(1), 10)}`);
-const growth = (language: DocumentLanguage, key: 'editMs' | 'editMinMs') => {
+console.log(`${'language'.padEnd(9)}${pad('lines', 7)}${pad('chars', 9)}${pad('formulas', 10)}${pad('cold ms', 10)}${pad('edit ms', 10)}${pad('edit min', 10)}${pad('same ms', 10)}${pad('\\n ms', 10)}${pad('$ ms', 10)}`);
+for (const r of rows) console.log(`${r.language.padEnd(9)}${pad(r.lines, 7)}${pad(r.chars, 9)}${pad(r.formulas, 10)}${pad(r.coldMs.toFixed(1), 10)}${pad(r.editMs.toFixed(1), 10)}${pad(r.editMinMs.toFixed(1), 10)}${pad(r.unchangedMs.toFixed(1), 10)}${pad(r.newlineMs.toFixed(1), 10)}${pad(r.dollarMs.toFixed(1), 10)}`);
+const growth = (language: DocumentLanguage, key: 'editMs' | 'editMinMs' | 'newlineMs' | 'dollarMs') => {
   const at = (n: number) => rows.find(r => r.language === language && r.lines === n)![key];
   return at(5000) / Math.max(at(1000), 1e-3);
 };
 for (const language of ['latex', 'markdown'] as const) {
-  console.log(`${language}: one edit at 5,000 lines / at 1,000 lines: median ×${growth(language, 'editMs').toFixed(2)}, best run ×${growth(language, 'editMinMs').toFixed(2)} (goal ≤ ×1.2)`);
+  console.log(`${language}: one edit at 5,000 lines / at 1,000 lines: median ×${growth(language, 'editMs').toFixed(2)}, best run ×${growth(language, 'editMinMs').toFixed(2)} (goal ≤ ×1.2); a line break ×${growth(language, 'newlineMs').toFixed(2)}, a dollar ×${growth(language, 'dollarMs').toFixed(2)}`);
 }
-console.log(JSON.stringify({ bench: 'preview-render', mode: whole ? 'whole' : 'incremental', repeats, loadAverage: loadavg()[0], rows: rows.map(r => ({ ...r, coldMs: +r.coldMs.toFixed(2), editMs: +r.editMs.toFixed(2), editMinMs: +r.editMinMs.toFixed(2), unchangedMs: +r.unchangedMs.toFixed(2) })) }));
+console.log(JSON.stringify({ bench: 'preview-render', mode: whole ? 'whole' : 'incremental', repeats, loadAverage: loadavg()[0], rows: rows.map(r => ({ ...r, coldMs: +r.coldMs.toFixed(2), editMs: +r.editMs.toFixed(2), editMinMs: +r.editMinMs.toFixed(2), unchangedMs: +r.unchangedMs.toFixed(2), newlineMs: +r.newlineMs.toFixed(2), dollarMs: +r.dollarMs.toFixed(2) })) }));
