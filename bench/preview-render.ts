@@ -1,18 +1,20 @@
 // Render times of the math preview (src/render/documentHtml, DOM-free, in Node) for LaTeX and Markdown documents
 // of 100, 1,000 and 5,000 lines built from the fixtures and examples repeated (many theorems, proofs and formulas):
 //   cold   a first render (empty formula cache: every formula goes through KaTeX);
-//   edit   the re-render after typing one character in the middle (warm cache: only the changed formula, if any,
+//   edit   the re-render after typing one character in the middle (the same formula of the chunk's copy there, see
+//          BenchDoc; warm cache: only the changed formula, if any,
 //          goes through KaTeX) — what the preview does on every debounced keystroke (median of EDITS edits per
 //          repeat, each a new letter and followed by its undo; and the best one);
 //   same   the re-render of an unchanged document (warm cache);
-//   \n, $  a structural edit at the same place, each followed by its undo: a line break, and a dollar (both make
-//          the renderers take the document's outline again: the lines below move, math spans change).
+//   \n, $  a structural edit at the same place, each followed by its undo: a line break (the lines below move: both
+//          renderers take the document's outline again) and a dollar (math spans change: the LaTeX renderer takes
+//          the outline again; the Markdown one need not, its math stays inside the block).
 // Each through the renderer the preview uses (DocumentRenderer, one per document: formulas kept, and Markdown blocks
 // an edit did not change); `--whole` measures renderDocumentHtml with a formula cache instead (the render before
 // issue 12's incremental preview). The last lines print the edits' growth from 1,000 to 5,000 lines.
 // Each edited text is handed to the renderer as a flat string, as the editor hands it (document.getText()): a string
 // built by concatenation is flattened where it is first read, a copy of the whole document that is no render work
-// (over 128 KB, two-byte Markdown at 5,000 lines, V8 allocates it apart, which alone made the 5,000-line edit ×1.4).
+// (over 128 KB, as two-byte Markdown at 5,000 lines is, V8 allocates it apart: about 0.5 ms, as much as the edit).
 // Median of repeats. Usage: npm run bench:preview  (or node out/bench/preview-render.js [--repeats N] [--whole])
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,12 +55,28 @@ The function $f(x) = x - 1 - \ln x$ has $f'(x) = 1 - \frac{1}{x}$, so by \eqref{
 \end{enumerate}
 `;
 
-function latexDoc(lines: number): string {
+/** A document of copies of a chunk, and where to type: into the same formula of the copy that holds the document's
+ *  middle at every size (the first after the chunk's middle), so that the edited block is the same one (but for
+ *  its formulas' +r) whatever the document's size, and only the size differs. */
+interface BenchDoc { text: string; editAt: number }
+
+function copies(head: string, chunk: string, lines: number, tail: (doc: string) => string): BenchDoc {
+  let doc = head;
+  const starts: number[] = [];
+  for (let r = 0; doc.split('\n').length < lines; r++) { starts.push(doc.length); doc += distinct(chunk, r); }
+  const text = tail(doc);
+  const copy = starts.filter(s => s <= text.length / 2).pop() ?? 0;
+  // distinct() changes no `$`: the n-th one of each copy opens the same formula.
+  const n = chunk.slice(0, chunk.indexOf('$', chunk.length / 2)).split('$').length;
+  let at = copy - 1;
+  for (let i = 0; i < n; i++) at = text.indexOf('$', at + 1);
+  return { text, editAt: at + 1 };
+}
+
+function latexDoc(lines: number): BenchDoc {
   const preamble = read('test/fixtures/documents/handout.tex').slice(0, read('test/fixtures/documents/handout.tex').indexOf('\\begin{document}'));
   const chunk = body(read('test/fixtures/documents/handout.tex')) + body(read('test/fixtures/documents/notes.tex')).replace(/\\appendix/g, '') + body(read('examples/number-theory.tex')) + EXTRA;
-  let doc = `${preamble}\\begin{document}\n`;
-  for (let r = 0; doc.split('\n').length < lines; r++) doc += distinct(chunk, r);
-  return `${doc.split('\n').slice(0, lines - 1).join('\n')}\n\\end{document}\n`;
+  return copies(`${preamble}\\begin{document}\n`, chunk, lines, doc => `${doc.split('\n').slice(0, lines - 1).join('\n')}\n\\end{document}\n`);
 }
 
 /** Each copy's inline formulas made different (`$x$` -> `$x+r$`), so a copy is not free from the cache. */
@@ -66,12 +84,10 @@ function distinct(chunk: string, r: number): string {
   return chunk.replace(/(?<![$\\])\$([^$\n]+?)\$(?!\$)/g, (_m, tex: string) => `$${tex}+${r}$`);
 }
 
-function markdownDoc(lines: number): string {
+function markdownDoc(lines: number): BenchDoc {
   const chunk = read('test/fixtures/documents/handout.md') + '\n' + read('examples/olympiad.md') + '\n' +
     read('test/fixtures/documents/divs.md').replace(/^---[\s\S]*?---\n/, '') + '\n';
-  let doc = '';
-  for (let r = 0; doc.split('\n').length < lines; r++) doc += distinct(chunk, r);
-  return doc.split('\n').slice(0, lines).join('\n');
+  return copies('', chunk, lines, doc => doc.split('\n').slice(0, lines).join('\n'));
 }
 
 function median(xs: number[]): number {
@@ -79,12 +95,10 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Typing into a formula in the middle of the document: one letter (a different one for each k < 26: a formula the
- *  caches have not seen), or what `typed` says. */
-function edited(text: string, k: number, typed?: string): string {
-  const mid = text.indexOf('$', Math.floor(text.length / 2));
-  const at = mid < 0 ? Math.floor(text.length / 2) : mid + 1;
-  return flat(`${text.slice(0, at)}${typed ?? 'abcdefghijklmnopqrstuvwxyz'[k % 26]}${text.slice(at)}`);
+/** Typing into a formula in the middle of the document (BenchDoc): one letter (a different one for each k < 26: a
+ *  formula the caches have not seen), or what `typed` says. */
+function edited({ text, editAt }: BenchDoc, k: number, typed?: string): string {
+  return flat(`${text.slice(0, editAt)}${typed ?? 'abcdefghijklmnopqrstuvwxyz'[k % 26]}${text.slice(editAt)}`);
 }
 
 /** The same string as one flat copy (what document.getText() returns), not a concatenation V8 flattens on first read. */
@@ -102,7 +116,8 @@ interface Row {
 }
 
 function measure(language: DocumentLanguage, lines: number): Row {
-  const text = language === 'latex' ? latexDoc(lines) : markdownDoc(lines);
+  const doc = language === 'latex' ? latexDoc(lines) : markdownDoc(lines);
+  const text = doc.text;
   const cold: number[] = [];
   const edit: number[] = [];
   const same: number[] = [];
@@ -115,14 +130,14 @@ function measure(language: DocumentLanguage, lines: number): Row {
     const render = (t: string) => (whole ? renderDocumentHtml(t, language, cache) : renderer.render(t, language)).ms;
     cold.push(render(text));
     for (let j = 0; j < EDITS; j++) {
-      edit.push(render(edited(text, j)));
+      edit.push(render(edited(doc, j)));
       render(text);
     }
     same.push(render(text));
     for (let j = 0; j < EDITS; j++) {
-      newline.push(render(edited(text, j, '\n')));
+      newline.push(render(edited(doc, j, '\n')));
       render(text);
-      dollar.push(render(edited(text, j, '$')));
+      dollar.push(render(edited(doc, j, '$')));
       render(text);
     }
     formulas = whole ? cache.size : renderer.cache.size;
@@ -131,8 +146,8 @@ function measure(language: DocumentLanguage, lines: number): Row {
 }
 
 // Load KaTeX and warm the JIT the way a preview that has been open a while is.
-renderDocumentHtml(latexDoc(300), 'latex');
-renderDocumentHtml(markdownDoc(300), 'markdown');
+renderDocumentHtml(latexDoc(300).text, 'latex');
+renderDocumentHtml(markdownDoc(300).text, 'markdown');
 const rows: Row[] = [];
 for (const language of ['latex', 'markdown'] as const) for (const lines of [100, 1000, 5000]) rows.push(measure(language, lines));
 const pad = (s: string | number, n: number) => String(s).padStart(n);

@@ -11,6 +11,8 @@
 //   - the whole document's theorem marks (./markdownItTheorems: numbers and proofs come from the document's outline).
 // Each segment's result is kept under a key of its text and the marks on its lines (relative to its first line); a
 // render reuses every segment whose key is unchanged, with its data-line numbers shifted when lines above it moved.
+// ./documentHtml's DocumentRenderer hands over the edit with the text (MarkdownTransforms), and the text as read on
+// demand: an edit kept inside its segment then reads neither the whole text nor the previous one.
 //
 // The outline is the one part that reads the whole document. It is not recomputed when an edit stays inside its
 // block: one contiguous change without a newline, on a line that is no proof head, that (before and after) holds
