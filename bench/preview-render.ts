@@ -15,6 +15,7 @@
 // Each edited text is handed to the renderer as a flat string, as the editor hands it (document.getText()): a string
 // built by concatenation is flattened where it is first read, a copy of the whole document that is no render work
 // (over 128 KB, as two-byte Markdown at 5,000 lines is, V8 allocates it apart: about 0.5 ms, as much as the edit).
+// Then the one-character edit again, the two sizes taken in turn (see interleaved()).
 // Median of repeats. Usage: npm run bench:preview  (or node out/bench/preview-render.js [--repeats N] [--whole])
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -161,5 +162,37 @@ const growth = (language: DocumentLanguage, key: 'editMs' | 'editMinMs' | 'newli
 };
 for (const language of ['latex', 'markdown'] as const) {
   console.log(`${language}: one edit at 5,000 lines / at 1,000 lines: median ×${growth(language, 'editMs').toFixed(2)}, best run ×${growth(language, 'editMinMs').toFixed(2)} (goal ≤ ×1.2); a line break ×${growth(language, 'newlineMs').toFixed(2)}, a dollar ×${growth(language, 'dollarMs').toFixed(2)}`);
+}
+
+/**
+ * The same keystroke at 1,000 and at 5,000 lines taken in turn (one of each, INTERLEAVED times), in CPU time: a load
+ * that comes and goes on a shared machine then weighs on both sizes alike, where the rows above measure one size
+ * after the other. Each keystroke types a new formula (a letter and a counter: KaTeX runs each time).
+ */
+const INTERLEAVED = 400;
+function interleaved(language: DocumentLanguage): { ms1000: number; ms5000: number } {
+  const docs = [1000, 5000].map(lines => {
+    const doc = language === 'latex' ? latexDoc(lines) : markdownDoc(lines);
+    const renderer = new DocumentRenderer();
+    const cache = new FormulaCache();
+    const render = (t: string) => (whole ? renderDocumentHtml(t, language, cache) : renderer.render(t, language));
+    render(doc.text);
+    return { doc, render, cpuMs: [] as number[] };
+  });
+  for (let k = 0; k < INTERLEAVED; k++) {
+    for (const d of docs) {
+      const text = edited(d.doc, k, `${'abcdefghij'[k % 10]}${k}`);
+      const t0 = process.cpuUsage();
+      d.render(text);
+      const t = process.cpuUsage(t0);
+      d.cpuMs.push((t.user + t.system) / 1000);
+      d.render(d.doc.text);
+    }
+  }
+  return { ms1000: median(docs[0]!.cpuMs), ms5000: median(docs[1]!.cpuMs) };
+}
+for (const language of ['latex', 'markdown'] as const) {
+  const r = interleaved(language);
+  console.log(`${language}: one edit, 1,000 and 5,000 lines interleaved (${INTERLEAVED} each, CPU time): median ${r.ms1000.toFixed(2)} ms and ${r.ms5000.toFixed(2)} ms: ×${(r.ms5000 / r.ms1000).toFixed(2)} (goal ≤ ×1.2)`);
 }
 console.log(JSON.stringify({ bench: 'preview-render', mode: whole ? 'whole' : 'incremental', repeats, loadAverage: loadavg()[0], rows: rows.map(r => ({ ...r, coldMs: +r.coldMs.toFixed(2), editMs: +r.editMs.toFixed(2), editMinMs: +r.editMinMs.toFixed(2), unchangedMs: +r.unchangedMs.toFixed(2), newlineMs: +r.newlineMs.toFixed(2), dollarMs: +r.dollarMs.toFixed(2) })) }));
