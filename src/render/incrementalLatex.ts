@@ -30,7 +30,7 @@ import {
 } from './latexHtml';
 import type { FormulaCache, RenderError } from './markdownHtml';
 import type { IncrementalStats } from './incrementalMarkdown';
-import { segmentEdit } from './segmentEdit';
+import { countNewlines, lineStartAt, segmentEdit } from './segmentEdit';
 
 export interface LatexBlocks {
   blocks: HtmlBlock[];
@@ -268,7 +268,7 @@ export class IncrementalLatex {
     let w = a;
     while (w > 0 && /[A-Za-z@]/.test(seg.text[w - 1]!)) w--;
     if (w > 0 && seg.text[w - 1] === '\\') return undefined;
-    const lineStart = seg.text.lastIndexOf('\n', a - 1) + 1;
+    const lineStart = lineStartAt(seg.text, a);
     const endOld = seg.text.indexOf('\n', zOld);
     const endNew = now.indexOf('\n', zNew);
     const oldLine = seg.text.slice(lineStart, endOld < 0 ? seg.text.length : endOld);
@@ -381,12 +381,6 @@ function hasChapters(text: string): boolean {
   let at = 0;
   for (const [a, b] of comments) { s += text.slice(at, a) + '\uE102'.repeat(b - a); at = b; }
   return re.test(s + text.slice(at));
-}
-
-function countNewlines(s: string): number {
-  let n = 0;
-  for (let k = s.indexOf('\n'); k >= 0; k = s.indexOf('\n', k + 1)) n++;
-  return n;
 }
 
 /** A segment's result for the same text starting at another line: its data-line numbers shifted, nothing else. */

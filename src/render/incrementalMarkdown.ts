@@ -11,6 +11,8 @@
 //   - the whole document's theorem marks (./markdownItTheorems: numbers and proofs come from the document's outline).
 // Each segment's result is kept under a key of its text and the marks on its lines (relative to its first line); a
 // render reuses every segment whose key is unchanged, with its data-line numbers shifted when lines above it moved.
+// ./documentHtml's DocumentRenderer hands over the edit with the text (MarkdownTransforms), and the text as read on
+// demand: an edit kept inside its segment then reads neither the whole text nor the previous one.
 //
 // The outline is the one part that reads the whole document. It is not recomputed when an edit stays inside its
 // block: one contiguous change without a newline, on a line that is no proof head, that (before and after) holds
@@ -24,7 +26,15 @@
 import { outlineDocument } from '../documents/outline';
 import { renderMarkdownMath, type FormulaCache, type RenderError } from './markdownHtml';
 import { marksOf, type Marks } from './markdownItTheorems';
-import { segmentEdit } from './segmentEdit';
+import { countNewlines, lineStartAt, segmentEdit, segmentEditAt } from './segmentEdit';
+
+/** A version of the document (after ./documentHtml's transforms), computed when first read: a keystroke rendered
+ *  locally never reads the document whole. Memoized by whoever makes it. */
+export type LazyText = () => string;
+
+/** How the version rendered now differs from `from` (the version this renderer rendered last, compared by
+ *  identity): [start, endOld) of it became `inserted`. */
+export interface TextEdit { from: LazyText; start: number; endOld: number; inserted: string }
 
 export interface MarkdownBlocks {
   blocks: { line: number; html: string }[];
@@ -41,6 +51,9 @@ export interface IncrementalStats {
   outline: boolean;
   /** Why the whole document was rendered at once, when it was. */
   fallback?: string;
+  /** Markdown: whether the front matter and MyST transforms (./documentHtml MarkdownTransforms) went over the whole
+   *  text this time rather than being patched around the edit. */
+  wholeTransforms?: boolean;
 }
 
 interface Segment {
@@ -91,24 +104,30 @@ export function localLine(before: string, after: string = before): boolean {
 export class IncrementalMarkdown {
   private segments: Segment[] = [];
   private results = new Map<string, SegmentResult>();
-  private text: string | undefined;
+  /** The version rendered last (undefined after a whole-document fallback). */
+  private source: LazyText | undefined;
   private marks: Marks | undefined;
   private macrosKey = '';
   stats: IncrementalStats = { segments: 0, segmentsRendered: 0, outline: false };
 
   constructor(private readonly cache: FormulaCache) {}
 
-  /** `text` is the document after ./documentHtml's transforms (line for line the editor's). */
-  render(text: string, macros: Record<string, string> | undefined): MarkdownBlocks {
+  /**
+   * `text` is the document after ./documentHtml's transforms (line for line the editor's), or a version of it read
+   * only when needed; `edit`, when given, says how it differs from the version rendered last (then the two texts are
+   * not compared).
+   */
+  render(text: string | LazyText, macros: Record<string, string> | undefined, edit?: TextEdit): MarkdownBlocks {
+    const source = typeof text === 'string' ? () => text : text;
     const macrosKey = JSON.stringify(macros ?? {});
-    if (macrosKey !== this.macrosKey) { this.results.clear(); this.segments = []; this.text = undefined; this.macrosKey = macrosKey; }
-    const old = this.text;
-    const local = old !== undefined ? this.localEdit(old, text) : undefined;
+    if (macrosKey !== this.macrosKey) { this.results.clear(); this.segments = []; this.source = undefined; this.macrosKey = macrosKey; }
+    const old = this.source;
+    const local = old !== undefined ? this.localEdit(edit?.from === old ? edit : undefined, old, source) : undefined;
     // The previous text had neither (or it was rendered whole): after a local edit only the edited segment can.
-    const checked = local ? local.text : text;
+    const checked = local ? local.text : source();
     const fallback = LINK_DEFINITION.test(checked) ? 'link reference definitions' : MACRO_DEFINITION.test(checked) ? '\\def in math' : undefined;
-    if (fallback) return this.whole(text, macros, fallback);
-    const marks = local ? this.marks! : marksOf(outlineDocument(text, 'markdown').theorems);
+    if (fallback) return this.whole(source(), macros, fallback);
+    const marks = local ? this.marks! : marksOf(outlineDocument(source(), 'markdown').theorems);
     let cuts: { start: number; line: number; lines: number; text: string; key?: string; result?: SegmentResult }[];
     if (local) {
       // The same cut: only segment k's text changed, the ones after it moved by `delta` characters (no line moved).
@@ -118,7 +137,7 @@ export class IncrementalMarkdown {
         if (i > local.k) s.start += local.delta;
         return s;
       });
-    } else cuts = this.cut(text);
+    } else cuts = this.cut(source());
     const segments: Segment[] = [];
     let rendered = 0;
     let formulas = 0;
@@ -141,13 +160,13 @@ export class IncrementalMarkdown {
       }
       formulas += result.formulas;
       mathChars += result.mathChars;
-      if (result.skipped || formulas >= MAX_FORMULAS || mathChars > MAX_TOTAL_MATH_CHARS) return this.whole(text, macros, 'math beyond the document bounds');
+      if (result.skipped || formulas >= MAX_FORMULAS || mathChars > MAX_TOTAL_MATH_CHARS) return this.whole(source(), macros, 'math beyond the document bounds');
       for (const b of result.blocks) blocks.push(b);
       for (const e of result.errors) errors.push(e);
       segments.push({ start: c.start, line: c.line, lines: c.lines, text: c.text, key, result });
     }
     this.segments = segments;
-    this.text = text;
+    this.source = source;
     this.marks = marks;
     this.prune();
     this.stats = { segments: segments.length, segmentsRendered: rendered, outline: !local };
@@ -156,7 +175,7 @@ export class IncrementalMarkdown {
 
   private whole(text: string, macros: Record<string, string> | undefined, why: string): MarkdownBlocks {
     this.segments = [];
-    this.text = undefined;
+    this.source = undefined;
     this.marks = undefined;
     const r = renderMarkdownMath(text, { lineNumbers: true, theorems: true, cache: this.cache, ...(macros ? { macros } : {}) });
     this.stats = { segments: 0, segmentsRendered: 1, outline: true, fallback: why };
@@ -177,14 +196,14 @@ export class IncrementalMarkdown {
    * The one segment an edit changed, when the change from `old` to `text` can change neither the outline (see the
    * header; the marks are by line, and such an edit moves no line) nor the cut.
    */
-  private localEdit(old: string, text: string): { k: number; text: string; delta: number } | undefined {
-    const e = segmentEdit(this.segments, old, text);
+  private localEdit(edit: TextEdit | undefined, old: LazyText, text: LazyText): { k: number; text: string; delta: number } | undefined {
+    const e = edit ? segmentEditAt(this.segments, edit.start, edit.endOld, edit.inserted) : segmentEdit(this.segments, old(), text());
     if (!e) return undefined;
     if (e.kind === 'none') return { k: -1, text: '', delta: 0 };
     const { k, seg, now, delta, a, zOld, zNew } = e;
     if (now.split('\n').length !== seg.text.split('\n').length) return undefined;
     // The changed lines (one, since no newline was added or removed and the change is contiguous within the segment).
-    const lineStart = Math.max(seg.text.lastIndexOf('\n', a - 1), now.lastIndexOf('\n', a - 1)) + 1;
+    const lineStart = Math.max(lineStartAt(seg.text, a), lineStartAt(now, a));
     const endOld = seg.text.indexOf('\n', zOld);
     const endNew = now.indexOf('\n', zNew);
     const oldLine = seg.text.slice(lineStart, endOld < 0 ? seg.text.length : endOld);
@@ -202,7 +221,8 @@ export class IncrementalMarkdown {
   private cut(text: string): { start: number; line: number; lines: number; text: string }[] {
     const out: { start: number; line: number; lines: number; text: string }[] = [];
     let fence: { ch: string; len: number } | null = null;
-    let divs = 0;
+    /** The colon fences open (their lengths). */
+    const divs: number[] = [];
     let envs = 0;
     let comment = false;
     let prevBlank = true;
@@ -214,7 +234,7 @@ export class IncrementalMarkdown {
       if (end < 0) end = text.length;
       const l = text.slice(at, end);
       const blank = !fence && /^[ \t\r]*$/.test(l);
-      if (!fence && !comment && divs === 0 && envs === 0 && prevBlank && !blank && at - segStart >= MIN_SEGMENT_CHARS && /^(?:\p{L}|#)/u.test(l)) {
+      if (!fence && !comment && divs.length === 0 && envs === 0 && prevBlank && !blank && at - segStart >= MIN_SEGMENT_CHARS && /^(?:\p{L}|#)/u.test(l)) {
         out.push({ start: segStart, line: segLine, lines: line - segLine, text: text.slice(segStart, at) });
         segStart = at;
         segLine = line;
@@ -228,7 +248,10 @@ export class IncrementalMarkdown {
         if (m && !(m[1]![0] === '`' && m[2]!.includes('`'))) fence = { ch: m[1]![0]!, len: m[1]!.length };
         else {
           const colon = /^[ \t>]*(:{3,})[ \t]*(.*?)[ \t\r]*$/.exec(l);
-          if (colon) divs = colon[2] === '' ? Math.max(0, divs - 1) : divs + 1;
+          // A bare fence closes a div only when no open one is longer: ./markdownItTheorems counts a div's closings
+          // by its own length (`:::` inside `::::{prf:theorem}` closes nothing of it), and a cut must not fall inside it.
+          if (colon && colon[2] !== '') divs.push(colon[1]!.length);
+          else if (colon && divs.length && colon[1]!.length >= Math.max(...divs)) divs.pop();
           if (l.includes('\\begin') || l.includes('\\end')) {
             envs += (l.match(/\\begin(?![A-Za-z])/g)?.length ?? 0) - (l.match(/\\end(?![A-Za-z])/g)?.length ?? 0);
             if (envs < 0) envs = 0;
@@ -254,12 +277,6 @@ function moved(r: SegmentResult, line: number): SegmentResult {
   // data-line="N" only ever appears as an attribute the renderer wrote: the document's own text is escaped (`"` is &quot;).
   const shift = (html: string) => html.replace(/ data-line="(\d+)"/g, (_m, n: string) => ` data-line="${Number(n) + d}"`);
   return { ...r, line, blocks: r.blocks.map(b => ({ line: b.line + d, html: shift(b.html) })) };
-}
-
-function countNewlines(s: string, end: number): number {
-  let n = 0;
-  for (let k = s.indexOf('\n'); k >= 0 && k < end; k = s.indexOf('\n', k + 1)) n++;
-  return n;
 }
 
 /** The marks on lines [from, to) as a string (what a segment's HTML depends on besides its text and line). */

@@ -14,6 +14,18 @@ export type SegmentEdit<S extends SegmentSpan> =
     a: number; zOld: number; zNew: number;
   };
 
+/** Where the line holding offset `at` starts (lastIndexOf('\n', -1) would find a newline at 0). */
+export function lineStartAt(text: string, at: number): number {
+  return at > 0 ? text.lastIndexOf('\n', at - 1) + 1 : 0;
+}
+
+/** The line breaks in `s` before offset `end`. */
+export function countNewlines(s: string, end = s.length): number {
+  let n = 0;
+  for (let k = s.indexOf('\n'); k >= 0 && k < end; k = s.indexOf('\n', k + 1)) n++;
+  return n;
+}
+
 /** Whether `text` holds `part` at `at` (substring equality, a memory comparison, not character by character). */
 export function sameAt(text: string, at: number, part: string): boolean {
   return text.slice(at, at + part.length) === part;
@@ -39,4 +51,26 @@ export function segmentEdit<S extends SegmentSpan>(segments: readonly S[], old: 
   let zNew = now.length;
   while (zOld > a && zNew > a && now[zNew - 1] === seg.text[zOld - 1]) { zOld--; zNew--; }
   return { kind: 'within', k, seg, now, delta, a, zOld, zNew };
+}
+
+/**
+ * segmentEdit for an edit known by its range: [start, endOld) of the previous text (the one `segments` cut) became
+ * `inserted`. No comparison of the two texts: a search among the segments, then the one segment's new text.
+ * undefined when the edit reaches past the segment it starts in.
+ */
+export function segmentEditAt<S extends SegmentSpan>(segments: readonly S[], start: number, endOld: number, inserted: string): SegmentEdit<S> | undefined {
+  if (start === endOld && inserted === '') return { kind: 'none' };
+  if (segments.length === 0) return undefined;
+  // The last segment starting at or before `start` (an edit at a boundary goes to the segment after it).
+  let k = 0;
+  for (let hi = segments.length - 1; k < hi;) {
+    const m = (k + hi + 1) >> 1;
+    if (segments[m]!.start <= start) k = m; else hi = m - 1;
+  }
+  const seg = segments[k]!;
+  const a = start - seg.start;
+  const zOld = endOld - seg.start;
+  if (a < 0 || zOld > seg.text.length) return undefined;
+  const now = seg.text.slice(0, a) + inserted + seg.text.slice(zOld);
+  return { kind: 'within', k, seg, now, delta: now.length - seg.text.length, a, zOld, zNew: a + inserted.length };
 }

@@ -1,7 +1,8 @@
 // The preview's document renderer with a project: macros from the project, MyST backtick directives as blocks.
 import * as assert from 'node:assert/strict';
-import { mystFencesAsColons, renderDocumentHtml } from '../../../src/render/documentHtml';
+import { blankFrontMatter, changedSpan, MarkdownTransforms, mystFencesAsColons, renderDocumentHtml } from '../../../src/render/documentHtml';
 import { ProjectIndex } from '../../../src/documents/project';
+import { mulberry32 } from '../../fixtures/gguf';
 
 describe('render/documentHtml: documents with their projects (issue 12)', () => {
   it('MyST backtick directives become colon fences line for line; code inside and plain code fences stay code', () => {
@@ -12,6 +13,12 @@ describe('render/documentHtml: documents with their projects (issue 12)', () => 
       '::::{prf:theorem} T', ':label: t', '', 'Let $x$.', '', '```python', '```{prf:lemma}', '```', '::::', '',
       ':::{prf:proof}', 'P', ':::', '', '```js', '```{prf:x}', '```', '',
     ]);
+    // Character for character: only the backticks of directive fences become colons (spaces and \r kept).
+    const spaced = '```{prf:lemma} L  \r\nText.\r\n  ````  \r\n';
+    assert.equal(mystFencesAsColons(spaced), ':::{prf:lemma} L  \r\nText.\r\n  ::::  \r\n');
+    assert.equal(mystFencesAsColons(src).length, src.length);
+    // A backtick in the info string makes no fence (CommonMark): it neither opens a code block nor hides what follows.
+    assert.deepEqual(mystFencesAsColons('```{p`rf:x}\n\n```{prf:lemma}\nL\n```\n').split('\n'), ['```{p`rf:x}', '', ':::{prf:lemma}', 'L', ':::', '']);
     const html = renderDocumentHtml('```{prf:axiom} Closure\n:label: a\n\n$a + b \\in \\ZZ$\n```\n', 'markdown').blocks.map(b => b.html).join('');
     assert.ok(!html.includes('<pre'), 'the directive body is not shown as a code block');
     assert.match(html, /qed-kind-axiom qed-div[^]*Axiom \(Closure\)\./);
@@ -34,5 +41,44 @@ describe('render/documentHtml: documents with their projects (issue 12)', () => 
     const md = files['book/a.md']!;
     assert.ok(renderDocumentHtml(md, 'markdown').errors.length > 0, 'alone: \\ZZ is undefined');
     assert.deepEqual(renderDocumentHtml(md, 'markdown', undefined, { macros: index.markdownMacrosFor('book/a.md') }).errors, []);
+  });
+  it('changedSpan finds the one changed range of two texts (against a character loop)', () => {
+    const r = mulberry32(5);
+    for (let k = 0; k < 400; k++) {
+      const base = Array.from({ length: Math.floor(r() * 3000) }, () => 'ab\n$'[Math.floor(r() * 4)]).join('');
+      const at = Math.floor(r() * (base.length + 1));
+      const cut = Math.min(base.length - at, Math.floor(r() * 5));
+      const text = base.slice(0, at) + 'ab\n'.slice(0, Math.floor(r() * 4)) + base.slice(at + cut);
+      let start = 0;
+      while (start < base.length && start < text.length && base[start] === text[start]) start++;
+      let end = 0;
+      while (end < base.length - start && end < text.length - start && base[base.length - 1 - end] === text[text.length - 1 - end]) end++;
+      assert.deepEqual(changedSpan(base, text), { start, endOld: base.length - end, endNew: text.length - end }, `case ${k}`);
+    }
+  });
+
+  it('MarkdownTransforms: each edit it hands on, applied to the previous transformed text, gives the transforms of the new text', () => {
+    const r = mulberry32(11);
+    const pieces = ['---\n', '...\n', 'title: x\n', '```{prf:lemma} T\n', '````{prf:theorem}\n', '```\n', '````\n', '```python\n', '`', ':', '{prf:', 'text $x$\n', '\n', 'a', ':label: l\n'];
+    let handedOn = 0;
+    for (let doc = 0; doc < 20; doc++) {
+      let text = Array.from({ length: 30 }, () => pieces[Math.floor(r() * pieces.length)]).join('');
+      if (doc % 2 === 0) text = `---\ntitle: T\n---\n${text}`;
+      const transforms = new MarkdownTransforms();
+      let before = transforms.apply(text).text();
+      for (let k = 0; k < 60; k++) {
+        const at = Math.floor(r() * (text.length + 1));
+        text = r() < 0.3 ? text.slice(0, at) + text.slice(at + 1 + Math.floor(r() * 3)) : text.slice(0, at) + pieces[Math.floor(r() * pieces.length)] + text.slice(at);
+        const v = transforms.apply(text);
+        const expected = mystFencesAsColons(blankFrontMatter(text));
+        if (v.edit) {
+          handedOn++;
+          assert.equal(before.slice(0, v.edit.start) + v.edit.inserted + before.slice(v.edit.endOld), expected, `document ${doc}, edit ${k}: the edit handed on`);
+        }
+        assert.equal(v.text(), expected, `document ${doc}, edit ${k}: the transformed text`);
+        before = expected;
+      }
+    }
+    assert.ok(handedOn > 200, `only ${handedOn} edits were handed on`);
   });
 });
