@@ -7,7 +7,7 @@ import { katexMacros, renderLatexDocument, type HtmlBlock } from './latexHtml';
 import { IncrementalLatex } from './incrementalLatex';
 import { countNewlines, lineStartAt } from './segmentEdit';
 import { IncrementalMarkdown, type IncrementalStats, type LazyText, type TextEdit } from './incrementalMarkdown';
-import { escapeHtml, FormulaCache, renderMarkdownMath, type RenderError } from './markdownHtml';
+import { escapeHtml, FormulaCache, renderMarkdownMath, type RenderError, type RenderLimits } from './markdownHtml';
 
 export { FormulaCache } from './markdownHtml';
 export type { HtmlBlock } from './latexHtml';
@@ -172,14 +172,14 @@ function sameLength(max: number, same: (from: number, to: number) => boolean): n
  * `project`: what the document's project gives it (LaTeX declarations; macros from the preamble, packages or the
  * book's _config.yml/_quarto.yml), so a chapter previews as it typesets in its book.
  */
-export function renderDocumentHtml(text: string, language: DocumentLanguage, cache?: FormulaCache, project?: { declarations?: LatexDeclarations; macros: MacroDefinition[] }): DocumentHtml {
+export function renderDocumentHtml(text: string, language: DocumentLanguage, cache?: FormulaCache, project?: { declarations?: LatexDeclarations; macros: MacroDefinition[] }, limits: RenderLimits = {}): DocumentHtml {
   const t0 = performance.now();
   if (language === 'latex') {
-    const r = renderLatexDocument(text, { ...(cache ? { cache } : {}), ...(project ? { project } : {}) });
+    const r = renderLatexDocument(text, { ...(cache ? { cache } : {}), ...(project ? { project } : {}), ...limits });
     return { blocks: r.blocks, errors: r.errors, unsupported: r.unsupported, ms: performance.now() - t0 };
   }
   const macros = project?.macros.length ? katexMacros(project.macros) : undefined;
-  const r = renderMarkdownMath(mystFencesAsColons(blankFrontMatter(text)), { lineNumbers: true, theorems: true, ...(cache ? { cache } : {}), ...(macros ? { macros } : {}) });
+  const r = renderMarkdownMath(mystFencesAsColons(blankFrontMatter(text)), { lineNumbers: true, theorems: true, ...(cache ? { cache } : {}), ...(macros ? { macros } : {}), ...limits });
   return { blocks: r.blocks ?? [{ line: 0, html: r.html }], errors: r.errors, unsupported: [], ms: performance.now() - t0 };
 }
 
@@ -190,8 +190,13 @@ export function renderDocumentHtml(text: string, language: DocumentLanguage, cac
  */
 export class DocumentRenderer {
   readonly cache = new FormulaCache();
-  private readonly markdown = new IncrementalMarkdown(this.cache);
-  private readonly latex = new IncrementalLatex(this.cache);
+  private readonly markdown: IncrementalMarkdown;
+  private readonly latex: IncrementalLatex;
+
+  constructor(limits: RenderLimits = {}) {
+    this.markdown = new IncrementalMarkdown(this.cache, limits);
+    this.latex = new IncrementalLatex(this.cache, limits);
+  }
   private readonly transforms = new MarkdownTransforms();
 
   /** What the last render of `language` did (segments re-rendered, outline taken or not): for tests that count work. */

@@ -28,7 +28,7 @@ import {
   katexMacros, latexRefKeys, MAX_NOTES, PREVIEW_MAX_FORMULAS, PREVIEW_MAX_MATH_CHARS, renderLatexDocument, resolveLatexRefs,
   type HtmlBlock, type LatexSegmentState,
 } from './latexHtml';
-import type { FormulaCache, RenderError } from './markdownHtml';
+import type { FormulaCache, RenderError, RenderLimits } from './markdownHtml';
 import type { IncrementalStats } from './incrementalMarkdown';
 import { countNewlines, lineStartAt, segmentEdit } from './segmentEdit';
 
@@ -107,7 +107,7 @@ export class IncrementalLatex {
   private labelLists: [string, string, string, boolean][][] = [];
   stats: IncrementalStats = { segments: 0, segmentsRendered: 0, outline: false };
 
-  constructor(private readonly cache: FormulaCache) {}
+  constructor(private readonly cache: FormulaCache, private readonly limits: RenderLimits = {}) {}
 
   render(text: string, project?: Project): LatexBlocks {
     const projectKey = keyOfProject(project);
@@ -220,7 +220,7 @@ export class IncrementalLatex {
 
   private renderSegment(global: Global, c: { start: number; line: number; text: string; numbers: (string | undefined)[] }, state: LatexSegmentState, project?: Project): SegmentResult | string {
     const r = renderLatexDocument(global.preamble + c.text, {
-      cache: this.cache, ...(project ? { project } : {}),
+      cache: this.cache, ...(project ? { project } : {}), ...this.limits,
       segment: { state, numbers: c.numbers, macros: global.macros, chapters: global.chapters },
     });
     const out = r.segment;
@@ -241,7 +241,7 @@ export class IncrementalLatex {
     this.segments = [];
     this.text = undefined;
     this.global = undefined;
-    const r = renderLatexDocument(text, { cache: this.cache, ...(project ? { project } : {}) });
+    const r = renderLatexDocument(text, { cache: this.cache, ...(project ? { project } : {}), ...this.limits });
     this.stats = { segments: 0, segmentsRendered: 1, outline: true, fallback: why };
     return { blocks: r.blocks, errors: r.errors, unsupported: r.unsupported };
   }

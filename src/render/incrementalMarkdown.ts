@@ -24,7 +24,7 @@
 // link reference definitions (`[x]: url` is document-wide), `\def`/`\gdef` (a macro defined in one formula is seen by
 // later ones), or math beyond the document's bounds (formulas skipped).
 import { outlineDocument } from '../documents/outline';
-import { renderMarkdownMath, type FormulaCache, type RenderError } from './markdownHtml';
+import { renderMarkdownMath, type FormulaCache, type RenderError, type RenderLimits } from './markdownHtml';
 import { marksOf, type Marks } from './markdownItTheorems';
 import { countNewlines, lineStartAt, segmentEdit, segmentEditAt } from './segmentEdit';
 
@@ -110,7 +110,7 @@ export class IncrementalMarkdown {
   private macrosKey = '';
   stats: IncrementalStats = { segments: 0, segmentsRendered: 0, outline: false };
 
-  constructor(private readonly cache: FormulaCache) {}
+  constructor(private readonly cache: FormulaCache, private readonly limits: RenderLimits = {}) {}
 
   /**
    * `text` is the document after ./documentHtml's transforms (line for line the editor's), or a version of it read
@@ -149,7 +149,7 @@ export class IncrementalMarkdown {
       let result = c.key ? c.result : this.results.get(key);
       if (!result) {
         rendered++;
-        const r = renderMarkdownMath(c.text, { lineNumbers: true, theorems: true, cache: this.cache, firstLine: c.line, theoremMarks: marks, ...(macros ? { macros } : {}) });
+        const r = renderMarkdownMath(c.text, { lineNumbers: true, theorems: true, cache: this.cache, firstLine: c.line, theoremMarks: marks, ...(macros ? { macros } : {}), ...this.limits });
         const counts = r.counts ?? { formulas: 0, mathChars: 0, skipped: 0 };
         result = { line: c.line, blocks: r.blocks ?? [{ line: c.line, html: r.html }], errors: r.errors, ...counts };
         this.results.set(key, result);
@@ -177,7 +177,7 @@ export class IncrementalMarkdown {
     this.segments = [];
     this.source = undefined;
     this.marks = undefined;
-    const r = renderMarkdownMath(text, { lineNumbers: true, theorems: true, cache: this.cache, ...(macros ? { macros } : {}) });
+    const r = renderMarkdownMath(text, { lineNumbers: true, theorems: true, cache: this.cache, ...(macros ? { macros } : {}), ...this.limits });
     this.stats = { segments: 0, segmentsRendered: 1, outline: true, fallback: why };
     return { blocks: r.blocks ?? [{ line: 0, html: r.html }], errors: r.errors };
   }

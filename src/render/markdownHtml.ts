@@ -37,6 +37,12 @@ export const MAX_FORMULA_CHARS = 20_000;
 export const MAX_FORMULAS = 2_000;
 export const MAX_TOTAL_MATH_CHARS = 100_000;
 export const MATH_BUDGET_MS = 1_000;
+
+/**
+ * Limits a caller may set on a render. The KaTeX time budget keeps a huge document from freezing the preview; tests
+ * that compare two renders lift it (Infinity), or a loaded machine would decide which formulas each one shows.
+ */
+export interface RenderLimits { mathBudgetMs?: number }
 /** `errors[].source` is cut to this many characters (the HTML always shows the whole source). */
 const MAX_ERROR_SOURCE = 500;
 

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { mulberry32 } from '../../fixtures/gguf';
 import { DocumentRenderer, FormulaCache, renderDocumentHtml } from '../../../src/render/documentHtml';
 
+/** Both renders compared show every formula: KaTeX's time budget, which a loaded machine would hit, lifted. */
+const UNTIMED = { mathBudgetMs: Infinity };
+
 const root = join(__dirname, '..', '..', '..', '..');
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
 const REAL = join(root, '..', 'shared', 'real-docs');
@@ -28,7 +31,7 @@ function edit(text: string, r: () => number, typing: boolean): string {
 
 function checkEdits(name: string, text: string, edits: number, seed: number): { fast: number; rendered: number; segments: number; fallbacks: number } {
   const r = rng(seed);
-  const renderer = new DocumentRenderer();
+  const renderer = new DocumentRenderer(UNTIMED);
   const reference = new FormulaCache();
   let fast = 0;
   let rendered = 0;
@@ -37,7 +40,7 @@ function checkEdits(name: string, text: string, edits: number, seed: number): { 
   for (let k = 0; k <= edits; k++) {
     if (k > 0) text = edit(text, r, k % 3 !== 0);
     const inc = renderer.render(text, 'latex');
-    const full = renderDocumentHtml(text, 'latex', reference);
+    const full = renderDocumentHtml(text, 'latex', reference, undefined, UNTIMED);
     const where = `${name}, edit ${k}`;
     assert.equal(inc.blocks.length, full.blocks.length, `${where}: number of blocks`);
     inc.blocks.forEach((b, i) => {
@@ -96,7 +99,7 @@ describe('render/incrementalLatex: the LaTeX preview re-renders only what an edi
     let edits = 0;
     for (const d of docs) {
       const text = read(d);
-      const renderer = new DocumentRenderer();
+      const renderer = new DocumentRenderer(UNTIMED);
       const reference = new FormulaCache();
       renderer.render(text, 'latex');
       for (const m of text.matchAll(/\\(?:label|ref|eqref|newcommand|renewcommand|DeclareMathOperator|newtheorem|theoremstyle|setcounter|numberwithin|section|subsection|chapter|begin|end|tag)\*?\s*\{/g)) {
@@ -104,7 +107,7 @@ describe('render/incrementalLatex: the LaTeX preview re-renders only what an edi
         const edited = `${text.slice(0, at)}q${text.slice(at)}`;
         for (const t of [edited, text]) {
           const inc = renderer.render(t, 'latex');
-          const full = renderDocumentHtml(t, 'latex', reference);
+          const full = renderDocumentHtml(t, 'latex', reference, undefined, UNTIMED);
           assert.deepEqual(inc.blocks, full.blocks, `${d}: a letter typed after ${JSON.stringify(m[0])} at ${at}`);
           assert.deepEqual(inc.errors, full.errors);
         }
@@ -129,7 +132,7 @@ describe('render/incrementalLatex: the LaTeX preview re-renders only what an edi
     const counts: Record<number, { math: number; prose: number; newline: number; segments: number }> = {};
     for (const lines of [1000, 5000]) {
       const text = bigLatex(lines);
-      const renderer = new DocumentRenderer();
+      const renderer = new DocumentRenderer(UNTIMED);
       renderer.render(text, 'latex');
       const segments = renderer.stats('latex').segments;
       const mid = text.indexOf('$', Math.floor(text.length / 2)) + 1;
@@ -147,7 +150,7 @@ describe('render/incrementalLatex: the LaTeX preview re-renders only what an edi
       const inNewline = `${inProse.slice(0, at)}\n${inProse.slice(at)}`;
       const nl = renderer.render(inNewline, 'latex');
       const newline = renderer.stats('latex');
-      assert.deepEqual(nl.blocks, renderDocumentHtml(inNewline, 'latex').blocks);
+      assert.deepEqual(nl.blocks, renderDocumentHtml(inNewline, 'latex', undefined, undefined, UNTIMED).blocks);
       counts[lines] = { math: math.segmentsRendered, prose: prose.segmentsRendered, newline: newline.segmentsRendered, segments };
     }
     console.log(`      pieces re-rendered per edit (math / prose / newline): 1,000 lines ${JSON.stringify(counts[1000])}, 5,000 lines ${JSON.stringify(counts[5000])}`);

@@ -5,6 +5,9 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DocumentRenderer, FormulaCache, renderDocumentHtml } from '../../../src/render/documentHtml';
+
+/** Both renders compared show every formula: KaTeX's time budget, which a loaded machine would hit, lifted. */
+const UNTIMED = { mathBudgetMs: Infinity };
 import { assertGrowth } from '../growth';
 import { mulberry32 } from '../../fixtures/gguf';
 import { localLine } from '../../../src/render/incrementalMarkdown';
@@ -35,7 +38,7 @@ function edit(text: string, r: () => number, typing: boolean, snippets = SNIPPET
 /** The renderer's render of `text` is exactly a whole render's (blocks, lines, HTML, errors). */
 function assertSameAsWhole(renderer: DocumentRenderer, text: string, reference: FormulaCache, where: string): void {
   const inc = renderer.render(text, 'markdown');
-  const full = renderDocumentHtml(text, 'markdown', reference);
+  const full = renderDocumentHtml(text, 'markdown', reference, undefined, UNTIMED);
   assert.equal(inc.blocks.length, full.blocks.length, `${where}: number of blocks`);
   inc.blocks.forEach((b, i) => {
     assert.equal(b.line, full.blocks[i]!.line, `${where}: line of block ${i}`);
@@ -47,7 +50,7 @@ function assertSameAsWhole(renderer: DocumentRenderer, text: string, reference: 
 /** Incremental (one renderer through all edits) against a whole render of each version: identical. */
 function checkEdits(name: string, text: string, edits: number, seed: number, snippets = SNIPPETS): { fast: number; rendered: number; segments: number; patched: number } {
   const r = rng(seed);
-  const renderer = new DocumentRenderer();
+  const renderer = new DocumentRenderer(UNTIMED);
   const reference = new FormulaCache();
   let fast = 0;
   let rendered = 0;
@@ -130,7 +133,7 @@ describe('render/incrementalMarkdown: the preview re-renders only what an edit c
     for (const lines of [1000, 5000]) {
       const text = bigMarkdown(lines);
       assert.match(text, /^```\{prf:/m, 'the document has MyST directives (the transforms rewrite it)');
-      const renderer = new DocumentRenderer();
+      const renderer = new DocumentRenderer(UNTIMED);
       renderer.render(text, 'markdown');
       const segments = renderer.stats('markdown').segments;
       // A character typed into a formula in the middle (what bench/preview-render does).
@@ -154,7 +157,7 @@ describe('render/incrementalMarkdown: the preview re-renders only what an edit c
       renderer.render(inNewline, 'markdown');
       const newline = renderer.stats('markdown');
       // Each result is still the whole render's.
-      assert.deepEqual(renderer.render(inNewline, 'markdown').blocks, renderDocumentHtml(inNewline, 'markdown').blocks);
+      assert.deepEqual(renderer.render(inNewline, 'markdown').blocks, renderDocumentHtml(inNewline, 'markdown', undefined, undefined, UNTIMED).blocks);
       counts[lines] = { math: math.segmentsRendered, prose: prose.segmentsRendered, newline: newline.segmentsRendered, segments };
     }
     console.log(`      segments re-rendered per edit (math / prose / newline): 1,000 lines ${JSON.stringify(counts[1000])}, 5,000 lines ${JSON.stringify(counts[5000])}`);
@@ -173,7 +176,7 @@ describe('render/incrementalMarkdown: the preview re-renders only what an edit c
   });
 
   it('typing in a directive fence, its label and body, adding and removing front matter and colon fences: identical, and only fence and front matter edits run the transforms whole', () => {
-    const renderer = new DocumentRenderer();
+    const renderer = new DocumentRenderer(UNTIMED);
     const reference = new FormulaCache();
     let text = mystDocument(6);
     const steps: string[] = [];
@@ -234,7 +237,7 @@ describe('render/incrementalMarkdown: the preview re-renders only what an edit c
       const at = text.indexOf('$x^', Math.floor(text.length / 2)) + 1;
       // Flat copies, as the editor hands them (not concatenations V8 would flatten inside the render).
       const edited = Buffer.from(`${text.slice(0, at)}q${text.slice(at)}`, 'utf16le').toString('utf16le');
-      const renderer = new DocumentRenderer();
+      const renderer = new DocumentRenderer(UNTIMED);
       renderer.render(text, 'markdown');
       renderer.render(edited, 'markdown');
       return { renderer, text, edited };
