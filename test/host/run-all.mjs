@@ -1,7 +1,9 @@
 // The extension-host suites for `npm test` / `npm run test:host`, in the offline harness (test/host/run.js):
 //   1. package the .vsix (scripts/package-vsix.mjs), then rebuild the dev bundles (packaging minifies dist/);
-//   2. dev run: the extension from the repository, suites activation, commands, generate, prove, server, draft, refine,
-//      check, setup, cache, harness, preview, projects, readme (cache and harness reload the window once: run.js's counts are both phases' sums);
+//   2. dev run: the extension from the repository, suites activation, commands, generate, prove, server, check, readme,
+//      draft, refine, setup, cache, harness, preview, projects (cache and harness reload the window once: run.js's
+//      counts are both phases' sums; readme closes the other editor groups, so it runs before the panels those two
+//      leave open for the reload);
 //   3. installed run: the .vsix installed with the server's CLI, suites activation, commands, installed, prove,
 //      cache (the reasoning cache view from the packaged webview bundle, KaTeX styles and fonts).
 // Each run writes test-results/host-*.json; the totals go to test-results/host.json and a closing
@@ -63,7 +65,7 @@ if (installed && !vsix) {
 }
 
 if (built) {
-  suiteRun('host-dev', ['--env', 'QED_HOST_SUITES=activation,commands,generate,prove,server,check,draft,refine,setup,cache,harness,preview,projects,readme']);
+  suiteRun('host-dev', ['--env', 'QED_HOST_SUITES=activation,commands,generate,prove,server,check,readme,draft,refine,setup,cache,harness,preview,projects']);
   if (installed && vsix && existsSync(vsix)) {
     suiteRun('host-installed', ['--installed-vsix', vsix, '--env', 'QED_HOST_SUITES=activation,commands,installed,prove,cache']);
   }
