@@ -71,7 +71,8 @@ Inference server (instead of the local model):
 
 eval options:
   --column NAME           the problem column/field (default "problem"); --id-column NAME (default "id")
-  --concurrency N         problems in flight (default 1; more than 1 needs --server)
+  --concurrency N         problems in flight (default 1): a server's parallel requests, or that many sequences
+                          of the local model's context (each its own KV cache)
   --results FILE          the JSONL results (default PROBLEMS.results.jsonl); --records DIR (default FILE.runs)
   --resume                continue a killed run: problems already in the results are never run again
 
@@ -216,14 +217,13 @@ export function parseArgs(argv: string[]): Args | 'help' {
       if (v !== undefined) throw new UsageError(`${flag} does not go with eval.`);
     }
     if (a.file === undefined || a.file === '-') throw new UsageError('Give the problems file (JSONL or CSV).');
-    if ((a.concurrency ?? 1) > 1 && a.server === undefined) throw new UsageError('--concurrency above 1 needs --server: on the local model eval runs one problem at a time.');
-    return a;
-  }
-  for (const [flag, v] of [['--column', a.column], ['--id-column', a.idColumn], ['--results', a.results], ['--records', a.records], ['--resume', a.resume]] as const) {
-    if (v !== undefined) throw new UsageError(`${flag} only goes with eval.`);
   }
   if ((a.concurrency ?? 1) > MAX_SEQUENCES && a.server === undefined) {
     throw new UsageError(`--concurrency above ${MAX_SEQUENCES} needs --server: the local model runs at most ${MAX_SEQUENCES} sequences at once.`);
+  }
+  if (a.command === 'eval') return a;
+  for (const [flag, v] of [['--column', a.column], ['--id-column', a.idColumn], ['--results', a.results], ['--records', a.records], ['--resume', a.resume]] as const) {
+    if (v !== undefined) throw new UsageError(`${flag} only goes with eval.`);
   }
   if (a.extend !== undefined) {
     if (a.file !== undefined) throw new UsageError('--extend continues a saved run: give no input file with it.');

@@ -135,6 +135,17 @@ describe('prover/cli: qed-nano end to end (spawned, real runtime)', function () 
     assert.match(u.stderr, /--concurrency above 64 needs --server: the local model runs at most 64 sequences at once\./);
   });
 
+  it('eval --concurrency 2 on the local model: two sequences, every problem proved once, one result line each', async () => {
+    fs.writeFileSync(path.join(dir, 'batch.jsonl'), ['a', 'b', 'c'].map((id, i) => JSON.stringify({ id, problem: `Prove that ${i} + ${i} is even.` })).join('\n') + '\n');
+    const r = await run(['eval', 'batch.jsonl', '--cycles', '1', '--concurrency', '2', ...base()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /loaded .*context 4,096 × 2 sequences/);
+    assert.match(r.stderr, /eval: 3 problems from batch\.jsonl, 2 in flight/);
+    assert.match(r.stderr, /eval finished: 3 proved, 0 without a proof, 0 failed/);
+    const lines = fs.readFileSync(path.join(dir, 'batch.results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as { id: string });
+    assert.deepEqual(lines.map(l => l.id).sort(), ['a', 'b', 'c']);
+  });
+
   it('--strategy best-of-n with a verifier that writes no score: every verification recorded as unreadable, the user told so', async () => {
     const r = await run(['prove', mdFile, '--theorem', '1', '--strategy', 'best-of-n', '--n', '2', '--k', '2', '--verify-tokens', '300', '--out', 'bon.json', ...base()]);
     assert.equal(r.code, 0, r.stderr);

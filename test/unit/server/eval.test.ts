@@ -71,7 +71,7 @@ describe('prover/cli: qed-nano prove --server (spawned, scripted 127.0.0.1 serve
     assert.equal((JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { cycles: unknown[] }).cycles.length, 3);
   });
 
-  it('a server that is not there: exit 2 with the reason; --concurrency above 1 without --server is a usage error', async () => {
+  it('a server that is not there: exit 2 with the reason; --concurrency above 64 without --server is a usage error', async () => {
     const port = server.port;
     await server.stop();
     fs.writeFileSync(path.join(dir, 'p.txt'), 'x');
@@ -79,9 +79,9 @@ describe('prover/cli: qed-nano prove --server (spawned, scripted 127.0.0.1 serve
     assert.equal(r.code, 2);
     assert.match(r.stderr, /Cannot reach the inference server at http:\/\/127\.0\.0\.1:\d+\/v1: the connection was refused/);
     fs.writeFileSync(path.join(dir, 'p.jsonl'), '{"id":"a","problem":"x"}\n');
-    const u = await runCli(['eval', 'p.jsonl', '--concurrency', '2', '--model', 'm.gguf'], dir);
+    const u = await runCli(['eval', 'p.jsonl', '--concurrency', '65', '--model', 'm.gguf'], dir);
     assert.equal(u.code, 1);
-    assert.match(u.stderr, /--concurrency above 1 needs --server/);
+    assert.match(u.stderr, /--concurrency above 64 needs --server: the local model runs at most 64 sequences at once\./);
   });
 });
 
