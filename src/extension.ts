@@ -206,7 +206,11 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     statusText: () => statusBar.text,
     setDelayBeforeCallMs: ms => { delayBeforeCallMs = Math.max(0, ms); },
     setSolveTokenCap: cap => { solveTokenCap = cap; },
-    answerModals: answer => { modalAnswer = answer; },
+    answerModals: answer => {
+      // A user's confirmation is never answered by another extension: only tests (and development) may stand in.
+      if (context.extensionMode === vscode.ExtensionMode.Production) throw new Error('answerModals is for the extension\'s own tests.');
+      modalAnswer = answer;
+    },
     pendingProposals: () => proposals.pending.map(p => p.uri.toString()),
     reasoningCache: () => ({
       open: cacheView.isOpen, ready: cacheView.isReady, shownRunId: cacheView.shownRun, document: cacheView.shownDocument, storage: store.folder,
