@@ -115,6 +115,11 @@ async function streamingCosts(browser: Awaited<ReturnType<typeof launchBrowser>>
   const all: Streaming[] = [];
   for (const t of SIZES) all.push(await openStreaming(browser, server, t));
   all.push(await openStreaming(browser, server, 100_000, true));
+  return updatedInTurn(all);
+}
+
+/** UPDATES thinking then UPDATES proof updates on every page, one page after another; then the pages are closed. */
+async function updatedInTurn<T extends { page: CachePage; think: Cost[]; proof: Cost[] }>(all: T[]): Promise<T[]> {
   for (let i = 0; i < 2 * UPDATES; i++) {
     for (const s of all) {
       if (i % 20 === 0) await scrollToEnd(s.page);
@@ -164,15 +169,7 @@ async function openAttemptStreaming(browser: Awaited<ReturnType<typeof launchBro
 async function attemptStreamingCosts(browser: Awaited<ReturnType<typeof launchBrowser>>, server: AssetServer): Promise<AttemptStreaming[]> {
   const all: AttemptStreaming[] = [];
   for (const n of STREAM_COUNTS) for (const t of [1_000, 100_000]) all.push(await openAttemptStreaming(browser, server, t, n));
-  for (let i = 0; i < 2 * UPDATES; i++) {
-    for (const s of all) {
-      if (i % 20 === 0) await scrollToEnd(s.page);
-      const c = await s.page.page.evaluate(k => (window as unknown as { __step: (i: number) => Promise<Cost> }).__step(k), i);
-      (i < UPDATES ? s.think : s.proof).push(c);
-    }
-  }
-  for (const s of all) await s.page.close();
-  return all;
+  return updatedInTurn(all);
 }
 
 async function openCost(browser: Awaited<ReturnType<typeof launchBrowser>>, server: AssetServer) {
