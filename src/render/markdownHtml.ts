@@ -4,7 +4,8 @@
 //
 //  - Math is found by ./mathSpans (through ./markdownCore's placeholders) BEFORE markdown-it sees the text, then
 //    each formula is rendered by KaTeX with KATEX_OPTIONS (trust false: no \href, \url, \includegraphics,
-//    \html…; maxExpand / maxSize bounded). A KaTeX error never throws: it becomes an inline
+//    \html…; maxExpand / maxSize bounded), with ./katexFallbacks (package macros a document does not define itself,
+//    Sphinx-style display alignment without an environment). A KaTeX error never throws: it becomes an inline
 //    `<span class="qed-math-error">` with the escaped source and the message, and is listed in `errors`.
 //  - markdown-it runs with html: false (raw HTML in the input is shown as text). Links are rendered WITHOUT an
 //    href (nothing can navigate inside a webview): `<a class="qed-link" data-href="…" rel="noopener noreferrer">`,
@@ -19,6 +20,7 @@ import type { MarkdownIt } from 'markdown-it';
 
 /** markdown-it's env type (this module's Env travels in it; markdown-it also keeps link references there). */
 type MdEnv = Parameters<MarkdownIt['parse']>[1];
+import { alignedDisplay, withPackageFallbacks } from './katexFallbacks';
 import { SENTINEL_CLOSE, SENTINEL_OPEN, protectSpans } from './markdownCore';
 import { markdownItTheorems, type Marks, type TheoremEnv } from './markdownItTheorems';
 import type { MathSpan, Span } from './mathSpans';
@@ -149,8 +151,9 @@ function errorHtml(source: string, message: string, display: boolean): string {
 }
 
 function katexHtml(tex: string, display: boolean, macros: Record<string, string>): string {
-  const input = tex.includes('[') ? explicitOptionals(tex, macros) : tex;
-  const html = katex.renderToString(input, { ...KATEX_OPTIONS, displayMode: display, macros });
+  const optionals = tex.includes('[') ? explicitOptionals(tex, macros) : tex;
+  const input = display ? alignedDisplay(optionals) : optionals;
+  const html = withPackageFallbacks(input, macros, () => katex.renderToString(input, { ...KATEX_OPTIONS, displayMode: display, macros }));
   // What a reader copies (the TeX annotation) is the formula as written, not its rewrite.
   return input === tex ? html : html.replace(/(<annotation encoding="application\/x-tex">)[^]*?(<\/annotation>)/, (_m, open: string, close: string) => `${open}${escapeHtml(tex)}${close}`);
 }
