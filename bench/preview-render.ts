@@ -165,12 +165,18 @@ for (const language of ['latex', 'markdown'] as const) {
 }
 
 /**
- * The same keystroke at 1,000 and at 5,000 lines taken in turn (one of each, INTERLEAVED times), in CPU time: a load
- * that comes and goes on a shared machine then weighs on both sizes alike, where the rows above measure one size
- * after the other. Each keystroke types a new formula (a letter and a counter: KaTeX runs each time).
+ * The same edit at 1,000 and at 5,000 lines taken in turn (one of each, INTERLEAVED times), in CPU time: a load that
+ * comes and goes on a shared machine then weighs on both sizes alike, where the rows above measure one size after the
+ * other. Each edit types a new formula (a letter and a counter: KaTeX runs each time): alone (a keystroke), after a
+ * line break (Enter: the lines below move), or before a dollar (the formulas after it change sides).
  */
 const INTERLEAVED = 400;
-function interleaved(language: DocumentLanguage): { ms1000: number; ms5000: number } {
+const INTERLEAVED_EDITS = {
+  keystroke: (k: number) => `${'abcdefghij'[k % 10]}${k}`,
+  newline: (k: number) => `\n${'abcdefghij'[k % 10]}${k}`,
+  dollar: (k: number) => `${'abcdefghij'[k % 10]}${k}$`,
+};
+function interleaved(language: DocumentLanguage, typed: (k: number) => string): { ms1000: number; ms5000: number } {
   const docs = [1000, 5000].map(lines => {
     const doc = language === 'latex' ? latexDoc(lines) : markdownDoc(lines);
     const renderer = new DocumentRenderer();
@@ -181,7 +187,7 @@ function interleaved(language: DocumentLanguage): { ms1000: number; ms5000: numb
   });
   for (let k = 0; k < INTERLEAVED; k++) {
     for (const d of docs) {
-      const text = edited(d.doc, k, `${'abcdefghij'[k % 10]}${k}`);
+      const text = edited(d.doc, k, typed(k));
       const t0 = process.cpuUsage();
       d.render(text);
       const t = process.cpuUsage(t0);
@@ -192,7 +198,9 @@ function interleaved(language: DocumentLanguage): { ms1000: number; ms5000: numb
   return { ms1000: median(docs[0]!.cpuMs), ms5000: median(docs[1]!.cpuMs) };
 }
 for (const language of ['latex', 'markdown'] as const) {
-  const r = interleaved(language);
-  console.log(`${language}: one edit, 1,000 and 5,000 lines interleaved (${INTERLEAVED} each, CPU time): median ${r.ms1000.toFixed(2)} ms and ${r.ms5000.toFixed(2)} ms: ×${(r.ms5000 / r.ms1000).toFixed(2)} (goal ≤ ×1.2)`);
+  for (const [what, typed] of Object.entries(INTERLEAVED_EDITS)) {
+    const r = interleaved(language, typed);
+    console.log(`${language}: ${what}, 1,000 and 5,000 lines interleaved (${INTERLEAVED} each, CPU time): median ${r.ms1000.toFixed(2)} ms and ${r.ms5000.toFixed(2)} ms: ×${(r.ms5000 / r.ms1000).toFixed(2)} (goal ≤ ×1.2)`);
+  }
 }
 console.log(JSON.stringify({ bench: 'preview-render', mode: whole ? 'whole' : 'incremental', repeats, loadAverage: loadavg()[0], rows: rows.map(r => ({ ...r, coldMs: +r.coldMs.toFixed(2), editMs: +r.editMs.toFixed(2), editMinMs: +r.editMinMs.toFixed(2), unchangedMs: +r.unchangedMs.toFixed(2), newlineMs: +r.newlineMs.toFixed(2), dollarMs: +r.dollarMs.toFixed(2) })) }));

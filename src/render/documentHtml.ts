@@ -5,7 +5,7 @@ import type { LatexDeclarations } from '../documents/latex';
 import type { DocumentLanguage, MacroDefinition } from '../documents/model';
 import { katexMacros, renderLatexDocument, type HtmlBlock } from './latexHtml';
 import { IncrementalLatex } from './incrementalLatex';
-import { countNewlines, lineStartAt } from './segmentEdit';
+import { countNewlines, lineEnd, lineStartAt } from './segmentEdit';
 import { IncrementalMarkdown, type IncrementalStats, type LazyText, type TextEdit } from './incrementalMarkdown';
 import { escapeHtml, FormulaCache, renderMarkdownMath, type RenderError, type RenderLimits } from './markdownHtml';
 
@@ -131,11 +131,6 @@ export class MarkdownTransforms {
   }
 }
 
-/** The end of the line `at` is on (its newline's offset, or the text's length). */
-function lineEnd(text: string, at: number): number {
-  const end = text.indexOf('\n', at);
-  return end < 0 ? text.length : end;
-}
 
 /**
  * Where `text` differs from `old`: [start, endOld) of `old` became [start, endNew) of `text`, the rest unchanged.

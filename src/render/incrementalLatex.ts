@@ -16,8 +16,9 @@
 // The outline is the one part that reads the whole document. It is not taken again when an edit stays inside a
 // segment without touching anything it reads: one change on one line, no newline, none of \ { } [ ] % $ * typed
 // or deleted, not inside a command's name, and a line that declares, labels, numbers or sections nothing
-// (NOT_LOCAL). Every other edit takes the outline again and cuts the body again (still no KaTeX and no flow
-// outside the segments whose key changed).
+// (NOT_LOCAL). Nor when the edit adds or removes line breaks and blanks only, in lines with no comment and nothing
+// NOT_LOCAL (`proseBreak`): the segments below move by the lines added. Every other edit takes the outline again and
+// cuts the body again (still no KaTeX and no flow outside the segments whose key changed).
 //
 // Falls back to one whole render (as before) for what a cut could change: more than one \begin{document},
 // math or notes beyond the document's bounds, a formula skipped for time, a segment whose theorems are not the
@@ -30,7 +31,7 @@ import {
 } from './latexHtml';
 import type { FormulaCache, RenderError, RenderLimits } from './markdownHtml';
 import type { IncrementalStats } from './incrementalMarkdown';
-import { countNewlines, lineStartAt, segmentEdit } from './segmentEdit';
+import { countNewlines, lineEnd, lineStartAt, segmentEdit, type SegmentEdit } from './segmentEdit';
 
 export interface LatexBlocks {
   blocks: HtmlBlock[];
@@ -92,6 +93,8 @@ const DOCUMENT = /\\(begin|end)\s*\{document\}/g;
 /** A line whose edit may change what the outline or the counters read. */
 const NOT_LOCAL = /\\(?:new|renew|provide|declare|Declare|def|gdef|edef|xdef|let|theoremstyle|numberwithin|label|setcounter|addtocounter|stepcounter|refstepcounter|spnew|tcb|begin|end|appendix|part|chapter|section|subsection|subsubsection|paragraph|subparagraph|input|include|subfile|import|subimport|verb)/;
 const STRUCTURE_CHARS = /[\\{}[\]%$*\n]/;
+/** What defines a macro (the outline's macros are the KaTeX macros of every segment). */
+const MACRO_DEFINITION = /\\(?:new|renew|provide|declare|Declare|def|gdef|edef|xdef|let)/;
 
 /** What ./latexHtml jumps over as verbatim. */
 const VERBATIM = new Set(['verbatim', 'verbatim*', 'Verbatim', 'lstlisting', 'minted', 'alltt', 'comment']);
@@ -117,7 +120,8 @@ export class IncrementalLatex {
     let cuts: { start: number; line: number; text: string; numbers: (string | undefined)[]; old?: Segment }[];
     if (local) {
       global = this.global!;
-      cuts = this.segments.map((s, i) => (i === local.k ? { start: s.start, line: s.line, text: local.text, numbers: s.numbers } : { start: i < local.k ? s.start : s.start + local.delta, line: s.line, text: s.text, numbers: s.numbers, old: s }));
+      // Segments after k moved by the edit's characters and lines (a line break: see proseBreak).
+      cuts = this.segments.map((s, i) => (i === local.k ? { start: s.start, line: s.line, text: local.text, numbers: s.numbers } : i < local.k ? { start: s.start, line: s.line, text: s.text, numbers: s.numbers, old: s } : { start: s.start + local.delta, line: s.line + local.lines, text: s.text, numbers: s.numbers, old: s }));
     } else {
       const marks = [...text.matchAll(DOCUMENT)];
       // A chapter (no \begin{document}) is all body; a document has one \begin{document} and at most one \end{document}.
@@ -256,25 +260,44 @@ export class IncrementalLatex {
   }
 
   /** The one segment an edit changed, when it can change neither the outline, the macros nor the cut (see the header). */
-  private localEdit(old: string, text: string, projectKey: string): { k: number; text: string; delta: number } | undefined {
+  private localEdit(old: string, text: string, projectKey: string): { k: number; text: string; delta: number; lines: number } | undefined {
     const g = this.global;
     if (!g || !g.key.startsWith(`${projectKey}\u0000`) || text.slice(0, g.preamble.length) !== g.preamble) return undefined;
     const e = segmentEdit(this.segments, old, text);
     if (!e) return undefined;
-    if (e.kind === 'none') return { k: -1, text: '', delta: 0 };
+    if (e.kind === 'none') return { k: -1, text: '', delta: 0, lines: 0 };
     const { k, seg, now, delta, a, zOld, zNew } = e;
-    if (STRUCTURE_CHARS.test(seg.text.slice(a, zOld)) || STRUCTURE_CHARS.test(now.slice(a, zNew))) return undefined;
-    // Not inside or right after a command's name (\sec|tion): the letters before the change must not follow a backslash.
-    let w = a;
-    while (w > 0 && /[A-Za-z@]/.test(seg.text[w - 1]!)) w--;
-    if (w > 0 && seg.text[w - 1] === '\\') return undefined;
+    if (STRUCTURE_CHARS.test(seg.text.slice(a, zOld)) || STRUCTURE_CHARS.test(now.slice(a, zNew))) return this.proseBreak(e);
+    if (inCommandName(seg.text, a)) return undefined;
     const lineStart = lineStartAt(seg.text, a);
     const endOld = seg.text.indexOf('\n', zOld);
     const endNew = now.indexOf('\n', zNew);
     const oldLine = seg.text.slice(lineStart, endOld < 0 ? seg.text.length : endOld);
     const newLine = now.slice(lineStart, endNew < 0 ? now.length : endNew);
     if (!/\S/.test(oldLine) || !/\S/.test(newLine) || NOT_LOCAL.test(oldLine) || NOT_LOCAL.test(newLine)) return undefined;
-    return { k, text: now, delta };
+    return { k, text: now, delta, lines: 0 };
+  }
+
+  /**
+   * A line break added or removed in a segment (Enter, a blank line, lines joined), nothing else typed or deleted but
+   * blanks: it reads nothing the outline, the macros or the counters read (the state after the segment, which the
+   * render compares, would show it), when the changed lines, before and after, hold no comment (a break would move
+   * text into or out of it) and nothing NOT_LOCAL, the break is not in a command's name, the segment defines no
+   * macro (a definition over lines would change), and the cut stays valid (the segment still ends with a blank line
+   * and starts with a line that has content). The segments below then move by the lines added.
+   */
+  private proseBreak(e: Extract<SegmentEdit<Segment>, { kind: 'within' }>): { k: number; text: string; delta: number; lines: number } | undefined {
+    const { k, seg, now, delta, a, zOld, zNew } = e;
+    if (!/^[^\\{}[\]%$*]*$/.test(seg.text.slice(a, zOld)) || !/^[^\\{}[\]%$*]*$/.test(now.slice(a, zNew))) return undefined;
+    if (inCommandName(seg.text, a)) return undefined;
+    const lineStart = lineStartAt(seg.text, a);
+    const oldLines = seg.text.slice(lineStart, lineEnd(seg.text, zOld));
+    const newLines = now.slice(lineStart, lineEnd(now, zNew));
+    if (oldLines.includes('%') || newLines.includes('%') || NOT_LOCAL.test(oldLines) || NOT_LOCAL.test(newLines)) return undefined;
+    if (MACRO_DEFINITION.test(seg.text)) return undefined;
+    if (k < this.segments.length - 1 && (!now.endsWith('\n') || /\S/.test(now.slice(lineStartAt(now, now.length - 1), now.length - 1)))) return undefined;
+    if (k > 0 && !/\S/.test(now.slice(0, lineEnd(now, 0)))) return undefined;
+    return { k, text: now, delta, lines: countNewlines(now) - countNewlines(seg.text) };
   }
 
   /** The body [from, to) cut at top-level blank lines (see the header). */
@@ -318,7 +341,8 @@ export class IncrementalLatex {
         const n = text[i + 1];
         if (n === '[') { display = true; i++; continue; }
         if (n === ']') { display = false; i++; continue; }
-        if (n !== undefined && !/[A-Za-z@]/.test(n)) { i++; continue; }
+        // A control symbol (\$, \%); a backslash before a line break escapes nothing the cut counts (the line).
+        if (n !== undefined && n !== '\n' && !/[A-Za-z@]/.test(n)) { i++; continue; }
         const m = /^\\(begin|end)[ \t]*\{([^{}\n]{1,80})\}|^\\verb\*?/.exec(text.slice(i, i + 100));
         if (!m) continue;
         if (!m[1]) {
@@ -361,6 +385,13 @@ function sameLabels(a: [string, string, string, boolean][][], b: [string, string
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && JSON.stringify(a[i]) !== JSON.stringify(b[i])) return false;
   return true;
+}
+
+/** Whether offset `a` is inside or right after a command's name (\sec|tion): the letters before it follow a backslash. */
+function inCommandName(text: string, a: number): boolean {
+  let w = a;
+  while (w > 0 && /[A-Za-z@]/.test(text[w - 1]!)) w--;
+  return w > 0 && text[w - 1] === '\\';
 }
 
 function stateKey(s: LatexSegmentState): string {

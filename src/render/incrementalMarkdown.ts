@@ -17,8 +17,11 @@
 // The outline is the one part that reads the whole document. It is not recomputed when an edit stays inside its
 // block: one contiguous change without a newline, on a line that is no proof head, that (before and after) holds
 // nothing that reaches other blocks and starts the same way (see `localLine`), and with the outline of the segment
-// alone unchanged (theorem heads and labels, a title spread over lines, a lead-in this line completes). Every other edit takes the outline of the whole
-// document again (linear, still no markdown-it or KaTeX work outside the segments whose key changed).
+// alone unchanged (theorem heads and labels, a title spread over lines, a lead-in this line completes). Nor when a
+// line break is added or removed in prose (Enter, a blank line, lines joined: see `proseEdit`): the outline is the
+// previous one with the marks below the edit moved by the lines added, and the segments below keep their results
+// (their data-line numbers shifted). Every other edit takes the outline of the whole document again (linear, still
+// no markdown-it or KaTeX work outside the segments whose key changed).
 //
 // Falls back to one render of the whole document (as before) when a segment boundary would change the output:
 // link reference definitions (`[x]: url` is document-wide), `\def`/`\gdef` (a macro defined in one formula is seen by
@@ -26,7 +29,8 @@
 import { outlineDocument } from '../documents/outline';
 import { renderMarkdownMath, type FormulaCache, type RenderError, type RenderLimits } from './markdownHtml';
 import { marksOf, type Marks } from './markdownItTheorems';
-import { countNewlines, lineStartAt, segmentEdit, segmentEditAt } from './segmentEdit';
+import type { Theorem } from '../documents/model';
+import { countNewlines, lineEnd, lineStartAt, segmentEdit, segmentEditAt, type SegmentEdit } from './segmentEdit';
 
 /** A version of the document (after ./documentHtml's transforms), computed when first read: a keystroke rendered
  *  locally never reads the document whole. Memoized by whoever makes it. */
@@ -55,6 +59,15 @@ export interface IncrementalStats {
    *  text this time rather than being patched around the edit. */
   wholeTransforms?: boolean;
 }
+
+type WithinEdit = Extract<SegmentEdit<Segment>, { kind: 'within' }>;
+
+/** An edit inside segment k (-1: none): its new text, and the characters and lines it added (negative: removed); when
+ *  lines moved, the document line where the change starts (marks below it move) and the segment's theorems after it. */
+interface LocalEdit { k: number; text: string; delta: number; lines: number; changed?: number; spans?: Span[] }
+
+/** The lines of a theorem of the document's outline, from its statement to the end of its proof. */
+interface Span { first: number; last: number }
 
 interface Segment {
   /** Offset and line of its first character in the document. */
@@ -107,6 +120,8 @@ export class IncrementalMarkdown {
   /** The version rendered last (undefined after a whole-document fallback). */
   private source: LazyText | undefined;
   private marks: Marks | undefined;
+  /** The lines of each theorem and proof of the document's outline, moved along with the marks. */
+  private spans: Span[] = [];
   private macrosKey = '';
   stats: IncrementalStats = { segments: 0, segmentsRendered: 0, outline: false };
 
@@ -127,14 +142,26 @@ export class IncrementalMarkdown {
     const checked = local ? local.text : source();
     const fallback = LINK_DEFINITION.test(checked) ? 'link reference definitions' : MACRO_DEFINITION.test(checked) ? '\\def in math' : undefined;
     if (fallback) return this.whole(source(), macros, fallback);
-    const marks = local ? this.marks! : marksOf(outlineDocument(source(), 'markdown').theorems);
+    let marks: Marks;
+    if (!local) {
+      const theorems = outlineDocument(source(), 'markdown').theorems;
+      marks = marksOf(theorems);
+      this.spans = spansOf(theorems);
+    } else if (local.lines) {
+      // The outline moved below the changed line (proseEdit): no theorem starts on a changed line.
+      const seg = this.segments[local.k]!;
+      const end = seg.line + seg.lines;
+      marks = shiftedMarks(this.marks!, local.changed!, local.lines);
+      this.spans = this.spans.filter(s => s.first < seg.line || s.first >= end).concat(local.spans!);
+      for (const s of this.spans) if (s.first >= end) { s.first += local.lines; s.last += local.lines; }
+    } else marks = this.marks!;
     let cuts: { start: number; line: number; lines: number; text: string; key?: string; result?: SegmentResult }[];
     if (local) {
-      // The same cut: only segment k's text changed, the ones after it moved by `delta` characters (no line moved).
+      // The same cut: only segment k's text changed, the ones after it moved by `delta` characters and `lines` lines.
       cuts = this.segments.map((s, i) => {
-        if (i === local.k) return { start: s.start, line: s.line, lines: s.lines, text: local.text };
-        // The same segment, moved by the edit's length (no allocation: the object is this renderer's own).
-        if (i > local.k) s.start += local.delta;
+        if (i === local.k) return { start: s.start, line: s.line, lines: s.lines + local.lines, text: local.text };
+        // The same segment, moved by the edit's length and lines (no allocation: the object is this renderer's own).
+        if (i > local.k) { s.start += local.delta; s.line += local.lines; }
         return s;
       });
     } else cuts = this.cut(source());
@@ -196,12 +223,17 @@ export class IncrementalMarkdown {
    * The one segment an edit changed, when the change from `old` to `text` can change neither the outline (see the
    * header; the marks are by line, and such an edit moves no line) nor the cut.
    */
-  private localEdit(edit: TextEdit | undefined, old: LazyText, text: LazyText): { k: number; text: string; delta: number } | undefined {
+  private localEdit(edit: TextEdit | undefined, old: LazyText, text: LazyText): LocalEdit | undefined {
     const e = edit ? segmentEditAt(this.segments, edit.start, edit.endOld, edit.inserted) : segmentEdit(this.segments, old(), text());
     if (!e) return undefined;
-    if (e.kind === 'none') return { k: -1, text: '', delta: 0 };
+    if (e.kind === 'none') return { k: -1, text: '', delta: 0, lines: 0 };
+    return this.lineEdit(e) ?? this.proseEdit(e);
+  }
+
+  /** An edit of one line that moves no line (the one-character path, see the header). */
+  private lineEdit(e: WithinEdit): LocalEdit | undefined {
     const { k, seg, now, delta, a, zOld, zNew } = e;
-    if (now.split('\n').length !== seg.text.split('\n').length) return undefined;
+    if (countNewlines(now) !== countNewlines(seg.text)) return undefined;
     // The changed lines (one, since no newline was added or removed and the change is contiguous within the segment).
     const lineStart = Math.max(lineStartAt(seg.text, a), lineStartAt(now, a));
     const endOld = seg.text.indexOf('\n', zOld);
@@ -214,7 +246,48 @@ export class IncrementalMarkdown {
     if (this.marks!.proofs.has(seg.line + countNewlines(seg.text, lineStart))) return undefined;
     // The segment's own outline, before and after: a title spread over lines, a lead-in this line completes.
     if (localOutlineKey(seg.text) !== localOutlineKey(now)) return undefined;
-    return { k, text: now, delta };
+    return { k, text: now, delta, lines: 0 };
+  }
+
+  /**
+   * A line break added or removed (or any edit) in prose: lines move, the outline does not change but for its line
+   * numbers, when
+   *  - every changed line, before and after, is blank or prose (`proseLine`: nothing CROSS_BLOCK, no heading, list,
+   *    quote, lead-in, rule, table or HTML at its start), so it opens or closes nothing the outline or the cut sees;
+   *    but the line where the edit starts may keep its start (`localLine`: a theorem's lead-in split after its head);
+   *  - every theorem of the document's outline that reaches into the segment (its statement or its proof) lies in it
+   *    whole, and the segment's own outline is the same before and after but for the lines that moved (a statement
+   *    ending on a changed line may end on another; a proof is found after blank lines, so added ones change nothing);
+   *  - the cut stays valid: the segment still ends with a blank line, and its first non-blank line starts as a cut
+   *    requires (a letter or `#`);
+   *  - it is not the front matter (which may declare theorem kinds for the whole document).
+   * The marks below the changed line then move by the lines added; the segments below keep their results, only their
+   * lines move.
+   */
+  private proseEdit(e: WithinEdit): LocalEdit | undefined {
+    const { k, seg, now, delta, a, zOld, zNew } = e;
+    if (k === 0 && now.startsWith('---')) return undefined;
+    const lineStart = lineStartAt(seg.text, a);
+    const endOld = lineEnd(seg.text, zOld);
+    const endNew = lineEnd(now, zNew);
+    if (!changedLinesLocal(seg.text.slice(lineStart, endOld), now.slice(lineStart, endNew))) return undefined;
+    if (k < this.segments.length - 1) {
+      if (!now.endsWith('\n') || !/^[ \t\r]*$/.test(now.slice(lineStartAt(now, now.length - 1), now.length - 1))) return undefined;
+    }
+    if (k > 0) {
+      const first = /\S/.exec(now);
+      if (!first || !/^(?:\p{L}|#)/u.test(now.slice(lineStartAt(now, first.index)))) return undefined;
+    }
+    const end = seg.line + seg.lines;
+    for (const s of this.spans) if (s.first < end && s.last >= seg.line && (s.first < seg.line || s.last >= end)) return undefined;
+    // Lines of the segment: the first changed one, and the last before and after the edit.
+    const changed = countNewlines(seg.text, lineStart);
+    const lastOld = countNewlines(seg.text, endOld);
+    const lastNew = countNewlines(now, endNew);
+    const lines = lastNew - lastOld;
+    const theorems = outlineDocument(now, 'markdown').theorems;
+    if (shiftedOutlineKey(outlineDocument(seg.text, 'markdown').theorems, changed, lastOld, lines) !== shiftedOutlineKey(theorems, changed, lastNew, 0)) return undefined;
+    return { k, text: now, delta, lines, changed: seg.line + changed, spans: spansOf(theorems, seg.line) };
   }
 
   /** The document cut at its top-level boundaries (see the header). */
@@ -293,6 +366,46 @@ function marksKey(marks: Marks, from: number, to: number): string {
   for (const [l, t] of marks.theorems) if (l >= from && l < to) key += `T${l - from}|${t.kind}|${t.syntax}|${t.label};`;
   for (const l of marks.proofs.keys()) if (l >= from && l < to) key += `P${l - from};`;
   return key;
+}
+
+/** What may open a block, a theorem or a proof at the start of a line, or end a paragraph the outline reads: a heading,
+ *  quote, list item, bold or italic lead-in, rule, setext underline, table, fence, HTML or link definition. */
+const STRUCTURAL_START = /^[ \t]*(?:[#>*_\-+=|:`~<[]|\d+[.)])/;
+
+/** Whether a line is blank or prose that opens and closes nothing (see proseEdit). */
+function proseLine(l: string): boolean {
+  return /^[ \t\r]*$/.test(l) || (!STRUCTURAL_START.test(l) && !CROSS_BLOCK.test(l));
+}
+
+/** The changed lines before and after an edit (see proseEdit): the first, where the edit starts, keeps its start (a
+ *  heading or a lead-in split after its head stays one: the segment's outline, compared, shows its title), or is
+ *  prose before and after; every other line is prose. */
+function changedLinesLocal(before: string, after: string): boolean {
+  const old = before.split('\n');
+  const now = after.split('\n');
+  const first = localLine(old[0]!, now[0]!) || (proseLine(old[0]!) && proseLine(now[0]!));
+  return first && old.every((l, i) => i === 0 || proseLine(l)) && now.every((l, i) => i === 0 || proseLine(l));
+}
+
+function spansOf(theorems: readonly Theorem[], line = 0): Span[] {
+  return theorems.map(t => ({ first: line + t.range.start.line, last: line + Math.max(t.range.end.line, t.proof?.range.end.line ?? 0) }));
+}
+
+/** A segment's outline as a string, its lines after `last` moved by `lines`, the changed lines (`changed` to `last`)
+ *  not told apart where a statement or proof ends (one that ended on a changed line may end on another). */
+function shiftedOutlineKey(theorems: readonly Theorem[], changed: number, last: number, lines: number): string {
+  const start = (l: number | undefined) => (l === undefined ? '' : l <= changed ? l : l > last ? l + lines : 'x');
+  const end = (l: number | undefined) => (l === undefined ? '' : l < changed ? l : l > last ? l + lines : 'x');
+  return theorems.map(t => `${start(t.range.start.line)},${end(t.range.end.line)},${start(t.proof?.range.start.line)},${end(t.proof?.range.end.line)}|${t.kind}|${t.syntax}|${t.label}`).join(';');
+}
+
+/** The marks with those below line `changed` moved by `lines`. */
+function shiftedMarks(marks: Marks, changed: number, lines: number): Marks {
+  const shift = (l: number) => (l > changed ? l + lines : l);
+  return {
+    theorems: new Map([...marks.theorems].map(([l, t]) => [shift(l), t])),
+    proofs: new Map([...marks.proofs].map(([l, p]) => [shift(l), p])),
+  };
 }
 
 function localOutlineKey(text: string): string {

@@ -19,6 +19,12 @@ export function lineStartAt(text: string, at: number): number {
   return at > 0 ? text.lastIndexOf('\n', at - 1) + 1 : 0;
 }
 
+/** The end of the line `at` is on (its newline's offset, or the text's length). */
+export function lineEnd(text: string, at: number): number {
+  const end = text.indexOf('\n', at);
+  return end < 0 ? text.length : end;
+}
+
 /** The line breaks in `s` before offset `end`. */
 export function countNewlines(s: string, end = s.length): number {
   let n = 0;

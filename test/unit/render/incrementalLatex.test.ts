@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32 } from '../../fixtures/gguf';
 import { DocumentRenderer, FormulaCache, renderDocumentHtml } from '../../../src/render/documentHtml';
+import { lineBreakEdit } from './lineBreakEdit';
 
 /** Both renders compared show every formula: KaTeX's time budget, which a loaded machine would hit, lifted. */
 const UNTIMED = { mathBudgetMs: Infinity };
@@ -29,16 +30,20 @@ function edit(text: string, r: () => number, typing: boolean): string {
   return text.slice(0, at) + SNIPPETS[Math.floor(r() * SNIPPETS.length)]! + text.slice(at);
 }
 
-function checkEdits(name: string, text: string, edits: number, seed: number): { fast: number; rendered: number; segments: number; fallbacks: number } {
+function checkEdits(name: string, text: string, edits: number, seed: number,
+  next: (text: string, r: () => number, k: number) => string = (t, r, k) => edit(t, r, k % 3 !== 0)): { fast: number; moved: number; rendered: number; segments: number; fallbacks: number } {
   const r = rng(seed);
   const renderer = new DocumentRenderer(UNTIMED);
   const reference = new FormulaCache();
   let fast = 0;
+  /** Local edits (no whole outline) that moved lines. */
+  let moved = 0;
   let rendered = 0;
   let segments = 0;
   let fallbacks = 0;
   for (let k = 0; k <= edits; k++) {
-    if (k > 0) text = edit(text, r, k % 3 !== 0);
+    const before = text;
+    if (k > 0) text = next(text, r, k);
     const inc = renderer.render(text, 'latex');
     const full = renderDocumentHtml(text, 'latex', reference, undefined, UNTIMED);
     const where = `${name}, edit ${k}`;
@@ -51,11 +56,12 @@ function checkEdits(name: string, text: string, edits: number, seed: number): { 
     assert.deepEqual(inc.unsupported, full.unsupported, `${where}: unsupported`);
     const st = renderer.stats('latex');
     if (k > 0 && !st.outline) fast++;
+    if (k > 0 && !st.outline && before.split('\n').length !== text.split('\n').length) moved++;
     if (st.fallback) fallbacks++;
     rendered += st.segmentsRendered;
     segments = Math.max(segments, st.segments);
   }
-  return { fast, rendered, segments, fallbacks };
+  return { fast, moved, rendered, segments, fallbacks };
 }
 
 function texFiles(dir: string, out: string[] = []): string[] {
@@ -128,6 +134,17 @@ describe('render/incrementalLatex: the LaTeX preview re-renders only what an edi
     console.log(`      ${files.length} real documents × 12 edits: identical; ${fast} took the local path, ${fallbacks} renders fell back to the whole document`);
   });
 
+  it('random line breaks added and removed (Enter, blank lines, lines joined) on the fixtures, the real documents and a larger document: identical, and those in prose keep the outline', () => {
+    const docs: [string, string][] = ['test/fixtures/documents/handout.tex', 'test/fixtures/documents/notes.tex', 'test/fixtures/documents/slides.tex', 'examples/number-theory.tex'].map(d => [d, read(d)]);
+    if (existsSync(REAL)) for (const f of texFiles(REAL)) docs.push([f.slice(REAL.length + 1), readFileSync(f, 'latin1').includes('\uFFFD') ? readFileSync(f, 'latin1') : readFileSync(f, 'utf8')]);
+    docs.push(['bench document, 1,500 lines', bigLatex(1500)]);
+    let moved = 0;
+    let edits = 0;
+    docs.forEach(([name, text], i) => { moved += checkEdits(name, text, 30, 600 + i, lineBreakEdit).moved; edits += 30; });
+    console.log(`      ${docs.length} documents × 30 line breaks: identical; ${moved} of ${edits} moved lines without a whole outline`);
+    assert.ok(moved >= edits / 4, `only ${moved} of ${edits} line breaks kept the outline: the test would hardly see that path`);
+  });
+
   it('a one-character edit re-renders one piece at 1,000 and at 5,000 lines (counted): the work does not grow with the document', () => {
     const counts: Record<number, { math: number; prose: number; newline: number; segments: number }> = {};
     for (const lines of [1000, 5000]) {
@@ -147,9 +164,16 @@ describe('render/incrementalLatex: the LaTeX preview re-renders only what an edi
       renderer.render(inProse, 'latex');
       const prose = renderer.stats('latex');
       assert.equal(prose.outline, false, `${lines} lines: a keystroke in prose took the whole outline`);
-      const inNewline = `${inProse.slice(0, at)}\n${inProse.slice(at)}`;
+      // Enter pressed in the middle of that line, then a blank line added above it (a new paragraph): the lines below
+      // move, and the outline is not taken again.
+      const split = inProse.indexOf(' ', at);
+      const inSplit = `${inProse.slice(0, split + 1)}\n${inProse.slice(split + 1)}`;
+      renderer.render(inSplit, 'latex');
+      assert.equal(renderer.stats('latex').outline, false, `${lines} lines: a line split in prose took the whole outline`);
+      const inNewline = `${inSplit.slice(0, at)}\n${inSplit.slice(at)}`;
       const nl = renderer.render(inNewline, 'latex');
       const newline = renderer.stats('latex');
+      assert.equal(newline.outline, false, `${lines} lines: a blank line added in prose took the whole outline`);
       assert.deepEqual(nl.blocks, renderDocumentHtml(inNewline, 'latex', undefined, undefined, UNTIMED).blocks);
       counts[lines] = { math: math.segmentsRendered, prose: prose.segmentsRendered, newline: newline.segmentsRendered, segments };
     }

@@ -11,6 +11,7 @@ const UNTIMED = { mathBudgetMs: Infinity };
 import { assertGrowth } from '../growth';
 import { mulberry32 } from '../../fixtures/gguf';
 import { localLine } from '../../../src/render/incrementalMarkdown';
+import { lineBreakEdit } from './lineBreakEdit';
 
 const root = join(__dirname, '..', '..', '..', '..');
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
@@ -25,12 +26,18 @@ const SNIPPETS = ['x', 'a', ' ', '\n', '\n\n', '$', '$y^2$', '*', '**', '#', '# 
 /** What the MyST and front matter transforms read: directive fences, code fences, front matter lines. */
 const MYST_SNIPPETS = ['```{prf:theorem} T\n', '```{prf:proof}\n', '````{prf:lemma}\n', '{prf:', '`', '```\n', '````\n', '---\n', '---', '...\n', ':label: x\n', ':::{prf:remark}\n', ':::\n', '\n', '$x$'];
 
-/** One random edit: a snippet typed, a few characters deleted, or a line break added or removed. */
+/** One random edit: a snippet typed, a few characters deleted, Enter pressed (a line split, a blank line added), or a
+ *  line break removed (lines joined). */
 function edit(text: string, r: () => number, typing: boolean, snippets = SNIPPETS): string {
   const at = Math.floor(r() * (text.length + 1));
   if (typing) return `${text.slice(0, at)}${'abcxyz+1'[Math.floor(r() * 8)]}${text.slice(at)}`;
   const k = r();
   if (k < 0.3 && text.length) { const n = 1 + Math.floor(r() * 3); return text.slice(0, at) + text.slice(at + n); }
+  if (k < 0.5) return `${text.slice(0, at)}${r() < 0.7 ? '\n' : '\n\n'}${text.slice(at)}`;
+  if (k < 0.6) {
+    const nl = text.indexOf('\n', at);
+    if (nl >= 0) return text.slice(0, nl) + text.slice(nl + 1);
+  }
   const s = snippets[Math.floor(r() * snippets.length)]!;
   return text.slice(0, at) + s + text.slice(at);
 }
@@ -48,24 +55,29 @@ function assertSameAsWhole(renderer: DocumentRenderer, text: string, reference: 
 }
 
 /** Incremental (one renderer through all edits) against a whole render of each version: identical. */
-function checkEdits(name: string, text: string, edits: number, seed: number, snippets = SNIPPETS): { fast: number; rendered: number; segments: number; patched: number } {
+function checkEdits(name: string, text: string, edits: number, seed: number, snippets = SNIPPETS,
+  next: (text: string, r: () => number, k: number) => string = (t, r, k) => edit(t, r, k % 3 !== 0, snippets)): { fast: number; moved: number; rendered: number; segments: number; patched: number } {
   const r = rng(seed);
   const renderer = new DocumentRenderer(UNTIMED);
   const reference = new FormulaCache();
   let fast = 0;
+  /** Local edits (no whole outline) that moved lines. */
+  let moved = 0;
   let rendered = 0;
   let segments = 0;
   let patched = 0;
   for (let k = 0; k <= edits; k++) {
-    if (k > 0) text = edit(text, r, k % 3 !== 0, snippets);
+    const before = text;
+    if (k > 0) text = next(text, r, k);
     assertSameAsWhole(renderer, text, reference, `${name}, edit ${k}`);
     const st = renderer.stats('markdown');
     if (k > 0 && !st.wholeTransforms) patched++;
     if (k > 0 && !st.outline) fast++;
+    if (k > 0 && !st.outline && before.split('\n').length !== text.split('\n').length) moved++;
     rendered += st.segmentsRendered;
     segments = Math.max(segments, st.segments);
   }
-  return { fast, rendered, segments, patched };
+  return { fast, moved, rendered, segments, patched };
 }
 
 function markdownFiles(dir: string, out: string[] = []): string[] {
@@ -121,6 +133,17 @@ describe('render/incrementalMarkdown: the preview re-renders only what an edit c
     console.log(`      ${files.length} real documents × 25 edits: identical; ${fast} took the local path`);
   });
 
+  it('random line breaks added and removed (Enter, blank lines, lines joined) on the fixtures, the real documents and a larger document: identical, and those in prose keep the outline', () => {
+    const docs: [string, string][] = ['test/fixtures/documents/handout.md', 'test/fixtures/documents/divs.md', 'test/fixtures/documents/lecture.qmd', 'examples/olympiad.md'].map(d => [d, read(d)]);
+    if (existsSync(REAL)) for (const f of markdownFiles(REAL)) docs.push([f.slice(REAL.length + 1), readFileSync(f, 'utf8')]);
+    docs.push(['bench document, 1,500 lines', bigMarkdown(1500)]);
+    let moved = 0;
+    let edits = 0;
+    docs.forEach(([name, text], i) => { moved += checkEdits(name, text, 40, 500 + i, SNIPPETS, lineBreakEdit).moved; edits += 40; });
+    console.log(`      ${docs.length} documents × 40 line breaks: identical; ${moved} of ${edits} moved lines without a whole outline`);
+    assert.ok(moved >= edits / 4, `only ${moved} of ${edits} line breaks kept the outline: the test would hardly see that path`);
+  });
+
   it('a larger document with the edits of typing: identical, and most keystrokes take the local path', () => {
     const s = checkEdits('bench document, 600 lines', bigMarkdown(600), 45, 7);
     console.log(`      ${s.segments} segments; ${s.fast} of 45 edits local; ${s.rendered} segment renders in all`);
@@ -152,10 +175,18 @@ describe('render/incrementalMarkdown: the preview re-renders only what an edit c
       const prose = renderer.stats('markdown');
       assert.equal(prose.outline, false, `${lines} lines: a keystroke in prose took the whole outline`);
       assert.equal(prose.wholeTransforms, false, `${lines} lines: a keystroke in prose ran the MyST/front matter transforms over the whole text`);
-      // Enter pressed in the middle: the lines below move (their blocks are shifted, not re-rendered).
-      const inNewline = `${inProse.slice(0, at)}\n${inProse.slice(at)}`;
+      // Enter pressed in the middle of that line, then a blank line added above it: the lines below move (their
+      // blocks are shifted, not re-rendered), and the outline is the previous one moved, not the whole document's.
+      const split = inProse.indexOf(' ', at);
+      assert.ok(split > at && split < inProse.indexOf('\n', at), 'a space in the plain line');
+      const inSplit = `${inProse.slice(0, split + 1)}\n${inProse.slice(split + 1)}`;
+      renderer.render(inSplit, 'markdown');
+      const splitStats = renderer.stats('markdown');
+      assert.equal(splitStats.outline, false, `${lines} lines: a line split in prose took the whole outline`);
+      const inNewline = `${inSplit.slice(0, at)}\n${inSplit.slice(at)}`;
       renderer.render(inNewline, 'markdown');
       const newline = renderer.stats('markdown');
+      assert.equal(newline.outline, false, `${lines} lines: a blank line added in prose took the whole outline`);
       // Each result is still the whole render's.
       assert.deepEqual(renderer.render(inNewline, 'markdown').blocks, renderDocumentHtml(inNewline, 'markdown', undefined, undefined, UNTIMED).blocks);
       counts[lines] = { math: math.segmentsRendered, prose: prose.segmentsRendered, newline: newline.segmentsRendered, segments };
@@ -218,7 +249,8 @@ describe('render/incrementalMarkdown: the preview re-renders only what an edit c
     typeAt('front matter', 'title: Int'.length + 4, 'eger', true);
     replaceAt('front matter closing line removed', text.indexOf('\n---\n', 3) + 1, 4, '', true);
     typeAt('text below an unclosed front matter opening', middle('Closing paragraph'), 'A', false);
-    replaceAt('a closing line typed below it', middle('Closing paragraph'), 0, '---\n', true);
+    // At the start of the line typed into above (before its 'A': inserted after it, `A---` would be prose).
+    replaceAt('a closing line typed below it', middle('AClosing paragraph'), 0, '---\n', true);
     replaceAt('that closing line removed', text.indexOf('\n---\n', 3) + 1, 4, '', true);
     replaceAt('front matter closed again', text.indexOf('\n\n# Integers 0'), 0, '\n---', true);
     replaceAt('front matter removed', 0, text.indexOf('\n\n# Integers 0') + 1, '', true);
