@@ -42,6 +42,8 @@ export interface QedNanoApi {
   busy(): boolean;
   /** Test-only: wait this long before every model call, so a test can edit the document during a run. */
   setDelayBeforeCallMs(ms: number): void;
+  /** Test-only: hold every model call until the returned function is called (refused in an installed extension). */
+  holdModelCalls(): () => void;
   /**
    * Test-only: answer Prove's modal questions (the confirmation of a large run) with `answer` instead of showing them
    * (VS Code refuses modal dialogs in extension tests); undefined: show them. `answer` gets the question as shown.
@@ -206,6 +208,10 @@ export function activate(context: vscode.ExtensionContext): QedNanoApi {
     statusText: () => statusBar.text,
     setDelayBeforeCallMs: ms => { delayBeforeCallMs = Math.max(0, ms); },
     setSolveTokenCap: cap => { solveTokenCap = cap; },
+    holdModelCalls: () => {
+      if (context.extensionMode === vscode.ExtensionMode.Production) throw new Error('holdModelCalls is for the extension\'s own tests.');
+      return service.holdCalls();
+    },
     answerModals: answer => {
       // A user's confirmation is never answered by another extension: only tests (and development) may stand in.
       if (context.extensionMode === vscode.ExtensionMode.Production) throw new Error('answerModals is for the extension\'s own tests.');

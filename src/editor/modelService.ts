@@ -53,6 +53,17 @@ function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<vo
   });
 }
 
+/** `held`, or the abort of `signal`, whichever comes first. */
+function untilReleased(held: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return held;
+  if (signal.aborted) return Promise.resolve();
+  return new Promise(resolve => {
+    const done = () => { signal.removeEventListener('abort', done); resolve(); };
+    signal.addEventListener('abort', done, { once: true });
+    void held.then(done);
+  });
+}
+
 const SELECT_MODEL = 'Select Model File…';
 const OPEN_SETTINGS = 'Open Settings';
 const SHOW_OUTPUT = 'Show Output';
@@ -232,6 +243,19 @@ export class ModelService implements vscode.Disposable {
   /** The generation speed of the latest complete call of a run, if any (tokens/s). */
   measuredTokensPerSecond: number | undefined;
 
+  private callsHeld: Promise<void> | undefined;
+
+  /**
+   * Test-only: every run's model calls wait (abortably) until the returned function is called, so a test can act
+   * while a run is surely in progress, whatever the machine's load (a delay only makes that likely).
+   */
+  holdCalls(): () => void {
+    let release!: () => void;
+    const held = new Promise<void>(resolve => { release = resolve; });
+    this.callsHeld = held;
+    return () => { if (this.callsHeld === held) this.callsHeld = undefined; release(); };
+  }
+
   async session<T>(modelPath: string, body: (s: ProverSession) => Promise<T>, options: { signal?: AbortSignal; delayBeforeCallMs?: number } = {}): Promise<T> {
     if (this.current) throw new ModelError('busy', 'QED-Nano is already working on a request. Wait for it, or stop it with "QED-Nano: Stop".');
     const controller = new AbortController();
@@ -257,6 +281,7 @@ export class ModelService implements vscode.Disposable {
         info: inner.info,
         generate: async (req, opts) => {
           if (delay > 0) await abortableSleep(delay, opts.signal);
+          if (this.callsHeld) await untilReleased(this.callsHeld, opts.signal);
           let tokens = 0;
           let firstAt = 0;
           let phase: RunPhase = 'thinking';

@@ -52,7 +52,10 @@ async function closeSide(uri: vscode.Uri | undefined): Promise<void> {
 suite('draft: prove into the document (real extension host)', () => {
   let api: QedApi;
   suiteSetup(async () => { api = await activateByMarkdown(); });
-  teardown(() => { api.setDelayBeforeCallMs(0); api.setSolveTokenCap(undefined); });
+  // A test acting during a run holds the model's calls until it has acted (then releases them): the run is surely
+  // in progress when it acts, whatever the machine's load.
+  let release: (() => void) | undefined;
+  teardown(() => { release?.(); release = undefined; api.setDelayBeforeCallMs(0); api.setSolveTokenCap(undefined); });
 
   test('LaTeX: the proof environment goes right after \\end{theorem}; the macros it uses are in the problem; one Undo restores the file', async function () {
     this.timeout(120_000);
@@ -111,13 +114,14 @@ suite('draft: prove into the document (real extension host)', () => {
     this.timeout(120_000);
     const expected = expectedFixture();
     const editor = await openWorkspaceFile('typing.tex', TEX, 'n^2 - n$ is even');
-    api.setDelayBeforeCallMs(300);
+    release = api.holdModelCalls();
     const started = nextProverEvent(api, e => e.type === 'phaseStarted' && e.cycle === 1);
     const running = vscode.commands.executeCommand<ProveResult>('qedNano.proveTheorem');
     await started;
     const typed = '% notes typed while QED-Nano works\n% a second line\n\n';
     assert.ok(await editor.edit(b => b.insert(new vscode.Position(0, 0), typed)), 'the edit during the run failed');
     assert.equal(api.busy(), true, 'the run had already finished: the edit was not made during it');
+    release();
     const r = await running;
     assert.equal(r?.status, 'inserted', r?.message);
     const env = latexProofEnvironment(markdownProofToLatex(expected.answer).latex);
@@ -134,7 +138,7 @@ suite('draft: prove into the document (real extension host)', () => {
     this.timeout(120_000);
     const expected = expectedFixture();
     const editor = await openWorkspaceFile('deleted.md', MD, 'n^2 - n$ is even');
-    api.setDelayBeforeCallMs(300);
+    release = api.holdModelCalls();
     const started = nextProverEvent(api, e => e.type === 'phaseStarted' && e.cycle === 1);
     const running = vscode.commands.executeCommand<ProveResult>('qedNano.proveTheorem');
     await started;
@@ -143,6 +147,7 @@ suite('draft: prove into the document (real extension host)', () => {
     assert.ok(await editor.edit(b => b.delete(new vscode.Range(editor.document.positionAt(from), editor.document.positionAt(from + line.length)))));
     assert.equal(api.busy(), true, 'the run had already finished');
     const after = editor.document.getText();
+    release();
     const r = await running;
     assert.equal(r?.status, 'side', r?.message);
     assert.match(r.message, /The theorem changed while QED-Nano worked, so nothing was inserted; the proof is in/);
@@ -159,13 +164,14 @@ suite('draft: prove into the document (real extension host)', () => {
     this.timeout(120_000);
     const editor = await openWorkspaceFile('closed.tex', TEX, 'n^2 - n$ is even');
     const uri = editor.document.uri;
-    api.setDelayBeforeCallMs(300);
+    release = api.holdModelCalls();
     const started = nextProverEvent(api, e => e.type === 'phaseStarted' && e.cycle === 1);
     const running = vscode.commands.executeCommand<ProveResult>('qedNano.proveTheorem');
     await started;
     await vscode.window.showTextDocument(editor.document, vscode.ViewColumn.One);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     assert.equal(api.busy(), true, 'the run had already finished');
+    release();
     const r = await running;
     assert.equal(r?.status, 'side', r?.message);
     assert.match(r.message, /closed/);
@@ -220,10 +226,11 @@ suite('draft: prove into the document (real extension host)', () => {
   test('Stop during the run: the document is unchanged', async function () {
     this.timeout(120_000);
     const editor = await openWorkspaceFile('stopped.md', MD, 'n^2 - n$ is even');
-    api.setDelayBeforeCallMs(300);
     const started = nextProverEvent(api, e => e.type === 'phaseStarted' && e.cycle === 2);
     const running = vscode.commands.executeCommand<ProveResult>('qedNano.proveTheorem');
     await started;
+    // From here every call waits (cycle 2's summary or cycle 3's solve at the latest), so Stop meets a running run.
+    release = api.holdModelCalls();
     assert.equal(await vscode.commands.executeCommand('qedNano.cancel'), true, 'Stop found nothing running');
     const r = await running;
     assert.equal(r?.status, 'cancelled', r?.message);

@@ -32,6 +32,7 @@ export interface QedApi {
   busy(): boolean;
   statusText(): string;
   setDelayBeforeCallMs(ms: number): void;
+  holdModelCalls(): () => void;
   setSolveTokenCap(cap: { cycle: number; maxTokens: number } | undefined): void;
   pendingProposals(): string[];
 }
