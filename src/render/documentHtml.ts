@@ -44,7 +44,7 @@ export function blankFrontMatter(text: string): string {
  */
 export function mystFencesAsColons(text: string): string {
   // indexOf first: most documents have no directive at all.
-  if (!text.includes('{prf:') || !/^ {0,3}`{3,}\{prf:/m.test(text)) return text;
+  if (!text.includes('{prf:') || !/^ {0,3}`{3,}[ \t]*\{prf:/m.test(text)) return text;
   const lines = text.split('\n');
   const open: Array<{ ticks: number; directive: boolean }> = [];
   for (let i = 0; i < lines.length; i++) {

@@ -22,6 +22,11 @@ describe('render/documentHtml: documents with their projects (issue 12)', () => 
     const html = renderDocumentHtml('```{prf:axiom} Closure\n:label: a\n\n$a + b \\in \\ZZ$\n```\n', 'markdown').blocks.map(b => b.html).join('');
     assert.ok(!html.includes('<pre'), 'the directive body is not shown as a code block');
     assert.match(html, /qed-kind-axiom qed-div[^]*Axiom \(Closure\)\./);
+    // A space after the backticks is still a directive (CommonMark strips it from the info string), also when it is
+    // the document's only one: the outline finds it, so the preview must show it as one too.
+    const spacedOnly = renderDocumentHtml('``` {prf:theorem} Title\nX $a$.\n```\n\n``` {prf:proof}\nP.\n```\n', 'markdown').blocks.map(b => b.html).join('');
+    assert.ok(!spacedOnly.includes('<pre'), spacedOnly.slice(0, 200));
+    assert.match(spacedOnly, /qed-kind-theorem qed-div[^]*Theorem 1 \(Title\)\./);
   });
 
   it('project macros reach KaTeX: a LaTeX chapter and a Markdown chapter render without the errors they have alone', () => {
