@@ -31,7 +31,7 @@ import {
 } from './latexHtml';
 import type { FormulaCache, RenderError, RenderLimits } from './markdownHtml';
 import type { IncrementalStats } from './incrementalMarkdown';
-import { countNewlines, lineEnd, lineStartAt, segmentEdit, type SegmentEdit } from './segmentEdit';
+import { countNewlines, lineEnd, lineStartAt, pruneResults, segmentEdit, type SegmentEdit } from './segmentEdit';
 
 export interface LatexBlocks {
   blocks: HtmlBlock[];
@@ -85,7 +85,6 @@ interface Global {
   chapters: boolean;
 }
 
-const SPARE_RESULTS = 2_000;
 /** A segment is at least this long (boundaries closer than this are skipped): each segment's render has a fixed cost
  *  (the preamble read again), and an edit re-renders one segment of about this size, whatever the document's. */
 export const MIN_SEGMENT_CHARS = 1_500;
@@ -217,7 +216,7 @@ export class IncrementalLatex {
     this.global = global;
     this.labels = labels;
     this.labelLists = labelLists;
-    this.prune();
+    pruneResults(this.results, this.segments);
     this.stats = { segments: segments.length, segmentsRendered: rendered, outline: !local };
     return { blocks, errors, unsupported: [...unsupported] };
   }
@@ -248,15 +247,6 @@ export class IncrementalLatex {
     const r = renderLatexDocument(text, { cache: this.cache, ...(project ? { project } : {}), ...this.limits });
     this.stats = { segments: 0, segmentsRendered: 1, outline: true, fallback: why };
     return { blocks: r.blocks, errors: r.errors, unsupported: r.unsupported };
-  }
-
-  private prune(): void {
-    if (this.results.size <= this.segments.length + SPARE_RESULTS) return;
-    const live = new Set(this.segments.map(s => s.key));
-    for (const k of this.results.keys()) {
-      if (this.results.size <= this.segments.length + SPARE_RESULTS) break;
-      if (!live.has(k)) this.results.delete(k);
-    }
   }
 
   /** The one segment an edit changed, when it can change neither the outline, the macros nor the cut (see the header). */

@@ -30,7 +30,7 @@ import { outlineDocument } from '../documents/outline';
 import { renderMarkdownMath, type FormulaCache, type RenderError, type RenderLimits } from './markdownHtml';
 import { marksOf, type Marks } from './markdownItTheorems';
 import type { Theorem } from '../documents/model';
-import { countNewlines, lineEnd, lineStartAt, segmentEdit, segmentEditAt, type SegmentEdit } from './segmentEdit';
+import { countNewlines, lineEnd, lineStartAt, pruneResults, segmentEdit, segmentEditAt, type SegmentEdit } from './segmentEdit';
 
 /** A version of the document (after ./documentHtml's transforms), computed when first read: a keystroke rendered
  *  locally never reads the document whole. Memoized by whoever makes it. */
@@ -91,8 +91,6 @@ interface SegmentResult {
 
 const MAX_FORMULAS = 2_000;
 const MAX_TOTAL_MATH_CHARS = 100_000;
-/** Results kept beyond those of the current segments (an undo brings old ones back). */
-const SPARE_RESULTS = 2_000;
 /** A segment is at least this long (boundaries closer than this are skipped): each segment's render has a fixed cost,
  *  and an edit re-renders one segment of about this size, whatever the document's. */
 export const MIN_SEGMENT_CHARS = 1_000;
@@ -195,7 +193,7 @@ export class IncrementalMarkdown {
     this.segments = segments;
     this.source = source;
     this.marks = marks;
-    this.prune();
+    pruneResults(this.results, this.segments);
     this.stats = { segments: segments.length, segmentsRendered: rendered, outline: !local };
     return { blocks, errors };
   }
@@ -207,16 +205,6 @@ export class IncrementalMarkdown {
     const r = renderMarkdownMath(text, { lineNumbers: true, theorems: true, cache: this.cache, ...(macros ? { macros } : {}), ...this.limits });
     this.stats = { segments: 0, segmentsRendered: 1, outline: true, fallback: why };
     return { blocks: r.blocks ?? [{ line: 0, html: r.html }], errors: r.errors };
-  }
-
-  /** Results of segments no longer in the document, beyond SPARE_RESULTS, are dropped (oldest first). */
-  private prune(): void {
-    if (this.results.size <= this.segments.length + SPARE_RESULTS) return;
-    const live = new Set(this.segments.map(s => s.key));
-    for (const k of this.results.keys()) {
-      if (this.results.size <= this.segments.length + SPARE_RESULTS) break;
-      if (!live.has(k)) this.results.delete(k);
-    }
   }
 
   /**

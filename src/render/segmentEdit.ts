@@ -80,3 +80,16 @@ export function segmentEditAt<S extends SegmentSpan>(segments: readonly S[], sta
   const now = seg.text.slice(0, a) + inserted + seg.text.slice(zOld);
   return { kind: 'within', k, seg, now, delta: now.length - seg.text.length, a, zOld, zNew: a + inserted.length };
 }
+
+/** Results kept beyond those of the current segments (an undo brings old ones back). */
+const SPARE_RESULTS = 2_000;
+
+/** Drops the results of segments no longer in the document, oldest first, beyond SPARE_RESULTS. */
+export function pruneResults(results: Map<string, unknown>, segments: ReadonlyArray<{ key: string }>): void {
+  if (results.size <= segments.length + SPARE_RESULTS) return;
+  const live = new Set(segments.map(s => s.key));
+  for (const k of results.keys()) {
+    if (results.size <= segments.length + SPARE_RESULTS) break;
+    if (!live.has(k)) results.delete(k);
+  }
+}
