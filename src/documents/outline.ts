@@ -24,12 +24,16 @@ export function outlineDocument(text: string, language: DocumentLanguage): Docum
   return { language, theorems: withLatexEnvironments(theorems, masked), macros: scanMacros(text, masked, new LineIndex(text)) };
 }
 
+/** A \begin of anything but a math environment (those are never statements). */
+const NON_MATH_BEGIN = /\\begin\s*\{(?!(?:align|aligned|alignat|alignedat|equation|gather|gathered|multline|split|cases|dcases|rcases|array|matrix|[pbBvV]matrix|smallmatrix|subarray|eqnarray|flalign|CD)\*?\})/;
+
 /**
  * Markdown that holds LaTeX theorem environments (Pandoc passes them to LaTeX; many notes are written so): those
  * found outside code, comments and the Markdown statements themselves join the outline in document order.
  */
 function withLatexEnvironments(theorems: Theorem[], masked: string): Theorem[] {
-  if (!/\\begin\s*\{/.test(masked)) return theorems;
+  // Most Markdown with \begin holds only math environments: no LaTeX scan of the whole document for those.
+  if (!NON_MATH_BEGIN.test(masked)) return theorems;
   // Inline code spans too: `\begin{theorem}` in backticks is about LaTeX, not a statement.
   const prose = masked.replace(/(`+)[^`\n]*?\1/g, m => ' '.repeat(m.length));
   const latex = scanLatex(prose).theorems.filter(l => !theorems.some(t => l.range.startOffset < t.range.endOffset && t.range.startOffset < l.range.endOffset));
